@@ -1,0 +1,205 @@
+"""Assemble one audit: gather (readers), evaluate (rules), summarise. Save and reload it.
+
+Notebooks and the HTML report only read an :class:`Audit`; they never compute findings.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from auditkit.model import SEVERITIES, InputProblem, findings_frame
+
+CACHE_FILE = "audit.pkl"
+
+
+@dataclass
+class Audit:
+    """The gathered data and the findings of one audit run."""
+
+    repo_root: str
+    inventory: Any                      # auditkit.readers.repo.RepoInventory
+    findings: pd.DataFrame
+    input_problems: pd.DataFrame
+    summary: dict
+    history_spec: dict = field(default_factory=dict)   # how to reopen the history DB
+    git: Any = None
+    extras: dict = field(default_factory=dict)
+    _history: Any = field(default=None, repr=False)
+
+    @property
+    def history(self):
+        """The run history (reopened read-only on first use after a reload), or None."""
+        wanted = self.history_spec.get("source") or self.history_spec.get("mage_data")
+        if self._history is None and wanted:
+            from auditkit.readers.history import open_history
+            self._history = open_history(**self.history_spec)
+        return self._history
+
+    def findings_for(self, categories: str | Iterable[str], include_waived: bool = True) -> pd.DataFrame:
+        """Findings of the given categories, most severe first."""
+        cats = [categories] if isinstance(categories, str) else list(categories)
+        frame = self.findings[self.findings["category"].isin(cats)]
+        if not include_waived:
+            frame = frame[~frame["waived"]]
+        return sort_findings(frame)
+
+    def findings_table(self, categories: str | Iterable[str], limit: int | None = 50) -> pd.DataFrame:
+        """The findings of ``categories`` in the columns a reader needs, for notebooks."""
+        cols = ["severity", "rule_id", "message", "project", "pipeline", "path", "line", "waived"]
+        frame = self.findings_for(categories)[cols]
+        return frame if limit is None else frame.head(limit)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the audit cache (for notebooks) and summary.json into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v for k, v in self.__dict__.items() if k != "_history"}
+        # The cache is our own file written in this run and read back by our notebooks.
+        (folder / CACHE_FILE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Audit":
+        state = pickle.loads((Path(folder) / CACHE_FILE).read_bytes())
+        return cls(**state)
+
+
+def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    rank = frame["severity"].map({s: -i for i, s in enumerate(SEVERITIES)})
+    return frame.assign(_rank=rank).sort_values(["_rank", "rule_id", "path"]).drop(columns="_rank").reset_index(drop=True)
+
+
+def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | None = None,
+              config: Any = None, since: str | None = None, until: str | None = None,
+              project: str | None = None) -> Audit:
+    """Read ``repo`` (and optionally its run history), run every enabled rule, summarise.
+
+    ``config`` is a path to auditkit.yaml, a dict of the same shape, or None (then
+    ``<repo>/auditkit.yaml`` is used when present). Raises ``NotAMageRepo`` when ``repo`` holds
+    no Mage project and ``ConfigError`` for a malformed config; every other input problem is
+    recorded and the audit goes on.
+    """
+    from auditkit.config import load_config
+    from auditkit.readers.repo import read_repo
+    from auditkit.rules.base import RuleContext
+    from auditkit.rules.engine import run_rules
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    root = Path(repo).resolve()
+    cfg = load_config(config, root)
+    inventory = read_repo(root, exclude=cfg.exclude)
+    timings["read_repo"] = time.perf_counter() - started
+
+    problems: list[InputProblem] = []
+    history_spec: dict = {}
+    hist = None
+    if history or mage_data:
+        from auditkit.readers.history import open_history
+        history_spec = {"source": history, "mage_data": mage_data, "project": project,
+                        "since": since, "until": until}
+        t = time.perf_counter()
+        hist = open_history(**history_spec)
+        timings["open_history"] = time.perf_counter() - t
+        if hist is not None:
+            problems.extend(hist.problems)
+
+    t = time.perf_counter()
+    from auditkit.readers.git import read_git
+    git = read_git(root)
+    extras: dict = {}
+    from auditkit.readers.security import scan_security
+    extras["security"] = scan_security(inventory, history=hist, exclude=cfg.exclude)
+    problems.extend(extras["security"].problems)
+    timings["gather_other"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    ctx = RuleContext(inventory=inventory, history=hist, git=git, extras=extras,
+                      thresholds=cfg.thresholds)
+    findings = findings_frame(run_rules(ctx, cfg))
+    timings["rules"] = time.perf_counter() - t
+
+    all_problems = pd.concat(
+        [inventory.input_problems, pd.DataFrame([p.__dict__ for p in problems],
+                                                columns=["path", "kind", "reason", "project"])],
+        ignore_index=True,
+    )
+    audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings),
+                  input_problems=all_problems, summary={}, history_spec=history_spec, git=git,
+                  extras=extras, _history=hist)
+    audit.summary = build_summary(audit, timings)
+    return audit
+
+
+def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
+    """The content of summary.json."""
+    inv = audit.inventory.summary()
+    inv["input_problems"] = int(len(audit.input_problems))
+    active = audit.findings[~audit.findings["waived"].astype(bool)]
+    summary: dict = {
+        "repo": audit.repo_root,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "inventory": inv,
+        "findings": {
+            "total": int(len(active)),
+            "waived": int(len(audit.findings) - len(active)),
+            "by_severity": {s: int((active["severity"] == s).sum()) for s in SEVERITIES},
+            "by_category": {k: int(v) for k, v in active["category"].value_counts().sort_index().items()},
+            "by_rule": {k: int(v) for k, v in active["rule_id"].value_counts().sort_index().items()},
+        },
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+    if audit._history is not None:
+        summary["history"] = audit._history.summary()
+    summary["key_figures"] = key_figures(audit, summary.get("history"))
+    return summary
+
+
+def key_figures(audit: Audit, history: dict | None) -> dict:
+    """The few numbers tracked from one audit to the next (the quarterly trend)."""
+    from auditkit.analytics.blocks import MAX_LINES, code_files
+
+    inv = audit.inventory
+    files = code_files(inv.block_files)
+    executable = inv.blocks[inv.blocks["section"] == "blocks"]
+    project_retries = {
+        row.project: (row.retry_config or {}).get("retries", 0) or 0
+        for row in inv.projects.itertuples()
+    }
+    def has_retries(row) -> bool:
+        block = (row.retry_config or {}).get("retries") if isinstance(row.retry_config, dict) else None
+        return bool(block if block is not None else project_retries.get(row.project, 0))
+    covered = sum(has_retries(r) for r in executable.itertuples()) if len(executable) else 0
+    figures = {
+        "blocks_over_500": int((files["lines_code"] > MAX_LINES).sum()),
+        "retry_coverage": round(covered / len(executable), 3) if len(executable) else None,
+        "secrets": int(len(getattr(audit.extras.get("security"), "secrets", []))),
+        "failure_rate": None,
+    }
+    if history and history.get("pipeline_runs"):
+        counts = history["pipeline_runs"]
+        total = sum(sum(v.values()) for v in counts.values())
+        failed = sum(v.get("FAILED", 0) for v in counts.values())
+        figures["failure_rate"] = round(failed / total, 4) if total else None
+    return figures
+
+
+def open_audit(repo: str | None = None, *, history: str | None = None, mage_data: str | None = None,
+               config: Any = None, since: str | None = None, until: str | None = None,
+               audit_cache: str | None = None) -> Audit:
+    """For notebooks: load the runner's cached audit when ``audit_cache`` holds one,
+    otherwise audit ``repo`` now (the embedded demo when ``repo`` is empty)."""
+    if audit_cache and (Path(audit_cache) / CACHE_FILE).exists():
+        return Audit.load(audit_cache)
+    if not repo:
+        from auditkit.demo.workspace import demo_for_notebooks
+        repo, history, mage_data = demo_for_notebooks()
+    return run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)

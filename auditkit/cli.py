@@ -1,0 +1,109 @@
+"""Command-line front end: parse arguments, call one library function, return an exit code.
+
+Exit codes: 0 success; 1 findings at or above ``--fail-on`` (or a report section failed);
+2 usage or input error (not a Mage repo, malformed config, unreadable baseline).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from auditkit.model import SEVERITIES
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--history", metavar="URL_OR_PATH",
+                   help="run-history DB: a SQLAlchemy URL or a SQLite file path")
+    p.add_argument("--mage-data", metavar="DIR",
+                   help="a Mage data folder holding <project>/mage-ai.db and block logs")
+    p.add_argument("--since", metavar="DATE", help="only history at or after this date (ISO)")
+    p.add_argument("--until", metavar="DATE", help="only history before this date (ISO)")
+    p.add_argument("--config", metavar="FILE", help="auditkit.yaml (default: <repo>/auditkit.yaml)")
+    p.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
+                   help=f"exit 1 when an unwaived finding at or above this severity exists ({', '.join(SEVERITIES)})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="auditkit", description="Audit a Mage (mage-ai) repository.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="run every section notebook and export an HTML report set")
+    report.add_argument("path", help="a Mage repo or project folder")
+    report.add_argument("--out", default="reports/latest", help="output folder (default: reports/latest)")
+    report.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
+    report.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
+    _add_source_args(report)
+
+    demo = sub.add_parser("demo", help="audit the embedded demo repo and its generated history")
+    demo.add_argument("--out", default="reports/demo", help="output folder (default: reports/demo)")
+    demo.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
+    demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
+
+    check = sub.add_parser("check", help="print findings; write JSON/CSV/SARIF; gate CI")
+    check.add_argument("path", help="a Mage repo or project folder")
+    check.add_argument("--format", action="append", choices=["table", "json", "csv", "sarif"],
+                       help="output format(s); repeat for several (default: table)")
+    check.add_argument("--out", metavar="DIR", help="folder for findings.json/.csv/.sarif")
+    check.add_argument("--baseline", metavar="FILE", help="a previous findings.json: report and fail on new findings only")
+    _add_source_args(check)
+
+    rules = sub.add_parser("rules", help="print the rule catalogue")
+    rules.add_argument("--format", choices=["md", "json"], default="md")
+    return parser
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from auditkit.report.runner import run_report
+    result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
+                        since=args.since, until=args.until, config=args.config,
+                        previous=args.previous, jobs=args.jobs)
+    return result.exit_code(args.fail_on)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from auditkit.demo.workspace import prepare_demo
+    from auditkit.report.runner import run_report
+    out = Path(args.out)
+    repo, mage_data = prepare_demo()
+    result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs)
+    return result.exit_code(None)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from auditkit.outputs.check import run_check
+    return run_check(args)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from auditkit.rules.catalogue import render_catalogue
+    sys.stdout.write(render_catalogue(args.format))
+    return EXIT_OK
+
+
+COMMANDS = {"report": cmd_report, "demo": cmd_demo, "check": cmd_check, "rules": cmd_rules}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from auditkit.config import ConfigError
+    from auditkit.readers.repo import NotAMageRepo
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except NotAMageRepo as exc:
+        print(f"auditkit: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except ConfigError as exc:
+        print(f"auditkit: configuration error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except FileNotFoundError as exc:
+        print(f"auditkit: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Run the section notebooks with papermill, export code-free HTML, write the index page.
+
+The audit is computed once and cached in ``OUT/_audit``; every notebook loads that cache, so
+the notebooks only present. Notebooks run up to ``jobs`` at a time; a failing notebook still
+exports (papermill writes the error into it) and is marked on the index.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditkit.audit import Audit, run_audit
+from auditkit.model import severity_at_least
+from auditkit.report import export
+from auditkit.report.notebooks import Section, available_sections, notebooks_dir
+
+
+@dataclass
+class SectionResult:
+    section: Section
+    ok: bool
+    seconds: float
+    html: str
+    notebook: str
+    error: str | None = None
+
+
+@dataclass
+class ReportResult:
+    out: Path
+    audit: Audit
+    sections: list[SectionResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SectionResult]:
+        return [s for s in self.sections if not s.ok]
+
+    def exit_code(self, fail_on: str | None) -> int:
+        if self.failed:
+            return 1
+        if fail_on:
+            active = self.audit.findings[~self.audit.findings["waived"].astype(bool)]
+            if any(severity_at_least(s, fail_on) for s in active["severity"]):
+                return 1
+        return 0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def execute_section(section: Section, out: Path, parameters: dict) -> SectionResult:
+    """Execute one notebook and export it; never raises for a notebook error."""
+    import papermill as pm
+
+    source = notebooks_dir() / f"{section.slug}.ipynb"
+    executed = out / "notebooks" / f"{section.slug}.ipynb"
+    html = out / f"{section.slug}.html"
+    started = time.perf_counter()
+    error = None
+    # Pass only the parameters this notebook declares, so papermill has nothing to warn about.
+    declared = pm.inspect_notebook(str(source))
+    parameters = {k: v for k, v in parameters.items() if k in declared}
+    try:
+        pm.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name="python3",
+                            progress_bar=False, log_output=False, cwd=str(out))
+    except Exception as exc:  # papermill has written the notebook with the error shown
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+    if executed.exists():
+        export.notebook_to_html(executed, html, title=section.title, failed=error is not None)
+    else:
+        export.error_page(html, section.title, error or "the notebook did not run")
+    return SectionResult(section, error is None, time.perf_counter() - started, html.name,
+                         f"notebooks/{executed.name}", error)
+
+
+def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
+               mage_data: str | None = None, since: str | None = None, until: str | None = None,
+               config: str | None = None, previous: str | None = None, jobs: int | None = None,
+               sections: list[str] | None = None) -> ReportResult:
+    """Audit ``repo`` and write the complete HTML report set into ``out``."""
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)
+    cache = audit.save(out / "_audit")
+    shutil.copy(cache / "summary.json", out / "summary.json")
+    _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
+         f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
+    export.write_assets(out)
+
+    chosen = [s for s in available_sections() if not sections or s.slug in sections]
+    parameters = {"repo": str(Path(repo).resolve()), "history": history or "",
+                  "mage_data": str(Path(mage_data).resolve()) if mage_data else "",
+                  "since": since or "", "until": until or "", "config": config or "",
+                  "audit_cache": str(cache),
+                  "previous": str(Path(previous).resolve()) if previous else ""}
+    (out / "notebooks").mkdir(exist_ok=True)
+    # Kernels inherit this: figures render against the report's shared plotly.min.js.
+    os.environ["AUDITKIT_REPORT"] = "1"
+    result = ReportResult(out=out, audit=audit)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(execute_section, s, out, parameters): s for s in chosen}
+        for future in as_completed(futures):
+            res = future.result()
+            result.sections.append(res)
+            status = "ok" if res.ok else f"FAILED ({res.error})"
+            _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
+    result.sections.sort(key=lambda r: r.section.slug)
+
+    from auditkit.report.index import write_index
+    index = write_index(result, previous=previous)
+    _log(f"report: {index} ({time.perf_counter() - started:.1f}s)")
+    print(index)
+    return result

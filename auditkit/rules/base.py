@@ -1,0 +1,124 @@
+"""The rule model: one rule is one small class with an id, thresholds and a documented check.
+
+A rule's docstring carries the sections ``What it checks``, ``Why it matters``,
+``Example``, ``Fix`` (and optionally ``Options``); ``docs/rules.md`` is generated from them.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable, Iterator
+
+from auditkit.model import CATEGORIES, SEVERITIES, Finding, short_hash
+
+DOC_SECTIONS = ("What it checks", "Why it matters", "Example", "Fix")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    default: Any
+    meaning: str
+    allowed: str = ""
+
+
+class RuleContext:
+    """What a rule may look at: the gathered data plus the user's thresholds.
+
+    ``inventory`` is the repo reader's result; ``history`` the run-history result (or None);
+    ``git`` git metadata (or None); ``extras`` holds other gathered data by name
+    (e.g. ``security``). ``thresholds`` maps rule id -> {name: value}.
+    """
+
+    def __init__(self, inventory=None, history=None, git=None, extras: dict | None = None,
+                 thresholds: dict | None = None) -> None:
+        self.inventory = inventory
+        self.history = history
+        self.git = git
+        self.extras = extras or {}
+        self.thresholds = thresholds or {}
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and implement :meth:`check`."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]            # names the problem, kebab-case: "block-too-large"
+    title: ClassVar[str]
+    category: ClassVar[str]
+    severity: ClassVar[str]
+    thresholds: ClassVar[tuple[Threshold, ...]] = ()
+    needs: ClassVar[frozenset[str]] = frozenset({"inventory"})   # inventory, history, git, security
+    practices: ClassVar[tuple[str, ...]] = ()                    # guide practice ids it checks
+
+    def __init__(self, ctx: RuleContext, severity: str | None = None) -> None:
+        self.ctx = ctx
+        self.effective_severity = severity or self.severity
+
+    def option(self, name: str) -> Any:
+        """The configured value of threshold ``name`` (user value or the guide's default)."""
+        configured = self.ctx.thresholds.get(self.id, {})
+        if name in configured:
+            return configured[name]
+        for t in self.thresholds:
+            if t.name == name:
+                return t.default
+        raise KeyError(f"{self.id} has no threshold {name!r}")
+
+    def check(self) -> Iterable[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finding(self, message: str, *, key: Any = None, project: str | None = None,
+                pipeline: str | None = None, block: str | None = None, path: str | None = None,
+                line: int | None = None, evidence: str | None = None,
+                severity: str | None = None, **extra: Any) -> Finding:
+        """Build a finding. ``key`` identifies the offending thing beyond its location
+        (e.g. a config key name) so the fingerprint survives unrelated edits; line numbers
+        are deliberately not part of the fingerprint."""
+        fingerprint = short_hash(self.id, project, pipeline, block, path, key)
+        return Finding(
+            rule_id=self.id, severity=severity or self.effective_severity, category=self.category,
+            message=message, fingerprint=fingerprint, project=project, pipeline=pipeline,
+            block=block, path=path, line=line, evidence=evidence, extra=extra,
+        )
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """Split the docstring into its named sections."""
+        doc = inspect.getdoc(cls) or ""
+        sections: dict[str, str] = {}
+        current = "summary"
+        lines: list[str] = []
+        for line in doc.splitlines():
+            stripped = line.strip().rstrip(":")
+            if stripped in DOC_SECTIONS or stripped == "Options":
+                sections[current] = "\n".join(lines).strip()
+                current, lines = stripped, []
+            else:
+                lines.append(line)
+        sections[current] = "\n".join(lines).strip()
+        return sections
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: validate the rule's metadata and add it to the catalogue."""
+    for attr in ("id", "name", "title", "category", "severity"):
+        if not getattr(cls, attr, None):
+            raise TypeError(f"{cls.__name__} lacks {attr}")
+    if cls.category not in CATEGORIES:
+        raise TypeError(f"{cls.id}: unknown category {cls.category!r}")
+    if cls.severity not in SEVERITIES:
+        raise TypeError(f"{cls.id}: unknown severity {cls.severity!r}")
+    if cls.id in REGISTRY and REGISTRY[cls.id] is not cls:
+        raise TypeError(f"duplicate rule id {cls.id}")
+    REGISTRY[cls.id] = cls
+    return cls
+
+
+def all_rules() -> Iterator[type[Rule]]:
+    """Every registered rule class, sorted by id (imports the rule modules first)."""
+    import auditkit.rules  # noqa: F401  (registers the catalogue)
+    return iter(sorted(REGISTRY.values(), key=lambda r: r.id))
