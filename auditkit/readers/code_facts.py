@@ -1,0 +1,390 @@
+"""Code facts of one block file: what it loads and exports, hard-coded values, logging,
+error handling, connections, tests and environment handling.
+
+``code_facts(text, tree, language)`` is called once per block file by ``readers/code.py`` with
+the parsed AST for Python (None otherwise) and returns a flat dict stored in the ``facts``
+column of ``block_files``. It makes one pass over the AST; string literals and SQL go through
+:mod:`auditkit.readers.literal_facts`; every regex is compiled once at import.
+
+Secret values never enter the result: connection strings are reported as a line and a kind only,
+and a date snippet keeps only the identifier and operator in front of the date.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from auditkit.readers.literal_facts import SQL_SELECT_RE, SQL_START_RE, scan_string, sql_file_facts, text_facts
+
+# Mage io classes whose with_config() opens nothing that needs closing (object stores, files).
+NO_CONNECTION_IO = frozenset({"S3", "GoogleCloudStorage", "AzureBlobStorage", "FileIO", "GoogleSheets",
+                              "B2", "R2"})
+CHECKPOINT_RE = re.compile(r"(?i)checkpoint|watermark|bookmark|resume_from|last_processed|high_water")
+
+# -- call vocabularies ----------------------------------------------------------------------
+
+LOAD_CALLS = frozenset({"read_sql", "read_sql_query", "read_sql_table", "read_csv", "read_parquet",
+                        "read_json", "read_excel", "read_table", "read_feather", "read_orc",
+                        "read_gbq", "read_fwf", "get_object", "download_file", "download_fileobj",
+                        "fetchall", "fetchmany", "fetchone", "fetch_pandas_all", "to_dataframe"})
+EXPORT_CALLS = frozenset({"to_sql", "to_csv", "to_parquet", "to_json", "to_excel", "to_feather",
+                          "to_gbq", "export", "put_object", "upload_file", "upload_fileobj",
+                          "insert_many", "insert_one", "bulk_write", "saveAsTable", "insertInto",
+                          "write_pandas", "insert_rows_json", "load_table_from_dataframe"})
+HTTP_MODULES = frozenset({"requests", "httpx", "session", "client", "http", "aiohttp"})
+HTTP_READ = frozenset({"get"})
+HTTP_WRITE = frozenset({"post", "put", "patch", "delete"})
+NOT_DATA_LOADERS = frozenset({"json", "yaml", "pickle", "toml", "tomllib", "dotenv", "joblib", "np",
+                              "numpy", "importlib", "marshal", "dill", "cloudpickle"})
+UNCHUNKED_READERS = frozenset({"read_csv", "read_json", "read_sql", "read_sql_query",
+                               "read_sql_table", "read_table", "read_fwf"})
+WHOLE_FILE_READS = frozenset({"read", "readlines", "read_text", "read_bytes"})
+CONNECT_CALLS = frozenset({"connect", "create_engine", "with_config", "MongoClient", "Redis",
+                           "StrictRedis", "create_async_engine"})
+CLOSE_CALLS = frozenset({"close", "dispose", "closing"})
+POOL_KWARGS = frozenset({"pool_size", "max_overflow", "pool_pre_ping", "pool_recycle", "poolclass"})
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+LOGGER_NAMES = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
+DQ_ATTRS = frozenset({"notna", "notnull", "isna", "isnull", "is_unique", "isin", "between",
+                      "duplicated", "nunique", "is_monotonic_increasing", "is_monotonic_decreasing",
+                      "hasnans", "drop_duplicates"})
+ENV_NAMES = frozenset({"ENV", "ENVIRONMENT", "STAGE", "MAGE_ENV", "ENV_NAME", "DEPLOY_ENV",
+                       "APP_ENV", "env", "environment", "stage"})
+ENV_VALUES = frozenset({"prod", "production", "staging", "stage", "dev", "development", "test",
+                        "qa", "uat", "local"})
+# Driver module -> kind, for connect(host='...') calls that hard-code where to connect.
+DRIVER_KINDS = {"psycopg2": "postgresql", "psycopg": "postgresql", "asyncpg": "postgresql",
+                "pymysql": "mysql", "mysql": "mysql", "MySQLdb": "mysql", "snowflake": "snowflake",
+                "pymongo": "mongodb", "pyodbc": "odbc", "pymssql": "mssql", "redshift_connector": "redshift",
+                "cx_Oracle": "oracle", "oracledb": "oracle", "clickhouse_connect": "clickhouse"}
+HOST_KWARGS = frozenset({"host", "server", "account", "hostname", "dsn"})
+BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
+
+
+def empty_facts() -> dict[str, Any]:
+    """Every agreed key with its 'nothing found' value."""
+    return {
+        "loads_data": False, "exports_data": False, "hardcoded_dates": [], "hardcoded_tables": [],
+        "connection_strings": [], "print_calls": [], "uses_logging": False,
+        "swallowed_exceptions": [], "export_modes": [], "has_checkpointing": False,
+        "unchunked_reads": [], "connections_opened": [], "closes_connections": False,
+        "uses_pool": False, "assertions": 0, "dq_checks": False, "env_access": False,
+        "env_branching": False, "loops": 0, "http_calls": [], "raw_connections": [], "io_profiles": [],
+    }
+
+
+def code_facts(text: str, tree: ast.AST | None, language: str) -> dict[str, Any]:
+    """Facts about one block file (see the module docstring and docs/architecture.md).
+
+    ``tree`` is the parsed module for Python (None when it did not parse: then only the
+    text scanners run). Lists hold ``[line, detail]`` pairs or line numbers, sorted by line.
+    """
+    facts = empty_facts()
+    if language == "python" and tree is not None:
+        _PythonFacts(facts).run(tree)
+    elif language == "sql":
+        sql_file_facts(text, facts)
+    elif language in ("python", "r"):
+        text_facts(text, facts)
+    for key in ("hardcoded_dates", "hardcoded_tables", "connection_strings", "export_modes",
+                "unchunked_reads", "http_calls", "raw_connections", "io_profiles"):
+        facts[key] = sorted(_unique(facts[key]), key=lambda item: item[0])
+    for key in ("print_calls", "swallowed_exceptions", "connections_opened"):
+        facts[key] = sorted(set(facts[key]))
+    return facts
+
+
+def _unique(items: list[list]) -> list[list]:
+    seen, out = set(), []
+    for item in items:
+        marker = tuple(item)
+        if marker not in seen:
+            seen.add(marker)
+            out.append(item)
+    return out
+
+
+# -- Python: one AST pass ---------------------------------------------------------------------
+
+def _dotted(node: ast.AST) -> str:
+    """``pd.read_csv`` for an attribute chain, ``print`` for a name, '' otherwise."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(_dotted(node.func) + "()")
+    return ".".join(reversed(parts))
+
+
+def _call_name(call: ast.Call) -> tuple[str, str]:
+    """(last name, receiver root name) of a call: ``pd.read_csv`` -> (read_csv, pd)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id, ""
+    if isinstance(func, ast.Attribute):
+        root = func.value
+        while isinstance(root, (ast.Attribute, ast.Call, ast.Subscript)):
+            root = root.func if isinstance(root, ast.Call) else root.value
+        return func.attr, root.id if isinstance(root, ast.Name) else ""
+    return "", ""
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _decorator_names(node: ast.AST) -> set[str]:
+    names = set()
+    for dec in getattr(node, "decorator_list", []):
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        names.add(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
+    return names
+
+
+def _is_logging_call(call: ast.Call) -> bool:
+    name, root = _call_name(call)
+    if name in LOG_METHODS and (root in LOGGER_NAMES or "log" in root.lower()):
+        return True
+    return name in ("warn",) and root == "warnings"
+
+
+def _is_trivial(stmt: ast.stmt) -> bool:
+    """Statements that do nothing about an error: pass, continue, ``...``, return a constant."""
+    if isinstance(stmt, (ast.Pass, ast.Continue, ast.Break)):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+        return True
+    if isinstance(stmt, ast.Return):
+        value = stmt.value
+        if value is None or isinstance(value, ast.Constant):
+            return True
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return not value.elts
+        if isinstance(value, ast.Dict):
+            return not value.keys
+        # return pd.DataFrame(): an empty result that hides the failure
+        return isinstance(value, ast.Call) and not value.args and not value.keywords
+    return False
+
+
+class _PythonFacts:
+    """Walks a module once, keeping the little context some facts need (inside a @test
+    function, at module level, inside an assert)."""
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self.facts = facts
+        self.docstrings: set[int] = set()
+        self.open_names: set[str] = set()
+        self.reads: list[tuple[int, str, str]] = []   # (line, method, receiver) of .read()-like calls
+
+    def run(self, tree: ast.AST) -> None:
+        handlers = {
+            ast.Constant: self._constant, ast.Call: self._call, ast.ExceptHandler: self._handler,
+            ast.With: self._with, ast.AsyncWith: self._with, ast.Assign: self._assign,
+            ast.For: self._loop, ast.While: self._loop, ast.AsyncFor: self._loop, ast.comprehension: self._loop,
+            ast.If: self._if, ast.IfExp: self._if, ast.Import: self._import, ast.ImportFrom: self._import,
+            ast.Attribute: self._attribute, ast.Name: self._name, ast.Subscript: self._subscript,
+        }
+        scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        skip = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+        stack: list[tuple[ast.AST, bool, bool, bool]] = [(tree, False, True, False)]
+        while stack:
+            node, in_test, at_module, in_assert = stack.pop()
+            kind = type(node)
+            if kind in scopes or kind is ast.Module:
+                self._note_docstring(node)
+                if kind is not ast.Module:
+                    at_module = False
+                    in_test = in_test or "test" in _decorator_names(node)
+            elif kind is ast.Assert:
+                if in_test:
+                    self.facts["assertions"] += 1
+                in_assert = True
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(node, at_module, in_assert)
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, skip):
+                    stack.append((child, in_test, at_module, in_assert))
+        for line, method, receiver in self.reads:
+            if receiver == "open()" or receiver in self.open_names:
+                self.facts["unchunked_reads"].append([line, f"{receiver}.{method}"])
+
+    def _note_docstring(self, node: ast.AST) -> None:
+        body = getattr(node, "body", None)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            self.docstrings.add(id(body[0].value))
+
+    # One handler per node type; each receives (node, at_module, in_assert).
+
+    def _constant(self, node: ast.Constant, *_: bool) -> None:
+        if isinstance(node.value, str) and id(node) not in self.docstrings:
+            scan_string(node.value, node.lineno, self.facts)
+
+    def _handler(self, node: ast.ExceptHandler, *_: bool) -> None:
+        self._visit_handler(node)
+
+    def _with(self, node: ast.With, *_: bool) -> None:
+        for item in node.items:
+            expr = item.context_expr
+            if isinstance(expr, ast.Call):
+                name, _root = _call_name(expr)
+                if name in CONNECT_CALLS or name in ("begin", "closing", "cursor", "Session"):
+                    self.facts["closes_connections"] = True
+                if name == "open" and isinstance(item.optional_vars, ast.Name):
+                    self.open_names.add(item.optional_vars.id)
+
+    def _assign(self, node: ast.Assign, *_: bool) -> None:
+        if isinstance(node.value, ast.Call) and _call_name(node.value)[0] == "open":
+            self.open_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        # config_profile = 'dev' (Mage's generated loaders): the io_config profile in use
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) and any(
+                isinstance(t, ast.Name) and "profile" in t.id.lower() for t in node.targets):
+            self.facts["io_profiles"].append([node.lineno, node.value.value])
+
+    def _loop(self, node: ast.AST, *_: bool) -> None:
+        self.facts["loops"] += 1
+
+    def _if(self, node: ast.If, *_: bool) -> None:
+        if not self.facts["env_branching"] and _is_env_test(node.test):
+            self.facts["env_branching"] = True
+
+    def _import(self, node: ast.Import, *_: bool) -> None:
+        names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+        if any(n == "logging" or n.startswith("logging.") for n in names):
+            self.facts["uses_logging"] = True
+
+    def _attribute(self, node: ast.Attribute, at_module: bool, in_assert: bool) -> None:
+        facts = self.facts
+        if node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os":
+            facts["env_access"] = True
+        elif in_assert and node.attr in DQ_ATTRS:
+            facts["dq_checks"] = True
+        if not facts["has_checkpointing"] and CHECKPOINT_RE.search(node.attr):
+            facts["has_checkpointing"] = True
+
+    def _name(self, node: ast.Name, *_: bool) -> None:
+        if not self.facts["has_checkpointing"] and CHECKPOINT_RE.search(node.id):
+            self.facts["has_checkpointing"] = True
+
+    def _subscript(self, node: ast.Subscript, *_: bool) -> None:
+        # kwargs['logger'] is Mage's block logger
+        key = node.slice
+        if isinstance(key, ast.Constant) and key.value == "logger":
+            self.facts["uses_logging"] = True
+
+    def _call(self, node: ast.Call, at_module: bool, in_assert: bool) -> None:
+        self._visit_call(node, at_module, in_assert)
+
+    def _visit_call(self, call: ast.Call, at_module: bool, in_assert: bool) -> None:
+        facts = self.facts
+        name, root = _call_name(call)
+        line = call.lineno
+        if name == "print" and not root:
+            facts["print_calls"].append(line)
+        if _is_logging_call(call) or (name == "get" and call.args and isinstance(call.args[0], ast.Constant)
+                                      and call.args[0].value == "logger"):
+            facts["uses_logging"] = True
+        if name in ("getenv", "env_var", "get_secret_value", "getenvb") or (name == "get" and root == "environ"):
+            facts["env_access"] = True
+        if root in HTTP_MODULES and name in HTTP_READ | HTTP_WRITE:
+            facts["http_calls"].append([line, f"{root}.{name}"])
+            facts["loads_data" if name in HTTP_READ else "exports_data"] = True
+        if name in LOAD_CALLS or (name == "load" and root not in NOT_DATA_LOADERS and root):
+            facts["loads_data"] = True
+        if name in EXPORT_CALLS:
+            facts["exports_data"] = True
+            self._export_mode(call, name, line)
+        if name in ("to_csv", "to_parquet", "to_json") and _const(_kw(call, "mode")) in ("a", "a+"):
+            facts["export_modes"].append([line, "append"])
+        if name in ("execute", "executemany", "sql") and call.args and isinstance(call.args[0], ast.Constant):
+            sql = call.args[0].value
+            if isinstance(sql, str) and SQL_START_RE.match(sql):
+                facts["loads_data" if SQL_SELECT_RE.match(sql.lstrip()) else "exports_data"] = True
+        if name in UNCHUNKED_READERS and _kw(call, "chunksize") is None and _kw(call, "iterator") is None:
+            facts["unchunked_reads"].append([line, _dotted(call.func)])
+        if name in WHOLE_FILE_READS and isinstance(call.func, ast.Attribute):
+            receiver = _dotted(call.func.value)
+            if receiver.endswith("open()"):
+                receiver = "open()"
+            self.reads.append((line, name, receiver))
+        if name in CONNECT_CALLS and root not in NO_CONNECTION_IO \
+                and not (name == "connect" and root in ("signal", "socket")):
+            facts["connections_opened"].append(line)
+            if name in ("create_engine", "create_async_engine") and at_module:
+                facts["uses_pool"] = True
+            if name != "with_config":   # a driver connection or engine, not a Mage io loader
+                facts["raw_connections"].append([line, _dotted(call.func)])
+            literal_host = any(k.arg in HOST_KWARGS and isinstance(k.value, ast.Constant)
+                               and isinstance(k.value.value, str) and k.value.value for k in call.keywords)
+            if literal_host:
+                facts["connection_strings"].append([line, DRIVER_KINDS.get(root, "connect")])
+        if name == "ConfigFileLoader":
+            profile = call.args[1] if len(call.args) > 1 else _kw(call, "profile")
+            if isinstance(_const(profile), str):
+                facts["io_profiles"].append([line, _const(profile)])
+        if name in CLOSE_CALLS:
+            facts["closes_connections"] = True
+        if any(k.arg in POOL_KWARGS for k in call.keywords) or name in ("QueuePool", "SimpleConnectionPool",
+                                                                        "ThreadedConnectionPool"):
+            facts["uses_pool"] = True
+        if name in ("datetime", "date", "Timestamp") and call.args:
+            first = call.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, int) and 1980 <= first.value <= 2100:
+                values = [str(a.value) for a in call.args if isinstance(a, ast.Constant)]
+                facts["hardcoded_dates"].append([line, f"{name}({', '.join(values)})"])
+        if in_assert and name.startswith("expect_"):
+            facts["dq_checks"] = True
+        if in_assert and name == "all" and isinstance(call.func, ast.Attribute) \
+                and isinstance(call.func.value, ast.Compare):
+            facts["dq_checks"] = True   # range check: (df['x'] >= 0).all()
+
+    def _export_mode(self, call: ast.Call, name: str, line: int) -> None:
+        if name == "to_sql":
+            mode = _const(_kw(call, "if_exists")) or "fail"
+        elif name == "export":
+            if _kw(call, "unique_conflict_method") is not None or _kw(call, "unique_constraints") is not None:
+                mode = "upsert"
+            else:
+                mode = _const(_kw(call, "if_exists")) or "default"
+        else:
+            return
+        self.facts["export_modes"].append([line, str(mode).lower()])
+
+    def _visit_handler(self, handler: ast.ExceptHandler) -> None:
+        for node in ast.walk(handler):
+            if isinstance(node, ast.Raise):
+                return
+            if isinstance(node, ast.Call) and (_is_logging_call(node) or _call_name(node)[0] == "print"):
+                return
+        caught = handler.type
+        broad = caught is None or (isinstance(caught, ast.Name) and caught.id in BROAD_EXCEPTIONS)
+        if broad or all(_is_trivial(stmt) for stmt in handler.body):
+            self.facts["swallowed_exceptions"].append(handler.lineno)
+
+
+def _const(node: ast.expr | None) -> Any:
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def _is_env_test(test: ast.expr) -> bool:
+    """True for conditions such as ``ENV == 'production'`` or ``os.getenv('ENV') in ('prod',)``."""
+    has_value = has_env = False
+    for node in ast.walk(test):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value.lower() in ENV_VALUES:
+                has_value = True
+            elif node.value in ENV_NAMES or node.value.upper() in ENV_NAMES:
+                has_env = True
+        elif isinstance(node, ast.Name) and node.id in ENV_NAMES:
+            has_env = True
+        elif isinstance(node, ast.Attribute) and node.attr in ENV_NAMES:
+            has_env = True
+    return has_value and has_env and any(isinstance(n, ast.Compare) for n in ast.walk(test))

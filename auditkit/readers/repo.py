@@ -1,0 +1,234 @@
+"""``read_repo(path) -> RepoInventory``: every Mage project under a folder as DataFrames.
+
+The contract (frames and columns) is in ``docs/architecture.md``. The reader walks the
+repository once, reads each file once, collects plain dicts and builds each DataFrame once
+at the end. Bad input never raises: it becomes a row of ``input_problems``. The only error
+raised is :class:`NotAMageRepo` when the folder holds no Mage project.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
+
+import pandas as pd
+
+from auditkit.model import ProblemLog
+from auditkit.readers.code import empty_metrics, language_for, measure_block_file, measure_many
+from auditkit.readers.discover import BLOCK_TYPE_FOLDERS, NotAMageRepo, ProjectLocation, find_projects
+from auditkit.readers.graph import GRAPH_COLUMNS
+from auditkit.readers.ioconfig import io_config_rows, redact, redact_text
+from auditkit.readers.paths import RepoFile, iter_repo_files, read_text_in_repo
+from auditkit.readers.pipelines import ProjectContext, read_pipeline
+from auditkit.readers.triggers import TRIGGER_COLUMNS, read_triggers
+from auditkit.readers.yamlsafe import load_yaml
+
+__all__ = ["RepoInventory", "read_repo", "NotAMageRepo", "FRAME_COLUMNS"]
+
+BLOCK_FILE_EXTENSIONS = frozenset({".py", ".sql", ".r", ".yaml", ".yml", ".md"})
+PARALLEL_MIN_FILES = 400     # below this, starting worker processes costs more than it saves
+_CHUNK = 200
+
+FRAME_COLUMNS: dict[str, list[str]] = {
+    "projects": ["project", "path", "project_type", "platform_parent", "has_metadata", "has_io_config",
+                 "metadata", "retry_config", "queue_config", "notification_config", "variables_dir",
+                 "n_pipelines", "metadata_text", "python_tags", "sub_projects"],
+    "io_config": ["project", "path", "profile", "key", "value_kind", "fingerprint", "line"],
+    "pipelines": ["project", "pipeline", "uuid_in_yaml", "name", "type", "path", "description", "tags",
+                  "n_blocks", "n_entries", "executor_type", "executor_count", "run_pipeline_in_one_process",
+                  "concurrency_config", "retry_config", "notification_config", "cache_block_output_in_memory",
+                  "settings", "has_triggers_yaml", *GRAPH_COLUMNS, "readable", "python_tags"],
+    "blocks": ["project", "pipeline", "block", "name", "type", "language", "section", "extension", "upstream",
+               "downstream", "path", "path_source", "file_exists", "retry_config", "executor_type", "timeout",
+               "configuration", "is_dynamic", "reduce_output", "replicated_block", "has_callback"],
+    "block_files": ["project", "path", "block_type", "uuid", "language", "subfolder_depth", "size_bytes",
+                    "lines_total", "lines_code", "n_functions", "functions", "decorators", "n_tests",
+                    "has_docstring", "complexity_max", "complexity_avg", "referenced", "n_pipelines",
+                    "skipped", "facts"],
+    "edges": ["project", "pipeline", "upstream", "downstream", "dangling"],
+    "triggers": TRIGGER_COLUMNS,
+    "input_problems": ["path", "kind", "reason", "project"],
+}
+
+
+@dataclass
+class RepoInventory:
+    """Everything read from the repository (see docs/architecture.md for the columns)."""
+
+    root: str
+    projects: pd.DataFrame
+    io_config: pd.DataFrame
+    pipelines: pd.DataFrame
+    blocks: pd.DataFrame
+    block_files: pd.DataFrame
+    edges: pd.DataFrame
+    triggers: pd.DataFrame
+    input_problems: pd.DataFrame
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``inventory`` object of summary.json (plain ints and a type -> count dict)."""
+        blocks = self.blocks
+        has_file = blocks["path_source"] != "none" if len(blocks) else pd.Series(dtype=bool)
+        missing = int((has_file & ~blocks["file_exists"].astype(bool)).sum()) if len(blocks) else 0
+        orphans = int((~self.block_files["referenced"].astype(bool)).sum()) if len(self.block_files) else 0
+        by_type = {str(k): int(v) for k, v in Counter(self.pipelines["type"].fillna("unknown")).items()}
+        return {
+            "projects": len(self.projects), "pipelines": len(self.pipelines),
+            "pipelines_by_type": dict(sorted(by_type.items())), "block_entries": len(blocks),
+            "block_files": len(self.block_files), "missing_block_files": missing,
+            "orphan_block_files": orphans, "triggers": len(self.triggers),
+            "input_problems": len(self.input_problems),
+        }
+
+
+def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=FRAME_COLUMNS[name])
+
+
+def _read_project_files(root: Path, loc: ProjectLocation, problems: ProblemLog,
+                        io_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``projects`` row (metadata.yaml, io_config.yaml) of one project."""
+    prefix = "" if loc.rel == "." else loc.rel + "/"
+    row: dict[str, Any] = {
+        "project": loc.name, "path": loc.rel, "project_type": None, "platform_parent": loc.platform_parent,
+        "has_metadata": loc.has_metadata, "has_io_config": loc.has_io_config, "metadata": None,
+        "retry_config": None, "queue_config": None, "notification_config": None, "variables_dir": None,
+        "n_pipelines": len(loc.pipeline_dirs), "metadata_text": None, "python_tags": False,
+        "sub_projects": sorted(loc.sub_projects.values()),
+    }
+    if loc.has_metadata:
+        text = read_text_in_repo(root, loc.path / "metadata.yaml", problems, project=loc.name)
+        if text is not None:
+            loaded = load_yaml(text, prefix + "metadata.yaml", problems, jinja=True, project=loc.name)
+            row["python_tags"] = loaded.python_tags
+            row["metadata_text"] = redact_text(text)
+            meta = loaded.data if isinstance(loaded.data, dict) else None
+            if loaded.ok and loaded.data is not None and meta is None:
+                problems.add(prefix + "metadata.yaml", "project", "metadata.yaml is not a mapping", loc.name)
+            if meta is not None:
+                meta = redact(meta)
+                row.update(metadata=meta, project_type=meta.get("project_type"),
+                           variables_dir=None if meta.get("variables_dir") is None else str(meta.get("variables_dir")))
+                for key in ("retry_config", "queue_config", "notification_config"):
+                    row[key] = meta.get(key) if isinstance(meta.get(key), dict) else None
+    if loc.has_io_config:
+        text = read_text_in_repo(root, loc.path / "io_config.yaml", problems, project=loc.name)
+        if text is not None:
+            loaded = load_yaml(text, prefix + "io_config.yaml", problems, jinja=True, project=loc.name)
+            row["python_tags"] = row["python_tags"] or loaded.python_tags
+            io_rows.extend(io_config_rows(loaded.node, loc.name, prefix + "io_config.yaml") if loaded.ok else [])
+    return row
+
+
+def _owner_of(rel: str, project_rels: dict[str, ProjectLocation]) -> tuple[ProjectLocation, str, str] | None:
+    """(project, block type folder, uuid path) when ``rel`` lies in a project's block folder."""
+    parts = rel.split("/")
+    for index in range(len(parts) - 1):
+        if parts[index] in BLOCK_TYPE_FOLDERS:
+            project = project_rels.get("/".join(parts[:index]) or ".")
+            if project is not None:
+                return project, parts[index], "/".join(parts[index + 1:])
+    return None
+
+
+def _measure(jobs: list[tuple[str, int, str]], workers: int | None) -> list[tuple[dict, list]]:
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+        return [measure_block_file(*job) for job in jobs]
+    chunks = [jobs[i:i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+            return [result for chunk in pool.map(measure_many, chunks) for result in chunk]
+    except (OSError, RuntimeError):  # no process support (sandbox): measure in-process
+        return [measure_block_file(*job) for job in jobs]
+
+
+def _block_file_rows(files: list[RepoFile], project_rels: dict[str, ProjectLocation],
+                     used_by: dict[str, set], entry_types: dict[str, tuple[str, str]],
+                     problems: ProblemLog, workers: int | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    jobs: list[tuple[str, int, str]] = []
+    listed: set[str] = set()
+    by_rel = {f.rel: f for f in files}
+    for repo_file in files:
+        name = repo_file.rel.rsplit("/", 1)[-1]
+        if name == "__init__.py" or os.path.splitext(name)[1].lower() not in BLOCK_FILE_EXTENSIONS:
+            continue
+        owner = _owner_of(repo_file.rel, project_rels)
+        if owner is None:
+            continue
+        project, folder, uuid_path = owner
+        rows.append(_file_row(project.name, repo_file, BLOCK_TYPE_FOLDERS[folder], uuid_path))
+        listed.add(repo_file.rel)
+    # Files used by entries outside the block folders (dbt models, file_path overrides).
+    for rel, (project_name, block_type) in sorted(entry_types.items()):
+        if rel in listed or rel not in by_rel:
+            continue
+        project_prefix = next((p.rel for p in project_rels.values() if p.name == project_name), ".")
+        inner = rel if project_prefix == "." else rel[len(project_prefix) + 1:]
+        rows.append(_file_row(project_name, by_rel[rel], block_type, inner))
+    for row in rows:
+        pipelines = used_by.get(row["path"], ())
+        row.update(referenced=bool(pipelines), n_pipelines=len(pipelines))
+        jobs.append((by_rel[row["path"]].path, by_rel[row["path"]].size, row["language"]))
+    for row, (metrics, file_problems) in zip(rows, _measure(jobs, workers)):
+        row.update(metrics)
+        for kind, reason in file_problems:
+            problems.add(row["path"], kind, reason, row["project"])
+    return rows
+
+
+def _file_row(project: str, repo_file: RepoFile, block_type: str, uuid_path: str) -> dict[str, Any]:
+    uuid = str(PurePosixPath(uuid_path).with_suffix("")) if "." in uuid_path.rsplit("/", 1)[-1] else uuid_path
+    row = {"project": project, "path": repo_file.rel, "block_type": block_type, "uuid": uuid,
+           "language": language_for(repo_file.rel), "subfolder_depth": uuid.count("/")}
+    row.update(empty_metrics(repo_file.size))
+    return row
+
+
+def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: int | None = None) -> RepoInventory:
+    """Read every Mage project under ``path`` into a :class:`RepoInventory`.
+
+    ``exclude`` holds repo-relative globs (``vendor/**``) left out of discovery and walking.
+    ``workers`` caps the processes that measure block files (default: CPUs, at most 4; 1 =
+    in-process). Raises :class:`NotAMageRepo` when no project is found; every other problem
+    becomes a row of ``input_problems``.
+    """
+    root = Path(path).resolve()
+    exclude = tuple(exclude)
+    problems = ProblemLog()
+    locations = find_projects(root, exclude, problems)
+    files = list(iter_repo_files(root, exclude, problems=problems))
+    project_rels = {loc.rel: loc for loc in locations}
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    used_by: dict[str, set] = defaultdict(set)
+    entry_types: dict[str, tuple[str, str]] = {}
+    for loc in locations:
+        rows["projects"].append(_read_project_files(root, loc, problems, rows["io_config"]))
+        ctx = ProjectContext(root=root, path=loc.path, rel=loc.rel, name=loc.name)
+        for folder in loc.pipeline_dirs:
+            result = read_pipeline(ctx, folder, problems)
+            rows["pipelines"].append(result.row)
+            rows["blocks"].extend(result.blocks)
+            rows["edges"].extend(result.edges)
+            for rel in result.referenced:
+                used_by[rel].add((loc.name, folder))
+            for block in result.blocks:
+                if block["path"] and block["file_exists"]:
+                    entry_types.setdefault(block["path"], (loc.name, block["type"]))
+            if result.row["has_triggers_yaml"]:
+                triggers_path = loc.path / "pipelines" / folder / "triggers.yaml"
+                rel = result.row["path"].rsplit("/", 1)[0] + "/triggers.yaml"
+                text = read_text_in_repo(root, triggers_path, problems, project=loc.name)
+                if text is not None:
+                    rows["triggers"].extend(read_triggers(text, rel, loc.name, folder, problems))
+    rows["block_files"] = _block_file_rows(files, project_rels, used_by, entry_types, problems, workers)
+    frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
+    return RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
