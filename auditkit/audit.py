@@ -160,6 +160,8 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
     if audit._history is not None:
         summary["history"] = audit._history.summary()
     summary["key_figures"] = key_figures(audit, summary.get("history"))
+    if "rule_run" in audit.extras:
+        summary["rules"] = audit.extras["rule_run"].status()
     return summary
 
 

@@ -50,3 +50,17 @@ def test_notebooks_are_committed_without_outputs():
                 assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1, f"{path.name} needs exactly one parameters cell"
+
+
+def test_every_parameter_is_visible_to_papermill():
+    """papermill --help-notebook and the runner's parameter filter see every parameter line."""
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+        parsed = PythonTranslator.inspect(cell)
+        assert len(parsed) == len(lines), f"{path.name}: papermill cannot parse {lines}"
+        assert all(p.inferred_type_name != "None" and p.help for p in parsed), f"{path.name}: give each parameter a type hint and a comment"

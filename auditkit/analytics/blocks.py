@@ -129,6 +129,20 @@ def blocks_per_pipeline(pipelines: pd.DataFrame) -> pd.DataFrame:
     return pipelines[cols].sort_values("n_blocks", ascending=False).reset_index(drop=True)
 
 
+def headline(block_files: pd.DataFrame) -> pd.DataFrame:
+    """The headline measures of the blocks section as a two-column table for people."""
+    t = coverage_totals(block_files)
+    rows = [
+        ("block files with code", f"{t['block_files']}"),
+        ("in the ideal 50-200 lines band", f"{t['in_ideal_band']:.0%}"),
+        ("over 500 lines", f"{t['over_500']}"),
+        ("Python blocks with a @test function", f"{t['python_with_tests']:.0%}"),
+        ("Python blocks with a docstring", f"{t['python_with_docstring']:.0%}"),
+        ("orphan files (no pipeline uses them)", f"{t['orphans']}"),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
 def coverage_totals(block_files: pd.DataFrame) -> dict:
     """Headline shares for the blocks section."""
     files = code_files(block_files)

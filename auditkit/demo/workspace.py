@@ -5,6 +5,7 @@ user's cache folder, so repeated ``auditkit demo`` runs and notebooks opened by 
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -36,17 +37,20 @@ def prepare_demo(dest: str | Path | None = None) -> tuple[str, str]:
     from auditkit.demo.history import generate_history
 
     dest = Path(dest) if dest else default_workspace()
-    repo, mage_data = dest / "repo", dest / "mage_data"
-    if (dest / STAMP).exists():
-        return str(repo), str(mage_data)
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    repo_root = materialize_demo(repo)
-    project = next(p.parent for p in sorted(repo_root.rglob("io_config.yaml")))
-    generate_history(mage_data, project)
-    (dest / STAMP).write_text(_content_hash())
-    return str(repo_root), str(mage_data)
+    repo, mage_data = dest / "acme-analytics", dest / "mage_data"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # Several notebooks opened at once may all ask for the demo: build it once, under a lock.
+    with open(dest.parent / f".{dest.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (dest / STAMP).exists():
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True)
+            materialize_demo(repo)
+            project = next(p.parent for p in sorted(repo.rglob("io_config.yaml")))
+            generate_history(mage_data, project)
+            (dest / STAMP).write_text(_content_hash())
+    return str(repo), str(mage_data)
 
 
 def demo_for_notebooks() -> tuple[str, None, str]:

@@ -41,7 +41,7 @@ def largest_blocks(block_files: pd.DataFrame, n: int = 15) -> go.Figure:
     fig = px.bar(top, x="lines_code", y="path", orientation="h", color="block_type",
                  labels={"lines_code": "lines of code", "path": ""},
                  title=f"The {len(top)} largest blocks")
-    fig.update_layout(height=max(300, 28 * len(top) + 120), yaxis={"categoryorder": "trace"})
+    fig.update_layout(height=max(300, 28 * len(top) + 120), yaxis={"categoryorder": "total ascending"})
     return _mark_size_bands(fig, "x")
 
 

@@ -161,7 +161,7 @@ def _entry_row(ctx: ProjectContext, pipeline: str, section: str, extension: str 
     dynamic = configuration.get("dynamic")
     row = {
         "project": ctx.name, "pipeline": pipeline, "block": str(raw_uuid) if item.get("uuid") else clean_name(raw_uuid),
-        "name": item.get("name"), "type": item.get("type"), "language": item.get("language"),
+        "name": item.get("name"), **{k: item.get(k) if isinstance(item.get(k), str) else None for k in ("type", "language")},
         "section": section, "extension": extension or item.get("extension_uuid"),
         "upstream": _as_list(item.get("upstream_blocks")), "downstream": _as_list(item.get("downstream_blocks")),
         "retry_config": _dict_or_none(item.get("retry_config")), "executor_type": item.get("executor_type"),

@@ -29,6 +29,21 @@ def headline(summary: dict) -> list[tuple[str, object]]:
     return cards
 
 
+def _present(value) -> bool:
+    return value is not None and value == value and value != ""   # drops None, NaN and ""
+
+
+def location(finding: dict) -> str:
+    """``path:line`` when known, else the pipeline or project the finding is about."""
+    if _present(finding.get("path")):
+        line = finding.get("line")
+        return f"{finding['path']}:{int(line)}" if _present(line) else str(finding["path"])
+    for key in ("pipeline", "project"):
+        if _present(finding.get(key)):
+            return f"{key} {finding[key]}"
+    return ""
+
+
 def write_index(result, previous: str | None = None) -> Path:
     audit = result.audit
     summary = audit.summary
@@ -47,7 +62,7 @@ def write_index(result, previous: str | None = None) -> Path:
         by_severity=summary["findings"]["by_severity"],
         by_category=summary["findings"]["by_category"],
         sections=result.sections,
-        top=top.to_dict("records"),
+        top=[dict(f, where=location(f)) for f in top.to_dict("records")],
         problems=audit.input_problems.head(30).to_dict("records"),
         n_problems=len(audit.input_problems),
         trend=trend,

@@ -90,6 +90,10 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)
     cache = audit.save(out / "_audit")
     shutil.copy(cache / "summary.json", out / "summary.json")
+    # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
+    from auditkit.outputs.findings import project_metadata_paths, write_findings
+    write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
+                   fallback_paths=project_metadata_paths(audit.inventory))
     _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
          f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
     export.write_assets(out)
@@ -101,17 +105,24 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                   "audit_cache": str(cache),
                   "previous": str(Path(previous).resolve()) if previous else ""}
     (out / "notebooks").mkdir(exist_ok=True)
-    # Kernels inherit this: figures render against the report's shared plotly.min.js.
-    os.environ["AUDITKIT_REPORT"] = "1"
     result = ReportResult(out=out, audit=audit)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(execute_section, s, out, parameters): s for s in chosen}
-        for future in as_completed(futures):
-            res = future.result()
-            result.sections.append(res)
-            status = "ok" if res.ok else f"FAILED ({res.error})"
-            _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
+    # Kernels inherit this: figures render against the report's shared plotly.min.js.
+    previous_flag = os.environ.get("AUDITKIT_REPORT")
+    os.environ["AUDITKIT_REPORT"] = "1"
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(execute_section, s, out, parameters): s for s in chosen}
+            for future in as_completed(futures):
+                res = future.result()
+                result.sections.append(res)
+                status = "ok" if res.ok else f"FAILED ({res.error})"
+                _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
+    finally:
+        if previous_flag is None:
+            os.environ.pop("AUDITKIT_REPORT", None)
+        else:
+            os.environ["AUDITKIT_REPORT"] = previous_flag
     result.sections.sort(key=lambda r: r.section.slug)
 
     from auditkit.report.index import write_index

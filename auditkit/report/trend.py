@@ -79,20 +79,27 @@ def trend_figure(history: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def compare_reports(previous: str | Path, current: str | Path) -> Trend:
-    previous, current = Path(previous), Path(current)
+def compare(previous: str | Path, summary: dict, findings: pd.DataFrame,
+            current: str | Path | None = None) -> Trend:
+    """Trend of the audit given by ``summary``/``findings`` against the report folder ``previous``.
+
+    The history across audits covers every report folder beside ``previous`` (and beside
+    ``current``, the folder the new report is written to, when given)."""
+    previous = Path(previous)
     prev_summary, prev_findings = _load(previous)
-    cur_summary, cur_findings = _load(current)
-    by_rule = diff_findings(prev_findings, cur_findings)
+    if "waived" in findings:
+        findings = findings[~findings["waived"].fillna(False).astype(bool)]
+    by_rule = diff_findings(prev_findings, findings)
     figs = []
     for key, label in KEY_FIGURES.items():
         before = prev_summary.get("key_figures", {}).get(key)
-        after = cur_summary.get("key_figures", {}).get(key)
+        after = summary.get("key_figures", {}).get(key)
         change = None if before is None or after is None else round(after - before, 4)
         figs.append({"figure": label, "previous": before, "current": after, "change": change})
     figures = pd.DataFrame(figs)
-    roots = {previous.parent, current.parent}
-    history = pd.concat([report_history(r) for r in roots], ignore_index=True) if roots else pd.DataFrame()
+    roots = {previous.parent} | ({Path(current).parent} if current else set())
+    frames = [report_history(r) for r in roots]
+    history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(history):
         history = history.drop_duplicates("report").sort_values("generated_at").reset_index(drop=True)
     trend = Trend(by_rule=by_rule, figures=figures, history=history)
@@ -105,3 +112,9 @@ def compare_reports(previous: str | Path, current: str | Path) -> Trend:
         parts.append(trend_figure(history).to_html(include_plotlyjs=False, full_html=False))
     trend.html = "\n".join(parts)
     return trend
+
+
+def compare_reports(previous: str | Path, current: str | Path) -> Trend:
+    """Trend between two report folders (each with summary.json and findings.json)."""
+    summary, findings = _load(Path(current))
+    return compare(previous, summary, findings, current)

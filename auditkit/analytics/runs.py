@@ -1,0 +1,277 @@
+"""Run health: outcomes over time, durations and their trend, queue wait, SLA misses,
+skipped runs, expected vs actual runs per time trigger, and trigger drift (YAML vs DB)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from croniter import croniter
+
+from auditkit.readers.history import queries as q
+from auditkit.readers.history.frames import with_names
+
+from ._common import inventory_frame, numeric, timestamps
+
+# Mage's preset intervals (PipelineSchedule): minute 0, midnight, Monday, first of month.
+PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
+               "@monthly": "0 0 1 * *"}
+MAX_EXPECTED_TICKS = 200_000
+STAT_COLUMNS = ["n", "mean_s", "p50_s", "p95_s", "max_s"]
+
+
+def _named_runs(history) -> pd.DataFrame:
+    """The window's runs with pipeline/status names (see readers.history.frames)."""
+    runs = history.run_frame() if history is not None and history.available else pd.DataFrame()
+    if runs.empty:
+        return pd.DataFrame(columns=["pipeline_uuid", "status_name", "created", "started", "completed"])
+    return with_names(runs)
+
+
+def _period(epochs: pd.Series, period: str) -> pd.Series:
+    """'YYYY-MM-DD' of the UTC day, or of the Monday starting the week."""
+    days = pd.to_datetime(epochs, unit="s").dt.floor("D")
+    if period == "week":
+        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+    return days.dt.strftime("%Y-%m-%d")
+
+
+def nearest_rank(values: np.ndarray, q: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least q% of values at or below."""
+    return float(np.percentile(values, q, method="inverted_cdf")) if len(values) else float("nan")
+
+
+def _stats(frame: pd.DataFrame, value: pd.Series, keys: list[str]) -> pd.DataFrame:
+    """n, mean, p50, p95, max of ``value`` per ``keys``; negative and NaN values dropped."""
+    data = frame[keys].assign(x=value.to_numpy())
+    data = data[data["x"].notna() & (data["x"] >= 0)]
+    rows = []
+    for key, group in data.groupby(keys, observed=True, sort=True):
+        x = group["x"].to_numpy()
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append((*[str(k) for k in key], len(x), float(x.mean()), nearest_rank(x, 50),
+                     nearest_rank(x, 95), float(x.max())))
+    return pd.DataFrame(rows, columns=keys + STAT_COLUMNS)
+
+
+def run_outcomes(history, period: str = "day") -> pd.DataFrame:
+    """Pipeline runs per pipeline, period ('day' or 'week', by created_at) and status."""
+    runs = _named_runs(history)
+    cols = ["pipeline_uuid", "period", "status", "runs"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    runs = runs[runs["created"].notna()].assign(period=lambda f: _period(f["created"], period))
+    out = (runs.groupby(["pipeline_uuid", "period", "status_name"], observed=True).size()
+           .reset_index(name="runs").rename(columns={"status_name": "status"}))
+    out["pipeline_uuid"] = out["pipeline_uuid"].astype(str)
+    return out[cols].sort_values(["period", "pipeline_uuid", "status"], ignore_index=True)
+
+
+def duration_stats(history) -> pd.DataFrame:
+    """Duration (completed_at - started_at, seconds) of COMPLETED runs: n, mean, p50, p95,
+    max per pipeline. Percentiles use the nearest-rank method."""
+    runs = _named_runs(history)
+    if runs.empty:
+        return pd.DataFrame(columns=["pipeline_uuid"] + STAT_COLUMNS)
+    done = runs[runs["status_name"] == "COMPLETED"]
+    return _stats(done, done["completed"] - done["started"], ["pipeline_uuid"])
+
+
+def duration_trend(history, period: str = "week") -> pd.DataFrame:
+    """p50/p95 duration of COMPLETED runs per pipeline and period (by created_at)."""
+    runs = _named_runs(history)
+    if runs.empty:
+        return pd.DataFrame(columns=["pipeline_uuid", "period"] + STAT_COLUMNS)
+    done = runs[(runs["status_name"] == "COMPLETED") & runs["created"].notna()]
+    done = done.assign(period=_period(done["created"], period))
+    return _stats(done, done["completed"] - done["started"], ["pipeline_uuid", "period"])
+
+
+def queue_wait(history) -> pd.DataFrame:
+    """Seconds from created_at (queued) to started_at per pipeline: n, mean, p50, p95, max."""
+    runs = _named_runs(history)
+    if runs.empty:
+        return pd.DataFrame(columns=["pipeline_uuid"] + STAT_COLUMNS)
+    return _stats(runs, runs["started"] - runs["created"], ["pipeline_uuid"])
+
+
+def sla_misses(history) -> pd.DataFrame:
+    """Runs of triggers with an SLA and how many passed it (``passed_sla``) per pipeline."""
+    cols = ["pipeline_uuid", "runs_with_sla", "sla_misses", "miss_rate"]
+    runs = _named_runs(history)
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    schedules = history.schedules()
+    sla = pd.to_numeric(schedules["sla"], errors="coerce")
+    with_sla = set(schedules.loc[sla > 0, "schedule_id"].astype(float))
+    runs = runs[runs["schedule_id"].isin(with_sla)]
+    out = runs.groupby("pipeline_uuid", observed=True).agg(
+        runs_with_sla=("id", "size"), sla_misses=("passed_sla", "sum")).reset_index()
+    out["pipeline_uuid"] = out["pipeline_uuid"].astype(str)
+    out["miss_rate"] = out["sla_misses"] / out["runs_with_sla"].where(out["runs_with_sla"] > 0)
+    return out[cols].sort_values("pipeline_uuid", ignore_index=True)
+
+
+def skipped_runs(history) -> pd.DataFrame:
+    """CANCELLED runs with no block runs (skipped by skip_if_previous_running or a run limit)."""
+    frame = history.cached("skipped", lambda: history.query(
+        q.skipped_runs(history), "skipped_runs", columns=["pipeline_uuid", "skipped_runs"]))
+    return numeric(frame, ["skipped_runs"]).sort_values("pipeline_uuid", ignore_index=True)
+
+
+def run_health(history) -> pd.DataFrame:
+    """One row per pipeline: runs by outcome, success rate, skipped, SLA misses, duration and
+    queue-wait percentiles, and the duration trend (last four weeks' p50 / earlier p50)."""
+    counts = history.pipeline_run_counts()
+    if counts.empty:
+        return pd.DataFrame(columns=["pipeline_uuid", "runs", "completed", "failed", "cancelled",
+                                     "in_progress", "success_rate"])
+    counts = numeric(counts, ["runs"])
+    wide = counts.pivot_table(index="pipeline_uuid", columns="status", values="runs",
+                              aggfunc="sum", fill_value=0)
+    out = pd.DataFrame({"runs": wide.sum(axis=1)})
+    for status in ("COMPLETED", "FAILED", "CANCELLED"):
+        out[status.lower()] = wide[status] if status in wide else 0
+    out["in_progress"] = sum(wide[s] for s in ("INITIAL", "RUNNING") if s in wide) if any(
+        s in wide for s in ("INITIAL", "RUNNING")) else 0
+    finished = out["completed"] + out["failed"]
+    out["success_rate"] = (out["completed"] / finished.where(finished > 0)).round(4)
+    out = out.reset_index()
+    out = out.merge(skipped_runs(history), on="pipeline_uuid", how="left")
+    out = out.merge(sla_misses(history)[["pipeline_uuid", "runs_with_sla", "sla_misses"]],
+                    on="pipeline_uuid", how="left")
+    durations = duration_stats(history).rename(columns={
+        "p50_s": "duration_p50_s", "p95_s": "duration_p95_s", "max_s": "duration_max_s"})
+    out = out.merge(durations[["pipeline_uuid", "duration_p50_s", "duration_p95_s", "duration_max_s"]],
+                    on="pipeline_uuid", how="left")
+    waits = queue_wait(history).rename(columns={"p50_s": "queue_p50_s", "p95_s": "queue_p95_s"})
+    out = out.merge(waits[["pipeline_uuid", "queue_p50_s", "queue_p95_s"]], on="pipeline_uuid", how="left")
+    out = out.merge(_trend_ratio(duration_trend(history)), on="pipeline_uuid", how="left")
+    for column in ("skipped_runs", "runs_with_sla", "sla_misses"):
+        out[column] = out[column].fillna(0).astype(int)
+    return out.sort_values("pipeline_uuid", ignore_index=True)
+
+
+def _trend_ratio(trend: pd.DataFrame, recent: int = 4) -> pd.DataFrame:
+    """p50 of the last ``recent`` periods over p50 of the earlier ones (>1 = getting slower)."""
+    rows = []
+    for pipeline, group in trend.sort_values("period").groupby("pipeline_uuid"):
+        if len(group) <= recent:
+            continue
+        later = group["p50_s"].iloc[-recent:].median()
+        earlier = group["p50_s"].iloc[:-recent].median()
+        if earlier and earlier > 0:
+            rows.append({"pipeline_uuid": pipeline, "duration_trend": round(later / earlier, 3)})
+    return pd.DataFrame(rows, columns=["pipeline_uuid", "duration_trend"])
+
+
+def _per_schedule(history) -> pd.DataFrame:
+    """Per trigger: runs, manual runs (API/"run now"), distinct execution dates of scheduler
+    runs, and lateness (started - execution_date of scheduler runs) p50/p95/max."""
+    cols = ["schedule_id", "runs", "manual_runs", "execution_dates", "p50_late_s", "p95_late_s", "max_late_s"]
+    runs = history.run_frame() if history.available else pd.DataFrame()
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    runs = runs[runs["schedule_id"].notna()]
+    rows = []
+    for schedule_id, group in runs.groupby("schedule_id"):
+        ticks = group[group["manual"] == 0]
+        late = (ticks["started"] - ticks["execution"]).dropna().to_numpy()
+        late = late[late >= 0]
+        rows.append((schedule_id, len(group), int(group["manual"].sum()), ticks["execution"].nunique(),
+                     nearest_rank(late, 50), nearest_rank(late, 95), float(late.max()) if len(late) else np.nan))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _reference_now(history) -> datetime | None:
+    """The end of the window: ``until``, else the newest run in the DB (not the wall clock,
+    so an old copied history is not reported as missing every run since)."""
+    if history.until is not None:
+        return history.until
+    runs = history.run_frame()
+    newest = runs["created"].max() if not runs.empty else None
+    return None if newest is None or pd.isna(newest) else \
+        pd.to_datetime(newest, unit="s").round("ms").to_pydatetime()
+
+
+def count_ticks(interval: str, start: datetime, end: datetime) -> tuple[int | None, bool]:
+    """Cron/preset ticks in (start - 1s, end]; (None, False) when not a repeating schedule.
+    The second value is True when the count was cut at MAX_EXPECTED_TICKS."""
+    cron = PRESET_CRON.get(interval, interval)
+    if not interval or interval.startswith("@") and interval not in PRESET_CRON:
+        return None, False
+    if not croniter.is_valid(cron):
+        return None, False
+    it = croniter(cron, start - pd.Timedelta(seconds=1).to_pytimedelta())
+    count = 0
+    while count < MAX_EXPECTED_TICKS:
+        if it.get_next(datetime) > end:
+            return count, False
+        count += 1
+    return count, True
+
+
+def expected_vs_actual(history) -> pd.DataFrame:
+    """Per active TIME trigger with a repeating interval: expected ticks (croniter) since the
+    later of start_time, last_enabled_at and the window start, against distinct execution
+    dates of scheduler-made runs (``actual_runs``; API/"run now" runs carry an
+    execution_partition and are counted apart as ``manual_runs``), plus lateness
+    (started_at - execution_date of scheduled runs) p50/p95/max."""
+    cols = ["schedule_id", "pipeline_uuid", "name", "schedule_interval", "expected_runs",
+            "actual_runs", "runs", "manual_runs", "missing_runs", "p50_late_s", "p95_late_s", "max_late_s", "capped"]
+    schedules = timestamps(history.schedules(), ["start_time", "last_enabled_at", "created_at"])
+    if schedules.empty:
+        return pd.DataFrame(columns=cols)
+    actual = _per_schedule(history)
+    now = _reference_now(history)
+    rows = []
+    timed = schedules[(schedules["schedule_type"].astype(str).str.upper() == "TIME")
+                      & (schedules["status"].astype(str).str.upper() == "ACTIVE")]
+    for s in timed.itertuples(index=False):
+        starts = [t for t in (s.start_time, s.last_enabled_at, history.since) if t is not None and pd.notna(t)]
+        if now is None or not starts:
+            continue
+        expected, capped = count_ticks(str(s.schedule_interval or ""), max(starts), now)
+        if expected is None:
+            continue
+        match = actual[actual["schedule_id"] == float(s.schedule_id)]
+        got = int(match["execution_dates"].iloc[0]) if not match.empty else 0
+        runs = int(match["runs"].iloc[0]) if not match.empty else 0
+        manual = int(match["manual_runs"].fillna(0).iloc[0]) if not match.empty else 0
+        late = match.iloc[0] if not match.empty else {}
+        rows.append(dict(schedule_id=s.schedule_id, pipeline_uuid=s.pipeline_uuid, name=s.name,
+                         schedule_interval=s.schedule_interval, expected_runs=expected,
+                         actual_runs=got, runs=runs, manual_runs=manual, missing_runs=max(expected - got, 0),
+                         p50_late_s=late.get("p50_late_s"), p95_late_s=late.get("p95_late_s"),
+                         max_late_s=late.get("max_late_s"), capped=capped))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def trigger_drift(history, inv=None) -> pd.DataFrame:
+    """Triggers that differ between code and DB: ``yaml_not_in_db`` (never synced: parse
+    error or an envs mismatch), ``db_not_in_yaml`` (made in the UI or deleted from YAML), and
+    ``pipeline_missing`` (a DB trigger whose pipeline folder is gone). Backfill schedules are
+    left out."""
+    cols = ["pipeline_uuid", "name", "issue", "schedule_id", "status"]
+    db = history.schedules() if history is not None else pd.DataFrame(columns=["name", "pipeline_uuid"])
+    yaml_triggers = inventory_frame(inv, "triggers", ["pipeline", "name"])
+    pipelines = inventory_frame(inv, "pipelines", ["pipeline"])
+    if inv is None:
+        return pd.DataFrame(columns=cols)
+    backfill = db["schedule_type"].isna() & db["name"].astype(str).str.startswith("Backfill ") \
+        if not db.empty else pd.Series(dtype=bool)
+    db = db[~backfill] if not db.empty else db
+    db_keys = set(zip(db.get("pipeline_uuid", []), db.get("name", [])))
+    yaml_keys = set(zip(yaml_triggers["pipeline"], yaml_triggers["name"]))
+    known = set(pipelines["pipeline"])
+    rows = []
+    for pipeline, name in sorted(yaml_keys - db_keys, key=str):
+        rows.append(dict(pipeline_uuid=pipeline, name=name, issue="yaml_not_in_db", schedule_id=None, status=None))
+    for r in db.itertuples(index=False):
+        if r.pipeline_uuid not in known:
+            rows.append(dict(pipeline_uuid=r.pipeline_uuid, name=r.name, issue="pipeline_missing",
+                             schedule_id=r.schedule_id, status=r.status))
+        elif (r.pipeline_uuid, r.name) not in yaml_keys:
+            rows.append(dict(pipeline_uuid=r.pipeline_uuid, name=r.name, issue="db_not_in_yaml",
+                             schedule_id=r.schedule_id, status=r.status))
+    return pd.DataFrame(rows, columns=cols)

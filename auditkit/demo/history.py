@@ -1,0 +1,659 @@
+"""Demo run history: a Mage SQLite DB (exact 0.9.80 schema) plus block logs for a project.
+
+``generate_history(dest_dir, project_dir)`` reads the project's pipelines and triggers and
+simulates what Mage's scheduler would have recorded: scheduled and API runs, fail-fast
+failures, automatic retries (visible only in block logs), both manual retry paths, skipped
+runs, bursts above concurrency limits, backfills in every state, SLA misses, an orphan DB
+trigger, users, roles, an OAuth app and token, and a secret. Everything is derived from
+``seed``; ``scale`` multiplies the API/manual run volume for benchmarks.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import random
+import re
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import bcrypt
+import yaml
+from croniter import croniter
+
+from auditkit.readers.history.schema import ALEMBIC_HEAD, TABLES, ddl
+
+NON_EXECUTABLE = {"markdown", "chart", "scratchpad"}
+# Mage's presets: midnight for @daily, minute 0 for @hourly, Monday for @weekly (guess from
+# PipelineSchedule.current_execution_date), day 1 for @monthly.
+PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
+               "@monthly": "0 0 1 * *"}
+# Trigger dataclass fields: any other key makes Mage skip the trigger (reference section 4).
+TRIGGER_KEYS = {"name", "schedule_type", "schedule_interval", "start_time", "status", "variables",
+                "sla", "settings", "envs", "last_enabled_at", "description", "token",
+                "pipeline_uuid", "repo_path"}
+FRONTEND_CLIENT_ID = "zkWlN0PkIKSN0C11CfUHUj84OT5XOJ6tDZ6bDRO2"
+ORPHAN_PIPELINE = "legacy_orders_export"
+FLUSH_ROWS = 200_000
+
+
+@dataclass
+class _Pipeline:
+    uuid: str
+    type: str
+    blocks: list[tuple[str, str]]                # (uuid, type) in topological order
+    retries: dict[str, int]                      # effective retries per block
+    dynamic_children: set[str] = field(default_factory=set)
+    run_limit: int | None = None
+    executor_type: str = "LOCAL_PYTHON"
+    slowness: float = 1.0
+
+
+@dataclass(order=True)
+class _Plan:
+    created_at: datetime
+    seq: int
+    pipeline: str = field(compare=False)
+    schedule_id: int = field(compare=False)
+    execution_date: datetime = field(compare=False)
+    kind: str = field(compare=False)             # scheduled, api, skipped, retry_run, backfill, streaming
+    sla: int | None = field(compare=False, default=None)
+    variables: dict = field(compare=False, default_factory=dict)
+    backfill: dict | None = field(compare=False, default=None)
+
+
+def _ts(value: datetime | None) -> str | None:
+    """Mage/SQLAlchemy's SQLite text form: naive UTC with microseconds."""
+    if value is None:
+        return None
+    text = value.isoformat(" ")          # isoformat is ~10x faster than strftime
+    return text if len(text) > 19 else text + ".000000"
+
+
+def _ts_sec(value: datetime) -> str:
+    """CURRENT_TIMESTAMP form used by created_at/updated_at (second precision)."""
+    return value.isoformat(" ", "seconds")
+
+
+def _clean_name(name: str) -> str:
+    """Mage's clean_name without '/' (used for log file names)."""
+    return re.sub(r"\W", "_", name).lower()
+
+
+def _load_yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _topological(blocks: list[dict]) -> list[dict]:
+    by_uuid = {b["uuid"]: b for b in blocks}
+    done: list[dict] = []
+    seen: set[str] = set()
+
+    def visit(block: dict, stack: tuple = ()) -> None:
+        if block["uuid"] in seen or block["uuid"] in stack:
+            return
+        for up in block.get("upstream_blocks") or []:
+            if up in by_uuid:
+                visit(by_uuid[up], stack + (block["uuid"],))
+        seen.add(block["uuid"])
+        done.append(block)
+
+    for block in blocks:
+        visit(block)
+    return done
+
+
+def read_demo_project(project_dir: Path) -> tuple[dict[str, _Pipeline], dict[str, list[dict]]]:
+    """Pipelines (with effective block retries) and YAML triggers of a Mage project."""
+    project_meta = _load_yaml(project_dir / "metadata.yaml") or {}
+    project_retry = project_meta.get("retry_config") or {}
+    pipelines: dict[str, _Pipeline] = {}
+    triggers: dict[str, list[dict]] = {}
+    for meta_path in sorted((project_dir / "pipelines").glob("*/metadata.yaml")):
+        meta = _load_yaml(meta_path)
+        if not isinstance(meta, dict):
+            continue
+        uuid = meta_path.parent.name
+        raw = [b for b in (meta.get("blocks") or []) if isinstance(b, dict) and b.get("uuid")]
+        ordered = [b for b in _topological(raw) if b.get("type") not in NON_EXECUTABLE]
+        retries = {}
+        for b in ordered:
+            merged = {**project_retry, **(b.get("retry_config") or {})}
+            retries[b["uuid"]] = int(merged.get("retries") or 0)
+        dynamic_parents = {b["uuid"] for b in ordered
+                           if isinstance(b.get("configuration"), dict) and b["configuration"].get("dynamic")}
+        children = {b["uuid"] for b in ordered
+                    if set(b.get("upstream_blocks") or []) & dynamic_parents}
+        concurrency = meta.get("concurrency_config") or {}
+        executor = str(meta.get("executor_type") or "local_python")
+        pipelines[uuid] = _Pipeline(
+            uuid=uuid, type=str(meta.get("type") or "python"),
+            blocks=[(b["uuid"], str(b.get("type"))) for b in ordered], retries=retries,
+            dynamic_children=children, run_limit=concurrency.get("pipeline_run_limit"),
+            executor_type=executor.upper() if "{" not in executor else "LOCAL_PYTHON",
+        )
+        doc = _load_yaml(meta_path.parent / "triggers.yaml")
+        items = doc.get("triggers") if isinstance(doc, dict) else None
+        triggers[uuid] = [t for t in (items or []) if isinstance(t, dict) and t.get("name")]
+    return pipelines, triggers
+
+
+class _Writer:
+    """Buffers rows per table and flushes them with executemany in big transactions."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.buffers: dict[str, list[tuple]] = {}
+        self.columns = {t: [c for c, _ in cols] for t, cols in TABLES.items()}
+
+    def add(self, table: str, row: dict) -> None:
+        buf = self.buffers.setdefault(table, [])
+        buf.append(tuple(row.get(c) for c in self.columns[table]))
+        if len(buf) >= FLUSH_ROWS:
+            self.flush(table)
+
+    def add_tuple(self, table: str, row: tuple) -> None:
+        """Hot path: ``row`` is already in the table's column order."""
+        buf = self.buffers.setdefault(table, [])
+        buf.append(row)
+        if len(buf) >= FLUSH_ROWS:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        for name in [table] if table else list(self.buffers):
+            rows = self.buffers.get(name) or []
+            if rows:
+                cols = self.columns[name]
+                sql = (f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+                       f'VALUES ({", ".join("?" * len(cols))})')
+                self.conn.executemany(sql, rows)
+                self.buffers[name] = []
+
+
+class _Generator:
+    def __init__(self, root: Path, project_dir: Path, seed: int, days: int, scale: float,
+                 end: datetime, max_log_files: int, dynamic_fanout: int) -> None:
+        self.root = root
+        self.rng = random.Random(seed)
+        self.days, self.scale, self.end = days, scale, end
+        self.start = end - timedelta(days=days)
+        self.max_log_files = max_log_files
+        self.fanout = dynamic_fanout
+        self.pipelines, self.yaml_triggers = read_demo_project(project_dir)
+        self.repo_path = f"/home/src/{project_dir.name}"
+        self.seq = 0
+        self.run_id = 0
+        self.block_run_id = 0
+        self.schedules: dict[int, dict] = {}
+        self.log_files = 0
+        self.logged_paths: set[Path] = set()
+        self.heap: list[_Plan] = []
+        self.units: dict[str, list[tuple]] = {}
+        self.flaky = {p.uuid: set(self.rng.sample([b for b, _ in p.blocks], min(2, len(p.blocks))))
+                      for p in self.pipelines.values()}
+        for p in self.pipelines.values():
+            p.slowness = self.rng.choice([0.5, 1.0, 2.0, 6.0])
+
+    # -- schedules --------------------------------------------------------------------------
+    def _schedule(self, w: _Writer, **row) -> int:
+        sid = len(self.schedules) + 1
+        created = row.pop("created", self.start - timedelta(days=5))
+        row.setdefault("token", "%032x" % self.rng.getrandbits(128))
+        row.update(id=sid, created_at=_ts_sec(created), updated_at=_ts_sec(created))
+        self.schedules[sid] = row
+        w.add("pipeline_schedule", row)
+        return sid
+
+    def _push(self, **plan) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, _Plan(seq=self.seq, **plan))
+
+    def plan_schedules(self, w: _Writer) -> None:
+        for uuid, pipeline in self.pipelines.items():
+            time_ids, api_ids = [], []
+            for trig in self.yaml_triggers.get(uuid, []):
+                envs = trig.get("envs") or []
+                if envs and "prod" not in envs:
+                    continue                  # Mage would not sync it here: "missing from DB"
+                if set(trig) - TRIGGER_KEYS or not {"start_time", "schedule_interval"} <= set(trig):
+                    continue                  # Trigger.load raises: never synced either
+                stype = str(trig.get("schedule_type") or "time").upper()
+                status = str(trig.get("status") or "inactive").upper()
+                settings = trig.get("settings")
+                start = trig.get("start_time")
+                start_dt = _as_datetime(start) or self.start
+                sid = self._schedule(
+                    w, name=str(trig["name"]), pipeline_uuid=uuid, schedule_type=stype,
+                    start_time=_ts(start_dt), schedule_interval=trig.get("schedule_interval"),
+                    status=status, last_enabled_at=_ts(self.start) if status == "ACTIVE" else None,
+                    variables=json.dumps(trig.get("variables") or {}), sla=trig.get("sla"),
+                    token=trig.get("token") or None, repo_path=self.repo_path,
+                    settings=json.dumps(settings) if settings is not None else None,
+                    description=trig.get("description"))
+                limit = (settings or {}).get("pipeline_run_limit") if isinstance(settings, dict) else None
+                if isinstance(limit, int) and status == "ACTIVE":
+                    pipeline.run_limit = min(limit, pipeline.run_limit or limit)
+                if stype == "API":
+                    api_ids.append(sid)
+                elif stype == "TIME" and status == "ACTIVE":
+                    time_ids.append(sid)
+                    self._plan_ticks(pipeline, sid, trig, start_dt)
+            if not time_ids and pipeline.type != "streaming":
+                # A trigger made in the UI and never saved in code.
+                sid = self._schedule(
+                    w, name="daily (ui)", pipeline_uuid=uuid, schedule_type="TIME",
+                    start_time=_ts(self.start), schedule_interval="@daily", status="ACTIVE",
+                    last_enabled_at=_ts(self.start), variables="{}", repo_path=self.repo_path,
+                    settings="null")
+                time_ids.append(sid)
+                self._plan_ticks(pipeline, sid, {"schedule_interval": "@daily"}, self.start)
+            if pipeline.type == "streaming":
+                sid = (time_ids or api_ids or [None])[0] or self._schedule(
+                    w, name="always on", pipeline_uuid=uuid, schedule_type="TIME",
+                    start_time=_ts(self.start), schedule_interval="@once", status="ACTIVE",
+                    variables="{}", repo_path=self.repo_path, settings=None)
+                for back in (60, 31, 12, 3):
+                    at = self.end - timedelta(days=min(back, self.days), hours=3)
+                    self._push(created_at=at, pipeline=uuid, schedule_id=sid,
+                               execution_date=at, kind="streaming")
+                continue
+            self._plan_api(pipeline, (api_ids or time_ids)[0], api=bool(api_ids))
+        self._plan_orphan(w)
+
+    def _plan_ticks(self, pipeline: _Pipeline, sid: int, trig: dict, start_dt: datetime) -> None:
+        interval = str(trig.get("schedule_interval") or "")
+        settings = trig.get("settings") if isinstance(trig.get("settings"), dict) else {}
+        sla = trig.get("sla")
+        if interval == "@once":
+            if self.start <= start_dt <= self.end:
+                self._push(created_at=start_dt, pipeline=pipeline.uuid, schedule_id=sid,
+                           execution_date=start_dt, kind="scheduled", sla=sla)
+            return
+        cron = PRESET_CRON.get(interval, interval)
+        if not croniter.is_valid(cron):
+            return
+        skip_prob = 0.03 if settings.get("skip_if_previous_running") else 0.0
+        it = croniter(cron, max(start_dt, self.start) - timedelta(seconds=1))
+        while True:
+            tick = it.get_next(datetime)
+            if tick > self.end:
+                break
+            kind = "skipped" if self.rng.random() < skip_prob else "scheduled"
+            lag = timedelta(seconds=self.rng.uniform(0.5, 9))
+            if self.rng.random() < 0.01:
+                lag += timedelta(minutes=self.rng.uniform(5, 40))   # scheduler was late
+            self._push(created_at=tick + lag, pipeline=pipeline.uuid, schedule_id=sid,
+                       execution_date=tick, kind=kind, sla=sla)
+
+    def _plan_api(self, pipeline: _Pipeline, sid: int, api: bool) -> None:
+        """API or 'run now' runs: the volume that ``scale`` multiplies, plus bursts."""
+        count = int(round(self.days * 1.5 * self.scale))
+        span = (self.end - self.start).total_seconds()
+        for _ in range(count):
+            at = self.start + timedelta(seconds=self.rng.uniform(0, span))
+            self._push(created_at=at, pipeline=pipeline.uuid, schedule_id=sid, execution_date=at,
+                       kind="api", variables=self._partition_vars(sid, at))
+        # Bursts of near-simultaneous runs, above any configured limit.
+        if pipeline.run_limit is not None or pipeline.uuid == self._burst_pipeline():
+            for _ in range(max(3, self.days // 20)):
+                at = self.start + timedelta(seconds=self.rng.uniform(0, span))
+                for k in range((pipeline.run_limit or 1) + 3):
+                    t = at + timedelta(seconds=k * 7)
+                    self._push(created_at=t, pipeline=pipeline.uuid, schedule_id=sid,
+                               execution_date=t, kind="api", variables=self._partition_vars(sid, t))
+
+    def _burst_pipeline(self) -> str | None:
+        batch = [p.uuid for p in self.pipelines.values() if p.type != "streaming" and p.blocks]
+        return batch[0] if batch else None
+
+    @staticmethod
+    def _partition_vars(sid: int, at: datetime) -> dict:
+        return {"execution_partition": f"{sid}/{at.strftime('%Y%m%dT%H%M%S_%f')}"}
+
+    def _plan_orphan(self, w: _Writer) -> None:
+        """A DB trigger whose pipeline folder was deleted (Mage keeps the row)."""
+        self.pipelines[ORPHAN_PIPELINE] = _Pipeline(
+            uuid=ORPHAN_PIPELINE, type="python",
+            blocks=[("load_orders", "data_loader"), ("export_orders", "data_exporter")],
+            retries={"load_orders": 0, "export_orders": 0})
+        self.flaky[ORPHAN_PIPELINE] = set()
+        sid = self._schedule(w, name="nightly export", pipeline_uuid=ORPHAN_PIPELINE,
+                             schedule_type="TIME", start_time=_ts(self.start),
+                             schedule_interval="0 2 * * *", status="ACTIVE",
+                             last_enabled_at=_ts(self.start), variables="null",
+                             repo_path=self.repo_path, settings="{}")
+        stop = self.end - timedelta(days=min(20, self.days // 2))
+        it = croniter("0 2 * * *", self.start)
+        while (tick := it.get_next(datetime)) < stop:
+            self._push(created_at=tick + timedelta(seconds=2), pipeline=ORPHAN_PIPELINE,
+                       schedule_id=sid, execution_date=tick, kind="scheduled")
+
+    # -- backfills --------------------------------------------------------------------------
+    def plan_backfills(self, w: _Writer) -> None:
+        batch = [p for p in self.pipelines.values()
+                 if p.type == "python" and p.blocks and p.uuid != ORPHAN_PIPELINE]
+        if not batch:
+            return
+        specs = [  # name, interval, units, n intervals, state, settings JSON text
+            ("reload 2026 q2", "DAY", 1, 30, "COMPLETED", "null"),
+            ("fix revenue gaps", "HOUR", 6, 40, "FAILED", None),
+            ("full history", "DAY", 1, 60, "RUNNING", json.dumps({"pipeline_run_limit": 2})),
+            ("draft backfill", "WEEK", 1, 8, None, "{}"),
+        ]
+        step = {"DAY": timedelta(days=1), "HOUR": timedelta(hours=1), "WEEK": timedelta(weeks=1)}
+        for bid, (name, itype, units, n, state, settings) in enumerate(specs, start=1):
+            pipeline = batch[(bid - 1) % len(batch)]
+            interval = step[itype] * units
+            range_start = self.start - timedelta(days=200) + timedelta(days=10 * bid)
+            range_end = range_start + interval * (n - 1)
+            created = self.end - timedelta(days=min(self.days - 1, [40, 20, 2, 1][bid - 1]))
+            started = created + timedelta(minutes=3) if state else None
+            sid = None
+            if state:
+                sid = self._schedule(
+                    w, name=f"Backfill {name}", pipeline_uuid=pipeline.uuid, schedule_type=None,
+                    start_time=_ts(started), schedule_interval="@once",
+                    status="ACTIVE" if state == "RUNNING" else "INACTIVE", variables="{}",
+                    repo_path=None, settings="null" if bid % 2 else None, created=created)
+            row = dict(id=bid, created_at=_ts_sec(created), updated_at=_ts_sec(created),
+                       name=name, pipeline_uuid=pipeline.uuid, pipeline_schedule_id=sid,
+                       interval_type=itype, interval_units=units, start_datetime=_ts(range_start),
+                       end_datetime=_ts(range_end), status=state, started_at=_ts(started),
+                       settings=settings, variables="{}", metrics=None, block_uuid=None)
+            if state == "COMPLETED":
+                row["completed_at"] = _ts(created + timedelta(hours=6))
+            if state == "FAILED":
+                row["failed_at"] = _ts(created + timedelta(hours=3))
+            w.add("backfill", row)
+            if not state:
+                continue
+            # RUNNING backfills have created only the first part of their runs so far... and
+            # the failed one has a hole of intervals whose runs were deleted.
+            for i in range(n):
+                if state == "FAILED" and 10 <= i < 13:
+                    continue
+                execution = range_start + interval * i
+                at = started + timedelta(minutes=2 * i, seconds=i % 7)
+                self._push(created_at=at, pipeline=pipeline.uuid, schedule_id=sid,
+                           execution_date=execution, kind="backfill",
+                           backfill={"id": bid, "state": state, "index": i, "n": n},
+                           variables=_backfill_vars(execution, interval))
+
+    # -- runs -------------------------------------------------------------------------------
+    def expand_all(self, w: _Writer) -> None:
+        while self.heap:
+            self._expand(w, heapq.heappop(self.heap))
+
+    def _expand(self, w: _Writer, plan: _Plan) -> None:
+        rng = self.rng
+        pipeline = self.pipelines[plan.pipeline]
+        self.run_id += 1
+        run_id = self.run_id
+        created = plan.created_at
+        run = dict(id=run_id, pipeline_schedule_id=plan.schedule_id, pipeline_uuid=plan.pipeline,
+                   execution_date=_ts(plan.execution_date), created_at=_ts_sec(created),
+                   variables=json.dumps(plan.variables), passed_sla=0,
+                   event_variables="{}" if plan.kind == "api" else None, metrics=None,
+                   backfill_id=plan.backfill["id"] if plan.backfill else None,
+                   executor_type=pipeline.executor_type, started_at=None, completed_at=None)
+        if plan.kind == "skipped":
+            # Mage's create_and_cancel_pipeline_run stores a partition, like API runs do.
+            variables = {**plan.variables, **self._partition_vars(plan.schedule_id, plan.execution_date)}
+            run.update(status="CANCELLED", updated_at=_ts_sec(created), variables=json.dumps(variables))
+            w.add("pipeline_run", run)
+            return
+        if plan.kind == "streaming":
+            running = plan.created_at > self.end - timedelta(days=5)
+            run.update(status="RUNNING" if running else "FAILED", started_at=_ts(created),
+                       updated_at=_ts_sec(created + timedelta(days=0 if running else 2)))
+            w.add("pipeline_run", run)
+            return
+        if plan.backfill and plan.backfill["state"] == "RUNNING":
+            done = plan.backfill["index"] / plan.backfill["n"]
+            if done > 0.6:
+                run.update(status="INITIAL", updated_at=_ts_sec(created))
+                w.add("pipeline_run", run)
+                return
+        wait = rng.uniform(0.5, 8) if rng.random() > 0.03 else rng.uniform(60, 900)
+        started = created + timedelta(seconds=wait)
+        slow = pipeline.slowness * (rng.uniform(3, 8) if rng.random() < 0.05 else 1.0)
+        state = plan.backfill["state"] if plan.backfill else None
+        # A COMPLETED backfill had all its runs complete; a FAILED one fails often.
+        fail_boost = {"FAILED": 4.0, "COMPLETED": 0.0}.get(state, 1.0)
+        still_running = (plan.backfill and plan.backfill["state"] == "RUNNING"
+                         and plan.backfill["index"] / plan.backfill["n"] > 0.5)
+        clock = started
+        failed_block = None
+        blocks_out: list[dict] = []
+        for uuid, block, btype, p_first, attempts in self._units(pipeline):
+            if failed_block or still_running:
+                status = "RUNNING" if still_running and not blocks_out else "CANCELLED"
+                if still_running and blocks_out:
+                    status = "INITIAL"
+                blocks_out.append(dict(uuid=uuid, block=block, btype=btype, status=status,
+                                       started=clock if status == "RUNNING" else None,
+                                       completed=None, metrics=None, lines=[]))
+                continue
+            b_start = clock + timedelta(seconds=rng.uniform(0.2, 2))
+            p_fail = p_first * fail_boost
+            lines, t = [], b_start
+            ok = False
+            for attempt in range(1, attempts + 1):
+                t += timedelta(seconds=rng.uniform(1, 40) * slow)
+                if rng.random() >= (p_fail if attempt == 1 else 0.45):
+                    ok = True
+                    break
+                lines.append((t, "WARNING", f"Exception thrown when attempting to run {block}, "
+                                            f"attempt {attempt} of {attempts}"))
+            if ok:
+                blocks_out.append(dict(uuid=uuid, block=block, btype=btype, status="COMPLETED",
+                                       started=b_start, completed=t, metrics="{}", lines=lines))
+            else:
+                lines.append((t, "EXCEPTION", f"Failed to execute block {block}: ConnectionError: "
+                                          "upstream API timed out"))
+                blocks_out.append(dict(uuid=uuid, block=block, btype=btype, status="FAILED",
+                                       started=b_start, completed=None, failed_at=t,
+                                       metrics=json.dumps({"error": {
+                                           "error": "ConnectionError: upstream API timed out",
+                                           "errors": ["  File \"block.py\", line 12"],
+                                           "message": "Traceback (most recent call last): ..."}}),
+                                       lines=lines))
+                failed_block = uuid
+            clock = t
+        end = clock
+        if still_running:
+            status, completed = "RUNNING", None
+        elif failed_block:
+            status, completed = "FAILED", None
+            action = rng.random() if plan.kind in ("scheduled", "api") else 1.0
+            if action < 0.3:
+                status, completed, end = self._retry_blocks(blocks_out, end)
+            elif action < 0.6:
+                later = end + timedelta(hours=rng.uniform(1, 12))
+                self._push(created_at=later, pipeline=plan.pipeline, schedule_id=plan.schedule_id,
+                           execution_date=plan.execution_date, kind="retry_run", sla=plan.sla,
+                           variables=plan.variables, backfill=plan.backfill)
+        else:
+            status, completed = "COMPLETED", end
+        sla_base = plan.execution_date if plan.kind != "api" else created
+        if plan.sla and (end - sla_base).total_seconds() > plan.sla:
+            run["passed_sla"] = 1
+        run.update(status=status, started_at=_ts(started), completed_at=_ts(completed),
+                   updated_at=_ts_sec(end))
+        w.add("pipeline_run", run)
+        partition = plan.variables.get("execution_partition") or (
+            f"{plan.schedule_id}/{plan.execution_date.strftime('%Y%m%dT%H%M%S')}")
+        created_text = run["created_at"]
+        for b in blocks_out:
+            self.block_run_id += 1
+            last = b["completed"] or b.get("failed_at") or b["started"] or created
+            w.add_tuple("block_run", (
+                self.block_run_id, created_text, _ts_sec(last), run_id, b["uuid"], b["status"],
+                _ts(b["completed"]), _ts(b["started"]), b["metrics"]))
+            if b["started"] is not None:
+                self._write_log(plan, run_id, partition, b)
+
+    def _units(self, pipeline: _Pipeline) -> list[tuple]:
+        """(block run uuid, block, type, first-attempt failure chance, attempts), cached."""
+        cached = self.units.get(pipeline.uuid)
+        if cached is None:
+            cached = []
+            for block, btype in pipeline.blocks:
+                suffixes = self._block_suffixes(pipeline, block)
+                # Flaky blocks fail a first attempt ~10% of the time, others ~1.5%.
+                p_first = 0.015 * (7 if block in self.flaky[pipeline.uuid] else 1) / len(suffixes)
+                attempts = pipeline.retries.get(block, 0) + 1
+                cached.extend((block + sfx, block, btype, p_first, attempts) for sfx in suffixes)
+            self.units[pipeline.uuid] = cached
+        return cached
+
+    def _block_suffixes(self, pipeline: _Pipeline, block: str) -> list[str]:
+        if pipeline.type == "integration":
+            # Guess at stream names: integration block runs are <uuid>:<stream>:<batch>.
+            return [f":{s}:0" for s in ("accounts", "contacts", "opportunities")]
+        if block in pipeline.dynamic_children:
+            return [f":{i}" for i in range(self.fanout)]
+        return [""]
+
+    def _retry_blocks(self, blocks_out: list[dict], end: datetime):
+        """'Retry blocks' on the same run: failed and cancelled rows rerun and complete; the
+        failed row keeps its metrics.error."""
+        t = end + timedelta(hours=self.rng.uniform(0.5, 6))
+        for b in blocks_out:
+            if b["status"] in ("FAILED", "CANCELLED"):
+                b["started"] = t
+                t += timedelta(seconds=self.rng.uniform(1, 30))
+                b["completed"] = t
+                b["lines"] = b["lines"] + [(t, "INFO", "Block run retried manually and completed.")]
+                if b["status"] == "CANCELLED":
+                    b["metrics"] = "{}"
+                b["status"] = "COMPLETED"
+        return "COMPLETED", t, t
+
+    def _write_log(self, plan: _Plan, run_id: int, partition: str, b: dict) -> None:
+        interesting = bool(b["lines"])
+        recent = plan.created_at > self.end - timedelta(days=3)
+        if self.log_files >= self.max_log_files or not (interesting or recent):
+            return
+        path = (self.root / "pipelines" / plan.pipeline / ".logs" / partition
+                / f"{_clean_name(b['uuid'])}.log")
+        if path not in self.logged_paths:
+            self.logged_paths.add(path)
+            self.log_files += 1
+            path.parent.mkdir(parents=True, exist_ok=True)
+        base = {"block_run_id": self.block_run_id, "block_uuid": b["uuid"], "pipeline_run_id": run_id,
+                "pipeline_schedule_id": plan.schedule_id, "pipeline_uuid": plan.pipeline,
+                "hostname": "mage-scheduler-0", "block_type": b["btype"]}
+        events = [(b["started"], "INFO", "Start executing block with BlockExecutor.")] + b["lines"]
+        if b["completed"]:
+            events.append((b["completed"], "INFO", "Finish executing block with BlockExecutor."))
+        with path.open("a", encoding="utf-8") as fh:
+            for at, level, message in events:
+                fh.write(f"{at.strftime('%Y-%m-%dT%H:%M:%S')} "
+                         f"{json.dumps({**base, 'level': level, 'message': message})}\n")
+
+    # -- accounts ---------------------------------------------------------------------------
+    def _salt(self) -> bytes:
+        """A bcrypt salt from the seeded RNG (bcrypt.gensalt would make output non-deterministic).
+        The 22nd character carries only 2 bits, so it is drawn from the 4 valid ones."""
+        alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        body = "".join(self.rng.choice(alphabet) for _ in range(21)) + self.rng.choice(".Oeu")
+        return f"$2b$04${body}".encode()
+
+    def accounts(self, w: _Writer) -> None:
+        created = _ts_sec(self.start - timedelta(days=30))
+        stamp = dict(created_at=created, updated_at=created)
+        # Cost 4 instead of Mage's 14 keeps generation fast; the hash still verifies 'admin'.
+        salt = self._salt()
+        w.add("user", dict(id=1, email="admin@admin.com", username="admin", owner=0, roles=1,
+                           password_hash=bcrypt.hashpw(b"admin", salt).decode(),
+                           password_salt=salt, preferences=None, **stamp))
+        salt2 = self._salt()
+        w.add("user", dict(id=2, email="dana.owner@example.com", username="dana", owner=1,
+                           first_name="Dana", last_name="Owner", roles=1,
+                           password_hash=bcrypt.hashpw(b"a-long-passphrase-%d" % self.rng.getrandbits(32),
+                                                       salt2).decode(),
+                           password_salt=salt2, preferences=json.dumps({self.repo_path: {}}), **stamp))
+        for rid, (role, access) in enumerate([("Owner", 1), ("Admin", 2), ("Editor", 4), ("Viewer", 8)], 1):
+            w.add("role", dict(id=rid, name=role, user_id=None, **stamp))
+            w.add("permission", dict(id=rid, entity="GLOBAL", access=access, role_id=rid,
+                                     options=None, **stamp))
+        w.add("user_role", dict(id=1, user_id=1, role_id=1, **stamp))
+        w.add("user_role", dict(id=2, user_id=2, role_id=2, **stamp))
+        w.add("oauth2_application", dict(id=1, authorization_grant_type="AUTHORIZATION_CODE",
+                                         client_id=FRONTEND_CLIENT_ID, client_type="PUBLIC",
+                                         name="frontend", redirect_uris="", user_id=1, **stamp))
+        w.add("oauth2_access_token", dict(id=1, expires=_ts(self.end + timedelta(days=30)),
+                                          oauth2_application_id=1, user_id=1, **stamp,
+                                          token="%043x" % self.rng.getrandbits(172)))
+        w.add("secret", dict(id=1, name="stripe_api_key", repo_name=self.repo_path,
+                             key_uuid=self.repo_path.rsplit("/", 1)[-1], **stamp,
+                             value="gAAAAAB" + "%0100x" % self.rng.getrandbits(400)))
+        w.add("tag", dict(id=1, name="finance", description="finance triggers", **stamp))
+        w.add("user_project", dict(id=1, user_id=1, root_project_uuid="%032x" % self.rng.getrandbits(128),
+                                   project_name=self.repo_path.rsplit("/", 1)[-1], active=1, **stamp))
+        w.add("alembic_version", dict(version_num=ALEMBIC_HEAD))
+
+
+def _as_datetime(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if hasattr(value, "year"):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip()).replace(tzinfo=None)
+        except ValueError:
+            return None
+    return None
+
+
+def _backfill_vars(execution: datetime, interval: timedelta) -> dict:
+    return {"ds": execution.strftime("%Y-%m-%d"), "execution_date": execution.isoformat(),
+            "hr": execution.strftime("%H"),
+            "interval_end_datetime": (execution + interval).isoformat(),
+            "interval_seconds": int(interval.total_seconds()),
+            "interval_start_datetime": execution.isoformat(),
+            "interval_start_datetime_previous": (execution - interval).isoformat()}
+
+
+def generate_history(dest_dir, project_dir, *, seed: int = 7, days: int = 120, scale: float = 1.0,
+                     end: datetime = datetime(2026, 11, 1), max_log_files: int = 3000,
+                     dynamic_fanout: int = 3) -> Path:
+    """Write ``<dest_dir>/<project>/mage-ai.db`` and block logs; return the DB path.
+
+    ``project_dir`` is a Mage project folder (its name is the project name). Output under
+    ``<dest_dir>/<project>`` is replaced. ``max_log_files`` caps log files at large scale
+    (runs with retries or errors are logged first, then the last three days).
+    """
+    project_dir = Path(project_dir)
+    root = Path(dest_dir) / project_dir.name
+    db_path = root / "mage-ai.db"
+    if db_path.exists():
+        db_path.unlink()
+    if (root / "pipelines").exists():
+        shutil.rmtree(root / "pipelines")
+    root.mkdir(parents=True, exist_ok=True)
+    gen = _Generator(root, project_dir, seed, days, scale, end, max_log_files, dynamic_fanout)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        for statement in ddl("sqlite"):
+            conn.execute(statement)
+        writer = _Writer(conn)
+        gen.plan_schedules(writer)
+        gen.plan_backfills(writer)
+        gen.expand_all(writer)
+        gen.accounts(writer)
+        writer.flush()
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return db_path

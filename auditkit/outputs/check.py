@@ -1,0 +1,136 @@
+"""``auditkit check``: audit a repo, print a findings table, write files, gate CI by exit code.
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 an unwaived (and, with ``--baseline``, new)
+finding at or above ``--fail-on``; 2 usage or input error (not a Mage repo, bad config,
+unreadable baseline) - the last two are raised to and mapped by ``auditkit.cli.main``, except
+the baseline, handled here.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+import pandas as pd
+
+from auditkit.model import SEVERITIES, SEVERITY_RANK
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+MESSAGE_WIDTH = 100
+
+
+def gate(findings: pd.DataFrame, fail_on: str | None) -> int:
+    """EXIT_FINDINGS when an unwaived finding (new, if a ``new`` column exists) ranks at or
+    above ``fail_on``; EXIT_OK otherwise or when ``fail_on`` is None."""
+    if fail_on is None or findings.empty:
+        return EXIT_OK
+    relevant = findings[~findings["waived"].fillna(False).astype(bool)]
+    if "new" in relevant.columns:
+        relevant = relevant[relevant["new"]]
+    floor = SEVERITY_RANK[fail_on]
+    hits = relevant["severity"].map(SEVERITY_RANK).fillna(-1) >= floor
+    return EXIT_FINDINGS if bool(hits.any()) else EXIT_OK
+
+
+def location(row: dict) -> str:
+    """``path:line`` when known, else the pipeline or project the finding is about."""
+    path = row.get("path")
+    if isinstance(path, str) and path:
+        line = row.get("line")
+        return f"{path}:{int(line)}" if line is not None and not pd.isna(line) else path
+    for key in ("pipeline", "project"):
+        value = row.get(key)
+        if isinstance(value, str) and value:
+            return f"{key} {value}"
+    return "-"
+
+
+def findings_table(findings: pd.DataFrame) -> pd.DataFrame:
+    """The printed table as a frame: rule, severity, location, message, status."""
+    rows = []
+    for rec in findings.to_dict("records"):
+        status = "waived" if rec.get("waived") else ("new" if rec.get("new") else "")
+        rows.append({"rule": rec["rule_id"], "severity": rec["severity"], "location": location(rec),
+                     "message": rec["message"], "status": status})
+    return pd.DataFrame(rows, columns=["rule", "severity", "location", "message", "status"])
+
+
+def render_table(findings: pd.DataFrame) -> str:
+    """Plain-text table, most severe first; waived findings marked ``[waived]``."""
+    table = findings_table(findings)
+    if table.empty:
+        return "No findings.\n"
+    rank = table["severity"].map(SEVERITY_RANK).fillna(-1)
+    table = table.assign(_r=-rank).sort_values(["_r", "rule", "location"]).drop(columns="_r")
+    widths = {c: max(len(c), *(len(str(v)) for v in table[c])) for c in ("rule", "severity", "location")}
+    widths["location"] = min(widths["location"], 60)
+    head = f"{'RULE':<{widths['rule']}}  {'SEVERITY':<{widths['severity']}}  {'LOCATION':<{widths['location']}}  MESSAGE"
+    lines = [head, "-" * len(head)]
+    for rec in table.to_dict("records"):
+        msg = rec["message"] if len(rec["message"]) <= MESSAGE_WIDTH else rec["message"][:MESSAGE_WIDTH - 3] + "..."
+        mark = f" [{rec['status']}]" if rec["status"] else ""
+        loc = rec["location"] if len(rec["location"]) <= widths["location"] else "..." + rec["location"][-(widths["location"] - 3):]
+        lines.append(f"{rec['rule']:<{widths['rule']}}  {rec['severity']:<{widths['severity']}}  "
+                     f"{loc:<{widths['location']}}  {msg}{mark}")
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(findings: pd.DataFrame) -> str:
+    waived = findings["waived"].fillna(False).astype(bool) if len(findings) else pd.Series([], dtype=bool)
+    active = findings[~waived] if len(findings) else findings
+    counts = ", ".join(f"{int((active['severity'] == s).sum())} {s}" for s in reversed(SEVERITIES)) if len(active) else "0"
+    extra = f"; {int(waived.sum())} waived" if len(findings) else ""
+    if "new" in findings.columns and len(findings):
+        extra += f"; {int(findings['new'].sum())} new since baseline"
+    return f"{len(active)} findings ({counts}){extra}\n"
+
+
+def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run ``auditkit check`` for parsed ``args``; returns the exit code."""
+    from auditkit.audit import run_audit
+    from auditkit.outputs.baseline import BaselineError, load_baseline, mark_new
+    from auditkit.outputs.findings import FILE_NAMES, project_metadata_paths, write_findings
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    formats = list(dict.fromkeys(getattr(args, "format", None) or []))
+    file_formats = [f for f in formats if f in FILE_NAMES]
+    if getattr(args, "out", None) and not file_formats:
+        file_formats = list(FILE_NAMES)      # --out alone writes every file format
+    if file_formats and not getattr(args, "out", None):
+        print("auditkit: --format json/csv/sarif needs --out DIR", file=stderr)
+        return EXIT_INPUT
+
+    baseline = None
+    if getattr(args, "baseline", None):
+        try:
+            baseline = load_baseline(args.baseline)     # before the audit: fail fast
+        except BaselineError as exc:
+            print(f"auditkit: {exc}", file=stderr)
+            return EXIT_INPUT
+
+    audit = run_audit(args.path, history=getattr(args, "history", None), mage_data=getattr(args, "mage_data", None),
+                      config=getattr(args, "config", None), since=getattr(args, "since", None),
+                      until=getattr(args, "until", None))
+    findings = audit.findings
+    shown = findings
+    if baseline is not None:
+        findings = mark_new(findings, baseline)
+        shown = findings[findings["new"]]      # report only what the baseline does not know
+
+    stdout.write(render_table(shown))
+    stdout.write(summary_line(findings))
+    rule_run = audit.extras.get("rule_run")
+    for err in getattr(rule_run, "errors", []):
+        print(f"auditkit: rule {err.rule_id} failed and was skipped: {err.error}", file=stderr)
+    if len(audit.input_problems):
+        print(f"auditkit: {len(audit.input_problems)} input problem(s) could not be read; see findings report",
+              file=stderr)
+    if file_formats:
+        # Files hold every finding (with a ``new`` flag under --baseline) so that this
+        # findings.json can serve as the next baseline.
+        written = write_findings(findings, args.out, file_formats, repo=audit.repo_root,
+                                 fallback_paths=project_metadata_paths(audit.inventory))
+        for path in written.values():
+            print(f"wrote {path}", file=stderr)
+    return gate(findings, getattr(args, "fail_on", None))

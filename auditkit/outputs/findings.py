@@ -1,0 +1,176 @@
+"""Write findings for people and CI: findings.json, findings.csv and findings.sarif (SARIF 2.1.0).
+
+All writers take the findings DataFrame of an audit (columns ``auditkit.model.FINDING_COLUMNS``).
+Paths in every output are repo-relative; evidence never holds secret values (rules guarantee
+it), so nothing is redacted here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from auditkit import __version__
+from auditkit.model import FINDING_COLUMNS, SEVERITIES
+
+SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+FINGERPRINT_KEY = "auditkitFingerprint/v1"
+SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+FILE_NAMES = {"json": "findings.json", "csv": "findings.csv", "sarif": "findings.sarif"}
+
+
+def tool_info() -> dict:
+    return {"name": "auditkit", "version": __version__}
+
+
+def _records(findings: pd.DataFrame) -> list[dict]:
+    """Findings as JSON-ready dicts (missing values become None, numpy ints become ints)."""
+    frame = findings.reindex(columns=[c for c in FINDING_COLUMNS if c in findings.columns] +
+                             [c for c in findings.columns if c not in FINDING_COLUMNS])
+    out = []
+    for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        if rec.get("line") is not None:
+            rec["line"] = int(rec["line"])
+        if "waived" in rec:
+            rec["waived"] = bool(rec["waived"])
+        out.append(rec)
+    return out
+
+
+def findings_summary(findings: pd.DataFrame) -> dict:
+    """Counts of unwaived findings by severity, category and rule (plus totals)."""
+    waived = findings["waived"].fillna(False).astype(bool) if len(findings) else pd.Series([], dtype=bool)
+    active = findings[~waived] if len(findings) else findings
+    return {
+        "total": int(len(active)),
+        "waived": int(len(findings) - len(active)),
+        "by_severity": {s: int((active["severity"] == s).sum()) for s in SEVERITIES},
+        "by_category": {k: int(v) for k, v in active["category"].value_counts().sort_index().items()},
+        "by_rule": {k: int(v) for k, v in active["rule_id"].value_counts().sort_index().items()},
+    }
+
+
+def findings_document(findings: pd.DataFrame, repo: str, generated_at: str | None = None) -> dict:
+    """The content of findings.json."""
+    return {
+        "tool": tool_info(),
+        "generated_at": generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "repo": repo,
+        "findings": _records(findings),
+        "summary": findings_summary(findings),
+    }
+
+
+def write_json(findings: pd.DataFrame, path: str | Path, repo: str) -> Path:
+    path = Path(path)
+    path.write_text(json.dumps(findings_document(findings, repo), indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(findings: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    extra = [c for c in ("new",) if c in findings.columns]
+    findings.reindex(columns=FINDING_COLUMNS + extra).to_csv(path, index=False)
+    return path
+
+
+def _rule_descriptor(rule) -> dict:
+    from auditkit.rules.catalogue import rule_metadata
+
+    meta = rule_metadata(rule)
+    help_md = (f"**{meta['title']}**\n\n{meta['what_it_checks']}\n\n**Why it matters.** {meta['why_it_matters']}\n\n"
+               f"**Example.** {meta['example']}\n\n**Fix.** {meta['fix']}")
+    return {
+        "id": meta["id"],
+        "name": meta["name"],
+        "shortDescription": {"text": meta["title"]},
+        "fullDescription": {"text": " ".join((meta["summary"] + " " + meta["what_it_checks"]).split())},
+        "help": {"text": " ".join(f"{meta['why_it_matters']} Fix: {meta['fix']}".split()), "markdown": help_md},
+        "defaultConfiguration": {"level": SARIF_LEVEL[meta["severity"]]},
+        "properties": {"category": meta["category"], "severity": meta["severity"],
+                       "tags": [meta["category"]]},
+    }
+
+
+def _sarif_result(rec: dict, rule_index: dict[str, int], fallback_paths: dict[str, str]) -> dict:
+    result: dict = {
+        "ruleId": rec["rule_id"],
+        "level": SARIF_LEVEL.get(rec["severity"], "warning"),
+        "message": {"text": rec["message"]},
+        "partialFingerprints": {FINGERPRINT_KEY: rec["fingerprint"]},
+        "properties": {k: rec[k] for k in ("severity", "category", "project", "pipeline", "block", "evidence", "new")
+                       if rec.get(k) is not None},
+    }
+    if rec["rule_id"] in rule_index:
+        result["ruleIndex"] = rule_index[rec["rule_id"]]
+    # Code-scanning services want a file for every result: a project-level finding points at
+    # its project's metadata.yaml when the caller knows where that is.
+    path = rec.get("path") or fallback_paths.get(rec.get("project") or "")
+    if path:
+        physical: dict = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+        if rec.get("line"):
+            physical["region"] = {"startLine": int(rec["line"])}
+        result["locations"] = [{"physicalLocation": physical}]
+    if rec.get("waived"):
+        suppression = {"kind": "external", "justification": rec.get("waiver_reason") or "waived in auditkit.yaml"}
+        if rec.get("waiver_expires"):
+            suppression["properties"] = {"expires": rec["waiver_expires"]}
+        result["suppressions"] = [suppression]
+    return result
+
+
+def sarif_document(findings: pd.DataFrame, rules: Iterable | None = None,
+                   fallback_paths: dict[str, str] | None = None) -> dict:
+    """A SARIF 2.1.0 log with one run: the rule catalogue as ``tool.driver.rules`` and one
+    result per finding (repo-relative URIs against ``%SRCROOT%``). ``fallback_paths`` maps a
+    project name to a file used as location of that project's findings without a path."""
+    if rules is None:
+        from auditkit.rules.base import all_rules
+        rules = list(all_rules())
+    descriptors = [_rule_descriptor(r) for r in rules]
+    rule_index = {d["id"]: i for i, d in enumerate(descriptors)}
+    driver = {"name": "auditkit", "version": __version__, "semanticVersion": __version__, "rules": descriptors}
+    return {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": driver},
+            "columnKind": "unicodeCodePoints",
+            "results": [_sarif_result(rec, rule_index, fallback_paths or {}) for rec in _records(findings)],
+        }],
+    }
+
+
+def write_sarif(findings: pd.DataFrame, path: str | Path, fallback_paths: dict[str, str] | None = None) -> Path:
+    path = Path(path)
+    path.write_text(json.dumps(sarif_document(findings, fallback_paths=fallback_paths), indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def project_metadata_paths(inventory) -> dict[str, str]:
+    """Project name -> repo-relative path of its metadata.yaml (for SARIF locations)."""
+    projects = getattr(inventory, "projects", None)
+    if projects is None or projects.empty:
+        return {}
+    return {row["project"]: ("metadata.yaml" if row["path"] in (".", "") else f"{row['path']}/metadata.yaml")
+            for row in projects.to_dict("records") if row.get("has_metadata")}
+
+
+def write_findings(findings: pd.DataFrame, out_dir: str | Path, formats: Iterable[str], repo: str,
+                   fallback_paths: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write the requested formats (json, csv, sarif) into ``out_dir``; returns format -> path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for fmt in formats:
+        target = out / FILE_NAMES[fmt]
+        if fmt == "json":
+            written[fmt] = write_json(findings, target, repo)
+        elif fmt == "csv":
+            written[fmt] = write_csv(findings, target)
+        elif fmt == "sarif":
+            written[fmt] = write_sarif(findings, target, fallback_paths)
+    return written

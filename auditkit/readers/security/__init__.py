@@ -1,0 +1,206 @@
+"""Security posture gathering: secrets, risky code, server settings, accounts, exposed files.
+
+:func:`scan_security` walks the repo once (through :mod:`auditkit.readers.paths`, so symlinks,
+outside paths, big and binary files are handled as everywhere else), hands each text file to
+the detectors that care about it, reads deployment files and, when a run history is open,
+its accounts. The result holds locations, kinds and short fingerprints, never a secret value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+import pandas as pd
+
+from auditkit.model import InputProblem, ProblemLog
+from auditkit.readers.paths import SKIP_DIRS, decode_text, iter_repo_files, read_limited
+from auditkit.readers.security import accounts as acc
+from auditkit.readers.security import code_risks as cr
+from auditkit.readers.security import deployment as dep
+from auditkit.readers.security import exposure as exp
+from auditkit.readers.security import secrets as sec
+
+# Folders the repo reader skips but whose mere presence is a finding here; their files are
+# listed, never scanned (block outputs and logs can be large).
+_LISTED_ONLY_DIRS = frozenset({"mage_data", ".mage_data", ".file_versions"})
+MAX_SCAN_BYTES = 2 * 1024 * 1024   # larger files are data dumps, not config or code
+_YAML_SUFFIXES = (".yaml", ".yml")
+_MAGE_OWN_YAML = frozenset({"metadata.yaml", "io_config.yaml", "triggers.yaml", "settings.yaml",
+                            "profiles.yml", "dbt_project.yml", "global_data_products.yaml"})
+
+
+@dataclass
+class SecurityScan:
+    """Everything the security rules and the security report read."""
+
+    problems: list[InputProblem] = field(default_factory=list)
+    secrets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=sec.SECRET_COLUMNS))
+    code_risks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=cr.CODE_RISK_COLUMNS))
+    server_settings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=dep.SERVER_SETTING_COLUMNS))
+    deployments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=dep.DEPLOYMENT_COLUMNS))
+    accounts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=acc.ACCOUNT_COLUMNS))
+    api_triggers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=acc.API_TRIGGER_COLUMNS))
+    stored_secrets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=acc.STORED_SECRET_COLUMNS))
+    exposed_files: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=exp.EXPOSED_COLUMNS))
+    committed_trigger_tokens: set[str] = field(default_factory=set)   # token fingerprints
+    history_read: bool = False
+    timings_s: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Counts for a scorecard (no values, no fingerprints)."""
+        return {
+            "secrets": int(len(self.secrets)),
+            "secrets_by_kind": {k: int(v) for k, v in self.secrets["kind"].value_counts().sort_index().items()},
+            "code_risks": int(len(self.code_risks)),
+            "exposed_files": int(len(self.exposed_files)),
+            "deployments": int(len(self.deployments)),
+            "auth_off_deployments": int((self.deployments["auth_enabled"] == False).sum()),  # noqa: E712
+            "users": int(len(self.accounts)),
+            "default_password_users": int((self.accounts["uses_default_password"] == True).sum()),  # noqa: E712
+            "active_api_triggers": int(self.api_triggers["active"].astype(bool).sum()),
+            "stored_secrets": int(self.stored_secrets["n_secrets"].sum()) if len(self.stored_secrets) else 0,
+        }
+
+
+def _project_locator(inventory):
+    """``project_of(path)``: the project whose folder is the longest prefix of ``path``."""
+    projects = getattr(inventory, "projects", None)
+    pairs = []
+    if projects is not None and len(projects):
+        pairs = sorted(((str(p), str(n)) for p, n in zip(projects["path"], projects["project"])),
+                       key=lambda pair: -len(pair[0]))
+
+    def project_of(path: str) -> str | None:
+        for folder, name in pairs:
+            if folder in (".", "") or path == folder or path.startswith(folder + "/"):
+                return name
+        return None
+    return project_of
+
+
+def _is_deployment_candidate(name: str, rel: str) -> str | None:
+    lower = name.lower()
+    if dep.is_compose_file(name):
+        return "compose"
+    if dep.is_dockerfile(name):
+        return "dockerfile"
+    if lower.endswith((".tf", ".tfvars")):
+        return "manifest"
+    if lower.endswith(_YAML_SUFFIXES) and lower not in _MAGE_OWN_YAML and "/pipelines/" not in f"/{rel}":
+        return "manifest"
+    return None
+
+
+def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> SecurityScan:
+    """Gather the security posture of the repo behind ``inventory`` (and its run history).
+
+    Never raises on bad input: unreadable files and DB errors become ``problems``.
+    """
+    import time
+
+    scan = SecurityScan()
+    problems = ProblemLog()
+    root = Path(inventory.root).resolve()
+    project_of = _project_locator(inventory)
+    io_config = getattr(inventory, "io_config", None)
+    safe_io_lines = sec.io_config_safe_lines(io_config)
+    started = time.perf_counter()
+
+    texts: dict[str, str] = {}
+    secret_rows: list[dict] = sec.io_config_secrets(io_config)
+    risk_rows: list[dict] = []
+    python_files: list[tuple[str, str, str]] = []
+    file_hits: list[tuple[str, str]] = []
+    folder_hits: dict[str, str] = {}
+    deployment_files: list[tuple[str, str]] = []
+
+    skip_dirs = frozenset(SKIP_DIRS - _LISTED_ONLY_DIRS)
+    with sec.GenericSecretScanner() as generic:
+        for repo_file in iter_repo_files(root, exclude, skip_dirs=skip_dirs):
+            rel, name = repo_file.rel, PurePosixPath(repo_file.rel).name
+            in_folder = exp.folder_exposure(rel)
+            if in_folder:
+                folder_hits.setdefault(in_folder[0], in_folder[1])
+                kind = exp.file_exposure(rel, None)
+                if kind in ("secrets_key", "mage_db"):
+                    file_hits.append((rel, kind))
+                continue
+            text = None
+            if repo_file.size > MAX_SCAN_BYTES:
+                problems.add(rel, "too_large", f"not scanned for secrets: over {MAX_SCAN_BYTES // 2**20} MB",
+                             project_of(rel))
+            else:
+                data, _skipped = read_limited(repo_file.path, repo_file.size)
+                text = decode_text(data)[0] if data is not None else None
+            kind = exp.file_exposure(rel, text[:4096] if text else None)
+            if kind:
+                file_hits.append((rel, kind))
+            if text is None:
+                continue
+            texts[rel] = text
+            rows = generic.scan_text(rel, text)
+            if rel in safe_io_lines:
+                rows = [r for r in rows if r["line"] not in safe_io_lines[rel]]
+            secret_rows.extend(rows)
+            if name == "triggers.yaml":
+                secret_rows.extend(sec.trigger_token_secrets(rel, text))
+            elif name == "metadata.yaml":
+                secret_rows.extend(sec.metadata_secrets(rel, text))
+            elif exp.is_env_file(name):
+                secret_rows.extend(sec.env_file_secrets(rel, text))
+            if name.lower().endswith(_YAML_SUFFIXES):
+                risk_rows.extend(cr.yaml_tag_risks(rel, text))
+            if name.endswith(".py") and project_of(rel) is not None:
+                python_files.append((rel, repo_file.path, text))
+                risk_rows.extend(cr.ast_risks(rel, text))
+            role = _is_deployment_candidate(name, rel)
+            if role or exp.is_env_file(name):
+                deployment_files.append((rel, role or "env"))
+    scan.timings_s["files"] = round(time.perf_counter() - started, 3)
+
+    t = time.perf_counter()
+    risk_rows.extend(cr.bandit_risks(python_files))
+    scan.timings_s["bandit"] = round(time.perf_counter() - t, 3)
+
+    reader = dep.DeploymentReader(lambda rel: texts.get(rel), project_of, problems)
+    for rel, role in deployment_files:
+        text = texts[rel]
+        if role == "compose":
+            reader.read_compose(rel, text)
+        elif role == "dockerfile":
+            reader.read_dockerfile(rel, text)
+        elif role == "manifest":
+            reader.read_manifest(rel, text)
+        else:
+            reader.read_env_only(rel, text)
+    scan.deployments, scan.server_settings = reader.frames()
+
+    scan.secrets = _with_projects(sec.merge_secret_rows(secret_rows), project_of)
+    scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
+    scan.code_risks = _with_projects(cr.code_risks_frame(risk_rows), project_of)
+    scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of)
+
+    if history is not None and getattr(history, "engine", None) is not None:
+        t = time.perf_counter()
+        db_problems: list[InputProblem] = []
+        scan.accounts = acc.read_accounts(history, db_problems)
+        scan.api_triggers = acc.read_api_triggers(history, db_problems)
+        scan.stored_secrets = acc.read_stored_secrets(history, db_problems)
+        problems.extend(db_problems)
+        scan.history_read = True
+        scan.timings_s["accounts"] = round(time.perf_counter() - t, 3)
+    scan.problems = list(problems)
+    return scan
+
+
+def _with_projects(frame: pd.DataFrame, project_of) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    frame = frame.copy()
+    missing = frame["project"].isna()
+    frame.loc[missing, "project"] = frame.loc[missing, "path"].map(project_of)
+    return frame
+
+
+__all__ = ["SecurityScan", "scan_security"]

@@ -1,0 +1,17 @@
+"""The rule catalogue. Importing this package registers every rule module."""
+from auditkit.rules.base import REGISTRY, Rule, RuleContext, Threshold, all_rules, register
+
+# Rule modules: importing one registers its rules (one line per module).
+from auditkit.rules import engine  # noqa: E402,F401  (MAGE-CFG-001)
+from auditkit.rules import blocks  # noqa: E402,F401
+from auditkit.rules import documentation  # noqa: E402,F401
+from auditkit.rules import testing  # noqa: E402,F401
+from auditkit.rules import pipelines  # noqa: E402,F401
+from auditkit.rules import security  # noqa: E402,F401
+from auditkit.rules import reliability  # noqa: E402,F401
+from auditkit.rules import performance  # noqa: E402,F401
+from auditkit.rules import observability  # noqa: E402,F401
+from auditkit.rules import operations  # noqa: E402,F401
+from auditkit.rules import deployment  # noqa: E402,F401
+
+__all__ = ["REGISTRY", "Rule", "RuleContext", "Threshold", "all_rules", "register"]

@@ -1,0 +1,508 @@
+"""Rules of category ``blocks``: size, single responsibility, reusability, naming, organisation.
+
+They read the ``block_files`` frame (one row per file under a block-type folder, with its code
+facts) and the ``blocks`` frame (one row per block entry of a pipeline).
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from auditkit.rules.base import Rule, Threshold, register
+from auditkit.rules.util import (
+    fact, fact_lines, first_line, frame_of, leaf, logic_files, number, rows, short_list,
+)
+
+
+@register
+class BlockTooLarge(Rule):
+    """A block file has more lines of code than the guide's maximum.
+
+    What it checks:
+        Code lines (no blanks, no comments) of loader, transformer, exporter and custom block
+        files against ``max_lines``.
+
+    Why it matters:
+        A block of several hundred lines almost always does several things. It is hard to
+        review, to test with ``@test`` functions and to reuse, and one failure reruns all of it.
+
+    Example:
+        ``transformers/clean_orders.py`` with 640 lines of code.
+
+    Fix:
+        Split the block into smaller blocks that each do one step (load, clean, enrich,
+        aggregate), or move shared helpers to ``utils/``.
+
+    Options:
+        ``max_lines``: the largest acceptable block.
+    """
+
+    id = "MAGE-BLK-001"
+    name = "block-too-large"
+    title = "Block larger than the maximum size"
+    category = "blocks"
+    severity = "high"
+    thresholds = (Threshold("max_lines", 500, "largest acceptable number of code lines", "integer > 0"),)
+    practices = ("BP-BLOCK-SIZE", "BP-BLOCK-SINGLE-RESPONSIBILITY")
+
+    def check(self):
+        limit = self.option("max_lines")
+        for row in logic_files(self.ctx.inventory):
+            lines = number(row.get("lines_code"))
+            if lines is not None and lines > limit:
+                yield self.finding(
+                    f"block file has {int(lines)} lines of code (maximum {limit})",
+                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    evidence=f"lines_code={int(lines)}")
+
+
+@register
+class BlockAboveIdealSize(Rule):
+    """A block file is larger than the guide's ideal size but still under the maximum.
+
+    What it checks:
+        Code lines of loader, transformer, exporter and custom block files above ``ideal_max``
+        and at most the maximum of MAGE-BLK-001 (larger files are reported by that rule).
+
+    Why it matters:
+        The guide's ideal is 50-200 lines per block. Blocks past that tend to grow into
+        multi-purpose blocks; it is cheaper to split them now.
+
+    Example:
+        ``data_loaders/load_crm_contacts.py`` with 260 lines of code.
+
+    Fix:
+        Look for a second responsibility (validation, enrichment, formatting) and move it to
+        its own block or a helper in ``utils/``.
+
+    Options:
+        ``ideal_max``: upper end of the ideal range.
+    """
+
+    id = "MAGE-BLK-002"
+    name = "block-above-ideal-size"
+    title = "Block above the ideal size"
+    category = "blocks"
+    severity = "low"
+    thresholds = (Threshold("ideal_max", 200, "upper end of the ideal block size in code lines", "integer > 0"),)
+    practices = ("BP-BLOCK-SIZE",)
+
+    def check(self):
+        ideal = self.option("ideal_max")
+        maximum = BlockTooLarge(self.ctx).option("max_lines")
+        for row in logic_files(self.ctx.inventory):
+            lines = number(row.get("lines_code"))
+            if lines is not None and ideal < lines <= maximum:
+                yield self.finding(
+                    f"block file has {int(lines)} lines of code (ideal at most {ideal})",
+                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    evidence=f"lines_code={int(lines)}")
+
+
+@register
+class BlockTriviallySmall(Rule):
+    """A block file has almost no code.
+
+    What it checks:
+        Loader, transformer, exporter and custom block files with fewer than ``min_lines``
+        lines of code (an untouched stub or a block whose work moved elsewhere).
+
+    Why it matters:
+        Each block costs a process, a log and a node in the graph. A block that does nothing
+        clear adds run time and confusion; the guide asks for "enough code to accomplish one
+        clear task".
+
+    Example:
+        ``transformers/passthrough.py`` whose function only returns its input (2 code lines).
+
+    Fix:
+        Delete the block and connect its neighbours directly, or merge it into the block it
+        belongs with.
+
+    Options:
+        ``min_lines``: fewer code lines than this are reported.
+    """
+
+    id = "MAGE-BLK-003"
+    name = "block-trivially-small"
+    title = "Block with almost no code"
+    category = "blocks"
+    severity = "info"
+    thresholds = (Threshold("min_lines", 5, "smallest meaningful number of code lines", "integer >= 0"),)
+    practices = ("BP-BLOCK-SIZE",)
+
+    def check(self):
+        minimum = self.option("min_lines")
+        for row in logic_files(self.ctx.inventory):
+            lines = number(row.get("lines_code"))
+            if lines is not None and lines < minimum:
+                yield self.finding(
+                    f"block file has only {int(lines)} lines of code (fewer than {minimum})",
+                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    evidence=f"lines_code={int(lines)}")
+
+
+@register
+class BlockMixedResponsibility(Rule):
+    """A loader, transformer or exporter both reads from a source and writes to a destination.
+
+    What it checks:
+        Block files (other than ``custom``) whose code facts show both data loading
+        (``read_sql``, ``read_csv``, loader classes, ...) and data exporting (``to_sql``,
+        ``to_parquet``, exporter classes, ...).
+
+    Why it matters:
+        Single responsibility: a block that loads and exports hides a whole pipeline inside one
+        node. It cannot be tested or retried step by step, and its output cannot be reused.
+
+    Example:
+        A transformer that calls ``pd.read_sql(...)`` and ends with ``df.to_parquet(...)``.
+
+    Fix:
+        Split it into a data loader, a transformer and a data exporter block connected in the
+        pipeline.
+    """
+
+    id = "MAGE-BLK-004"
+    name = "block-mixed-responsibility"
+    title = "Block that loads and exports data"
+    category = "blocks"
+    severity = "medium"
+    practices = ("BP-BLOCK-SINGLE-RESPONSIBILITY",)
+
+    def check(self):
+        for row in logic_files(self.ctx.inventory):
+            if row.get("block_type") == "custom":
+                continue   # custom blocks are Mage's escape hatch for multi-step work
+            if fact(row, "loads_data") is True and fact(row, "exports_data") is True:
+                yield self.finding(
+                    f"{row['block_type']} block both loads and exports data",
+                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    evidence="loads_data and exports_data")
+
+
+class _HardcodedFacts(Rule):
+    """Shared check: one finding per file and fact kind, at the first line."""
+
+    kinds: tuple[tuple[str, str], ...] = ()
+
+    def check(self):
+        for row in logic_files(self.ctx.inventory):
+            for key, label in self.kinds:
+                items = fact(row, key)
+                if not items:
+                    continue
+                lines = fact_lines(items)
+                yield self.finding(
+                    f"{len(items)} hard-coded {label} in the block",
+                    key=key, project=row["project"], block=row.get("uuid"), path=row["path"],
+                    line=first_line(items), evidence=f"{key} at lines {short_list(lines)}")
+
+
+@register
+class BlockHardcodedValues(_HardcodedFacts):
+    """A block hard-codes dates or table names.
+
+    What it checks:
+        Date literals (``'2024-01-31'``) and table names inside SQL strings or table
+        arguments found in loader, transformer, exporter and custom block code.
+
+    Why it matters:
+        Hard-coded values tie a block to one run or one table: it cannot be reused in another
+        pipeline, backfilled for another period, or pointed at a staging table.
+
+    Example:
+        ``pd.read_sql("SELECT * FROM customers WHERE month='2024-01'", conn)``
+
+    Fix:
+        Take dates from the run (``kwargs['execution_date']``) or pipeline variables, and table
+        names from block configuration or variables.
+    """
+
+    id = "MAGE-BLK-005"
+    name = "block-hardcoded-values"
+    title = "Hard-coded dates or tables in a block"
+    category = "blocks"
+    severity = "low"
+    practices = ("BP-BLOCK-REUSABILITY",)
+    kinds = (("hardcoded_dates", "dates"), ("hardcoded_tables", "table names"))
+
+
+@register
+class BlockHardcodedConnection(_HardcodedFacts):
+    """A block hard-codes a connection string.
+
+    What it checks:
+        Database or service URLs (``postgresql://...``, ``Server=...``) written into block
+        code. Only the kind and line are reported, never the value.
+
+    Why it matters:
+        A fixed connection cannot differ per environment, so the same code cannot run in
+        development, staging and production; it often carries credentials too.
+
+    Example:
+        ``create_engine('postgresql://etl:...@db.internal:5432/sales')``
+
+    Fix:
+        Read connections from ``io_config.yaml`` profiles or environment variables
+        (``os.environ['DATABASE_URL']``).
+    """
+
+    id = "MAGE-BLK-006"
+    name = "block-hardcoded-connection"
+    title = "Hard-coded connection string in a block"
+    category = "blocks"
+    severity = "medium"
+    practices = ("BP-BLOCK-REUSABILITY", "CICD-BLOCK-ENV-VAR")
+    kinds = (("connection_strings", "connection strings"),)
+
+
+@register
+class BlockNaming(Rule):
+    """A loader, transformer or exporter is not named after its block type.
+
+    What it checks:
+        The last part of the block uuid of data loaders (``load_``), transformers
+        (``transform_``) and data exporters (``export_``) against the accepted prefixes.
+
+    Why it matters:
+        Names that say what a block does make pipelines readable in the UI, in logs and in
+        run history, and make blocks easy to find for reuse.
+
+    Example:
+        ``data_loaders/customers.py`` (expected ``load_customers`` or ``load_crm_customers``).
+
+    Fix:
+        Rename the block to ``load_<source>_<entity>``, ``transform_<action>_<entity>`` or
+        ``export_<entity>_to_<destination>`` (rename it in the UI so pipeline entries follow).
+
+    Options:
+        ``loader_prefixes``, ``transformer_prefixes``, ``exporter_prefixes``: accepted prefixes.
+    """
+
+    id = "MAGE-BLK-007"
+    name = "block-naming"
+    title = "Block name does not follow the naming convention"
+    category = "blocks"
+    severity = "low"
+    thresholds = (
+        Threshold("loader_prefixes", ["load_"], "accepted name prefixes of data loaders", "list of strings"),
+        Threshold("transformer_prefixes", ["transform_"], "accepted name prefixes of transformers", "list of strings"),
+        Threshold("exporter_prefixes", ["export_"], "accepted name prefixes of data exporters", "list of strings"),
+    )
+    practices = ("BP-BLOCK-NAMING",)
+
+    def check(self):
+        prefixes = {
+            "data_loader": tuple(self.option("loader_prefixes")),
+            "transformer": tuple(self.option("transformer_prefixes")),
+            "data_exporter": tuple(self.option("exporter_prefixes")),
+        }
+        for row in logic_files(self.ctx.inventory):
+            wanted = prefixes.get(row.get("block_type"))
+            name = leaf(row.get("uuid") or "")
+            if wanted and name and not name.startswith(wanted):
+                yield self.finding(
+                    f"{row['block_type']} '{name}' does not start with {' or '.join(wanted)}",
+                    project=row["project"], block=row.get("uuid"), path=row["path"])
+
+
+@register
+class BlockSubfolderTooDeep(Rule):
+    """A block file sits too many subfolders deep inside its block-type folder.
+
+    What it checks:
+        The subfolder depth of each block file below its type folder
+        (``data_loaders/api/stripe/v2/load_x.py`` is 3 deep) against ``max_depth``.
+
+    Why it matters:
+        The guide keeps subfolders to one or two levels: deeper trees hide blocks and make
+        uuids (``api/stripe/v2/load_x``) long and fragile.
+
+    Example:
+        ``transformers/sales/eu/daily/transform_orders.py``
+
+    Fix:
+        Flatten the tree to ``<category>/<block>`` (by source, domain or function).
+
+    Options:
+        ``max_depth``: deepest accepted subfolder level.
+    """
+
+    id = "MAGE-BLK-008"
+    name = "block-subfolder-too-deep"
+    title = "Block subfolder nesting too deep"
+    category = "blocks"
+    severity = "low"
+    thresholds = (Threshold("max_depth", 2, "deepest accepted subfolder level", "integer >= 0"),)
+    practices = ("BP-BLOCK-SUBFOLDER-DEPTH",)
+
+    def check(self):
+        limit = self.option("max_depth")
+        for row in rows(frame_of(self.ctx.inventory, "block_files")):
+            depth = number(row.get("subfolder_depth"))
+            if depth is not None and depth > limit:
+                yield self.finding(
+                    f"block file is {int(depth)} subfolders deep (maximum {limit})",
+                    project=row["project"], block=row.get("uuid"), path=row["path"])
+
+
+@register
+class BlockFileMissing(Rule):
+    """A pipeline lists a block whose file does not exist.
+
+    What it checks:
+        Block entries of every pipeline whose resolved file (default path,
+        ``file_source.path`` or ``file_path``) is missing. Blocks without a file of their own
+        (replicas, global data products) are not checked.
+
+    Why it matters:
+        The pipeline fails when it reaches the block; often the file was renamed or deleted
+        and the pipeline YAML was not updated.
+
+    Example:
+        ``pipelines/sales_daily/metadata.yaml`` lists ``transform_orders`` but
+        ``transformers/transform_orders.py`` is gone.
+
+    Fix:
+        Restore the file, point the entry at the renamed file, or remove the entry and
+        reconnect its neighbours.
+    """
+
+    id = "MAGE-BLK-009"
+    name = "block-file-missing"
+    title = "Block entry without its file"
+    category = "blocks"
+    severity = "high"
+    practices = ()
+
+    def check(self):
+        for row in rows(frame_of(self.ctx.inventory, "blocks")):
+            if row.get("path_source") == "none" or not row.get("path"):
+                continue
+            if row.get("file_exists") is False:
+                yield self.finding(
+                    f"block '{row['block']}' of pipeline '{row['pipeline']}' points at a missing file",
+                    project=row["project"], pipeline=row["pipeline"], block=row["block"],
+                    path=row["path"], evidence=f"resolved from {row.get('path_source') or 'default'}")
+
+
+@register
+class OrphanBlockFile(Rule):
+    """A block file is used by no pipeline.
+
+    What it checks:
+        Files under block-type folders (not scratchpads) that no pipeline entry references.
+
+    Why it matters:
+        Orphans are dead code: they are still read, reviewed and scanned, they mislead people
+        looking for the block that really runs, and they rot.
+
+    Example:
+        ``data_loaders/load_orders_old.py`` after the pipeline switched to ``load_orders``.
+
+    Fix:
+        Delete the file (git keeps its history), or add it to the pipeline that should use it.
+    """
+
+    id = "MAGE-BLK-010"
+    name = "orphan-block-file"
+    title = "Block file used by no pipeline"
+    category = "blocks"
+    severity = "low"
+    practices = ("BP-BLOCK-REUSABILITY",)
+
+    def check(self):
+        for row in rows(frame_of(self.ctx.inventory, "block_files")):
+            if row.get("block_type") in ("scratchpad", None) or row.get("skipped"):
+                continue   # scratchpads are notebooks by design, never pipeline members
+            if row.get("referenced") is False:
+                yield self.finding(
+                    f"{row['block_type']} file is not used by any pipeline",
+                    project=row["project"], block=row.get("uuid"), path=row["path"])
+
+
+@register
+class BlockSharedByMany(Rule):
+    """A block file is used by many pipelines.
+
+    What it checks:
+        Block files referenced by more than ``max_pipelines`` pipelines.
+
+    Why it matters:
+        Reuse is good, but a change to this file reaches every pipeline at once. Such blocks
+        deserve stable interfaces, thorough ``@test`` functions and careful review.
+
+    Example:
+        ``transformers/transform_standardize_dates.py`` used by 9 pipelines.
+
+    Fix:
+        Nothing has to change; make sure the block is tested and documented, and consider a
+        shared helper in ``utils/`` with a versioned interface.
+
+    Options:
+        ``max_pipelines``: more users than this are reported.
+    """
+
+    id = "MAGE-BLK-011"
+    name = "block-shared-by-many"
+    title = "Block shared by many pipelines"
+    category = "blocks"
+    severity = "info"
+    thresholds = (Threshold("max_pipelines", 5, "number of pipelines above which a shared block is reported", "integer > 0"),)
+    practices = ("BP-BLOCK-REUSABILITY",)
+
+    def check(self):
+        limit = self.option("max_pipelines")
+        for row in rows(frame_of(self.ctx.inventory, "block_files")):
+            users = number(row.get("n_pipelines"))
+            if users is not None and users > limit:
+                yield self.finding(
+                    f"block file is used by {int(users)} pipelines (more than {limit})",
+                    project=row["project"], block=row.get("uuid"), path=row["path"])
+
+
+@register
+class FlatBlockFolder(Rule):
+    """A block-type folder holds many files directly, without subfolders.
+
+    What it checks:
+        Per project and block type, the number of block files at the top of the type folder
+        (not in a subfolder) against ``max_flat_files``.
+
+    Why it matters:
+        In large projects a flat folder of dozens of loaders is hard to browse and invites
+        duplicates; the guide groups blocks by source, domain or function.
+
+    Example:
+        ``data_loaders/`` with 35 files and no subfolder.
+
+    Fix:
+        Move blocks into subfolders such as ``api/``, ``database/``, ``sales/`` (rename the
+        block to ``<subfolder>/<name>`` so pipeline entries follow).
+
+    Options:
+        ``max_flat_files``: more top-level files than this are reported.
+    """
+
+    id = "MAGE-BLK-012"
+    name = "flat-block-folder"
+    title = "Many block files without subfolders"
+    category = "blocks"
+    severity = "info"
+    thresholds = (Threshold("max_flat_files", 20, "top-level files per block-type folder before subfolders are advised", "integer > 0"),)
+    practices = ("BP-BLOCK-SUBFOLDERS",)
+
+    def check(self):
+        limit = self.option("max_flat_files")
+        flat: Counter = Counter()
+        folder_of: dict = {}
+        for row in rows(frame_of(self.ctx.inventory, "block_files")):
+            if row.get("subfolder_depth") == 0 and row.get("block_type") not in ("scratchpad", None):
+                key = (row["project"], row["block_type"])
+                flat[key] += 1
+                folder_of[key] = row["path"].rsplit("/", 1)[0] if "/" in row["path"] else "."
+        for (project, block_type), count in sorted(flat.items()):
+            if count > limit:
+                yield self.finding(
+                    f"{count} {block_type} files sit directly in {folder_of[(project, block_type)]}/ (more than {limit})",
+                    key=block_type, project=project, path=folder_of[(project, block_type)])

@@ -1,0 +1,78 @@
+"""Rules of category ``documentation``: block docstrings and pipeline descriptions."""
+from __future__ import annotations
+
+from auditkit.rules.base import Rule, register
+from auditkit.rules.util import frame_of, logic_files, rows
+
+
+@register
+class MissingDocstring(Rule):
+    """A Python block has no docstring.
+
+    What it checks:
+        Python loader, transformer, exporter and custom block files whose module and
+        decorated block function carry no docstring.
+
+    Why it matters:
+        A docstring is where a block states its inputs, outputs and failure modes: the data
+        contract the next block relies on. Without it reviewers and on-call engineers must read
+        the code.
+
+    Example:
+        ``@transformer def transform(df, *args, **kwargs): ...`` with no docstring.
+
+    Fix:
+        Add a docstring saying what the block does, the columns it expects and returns, and
+        the errors it raises.
+    """
+
+    id = "MAGE-DOC-001"
+    name = "missing-docstring"
+    title = "Python block without a docstring"
+    category = "documentation"
+    severity = "low"
+    practices = ("BP-DOC-BLOCKS",)
+
+    def check(self):
+        for row in logic_files(self.ctx.inventory):
+            if row.get("language") != "python":
+                continue   # SQL and R blocks have no docstring convention in Mage
+            if row.get("has_docstring") is False:
+                yield self.finding(
+                    f"{row['block_type']} block has no docstring",
+                    project=row["project"], block=row.get("uuid"), path=row["path"])
+
+
+@register
+class PipelineMissingDescription(Rule):
+    """A pipeline has no description.
+
+    What it checks:
+        The ``description`` of every pipeline's ``metadata.yaml`` (empty or absent).
+
+    Why it matters:
+        The description is shown in Mage's pipeline list and is the first place people look
+        for a pipeline's purpose, owner and business logic.
+
+    Example:
+        ``description: null`` in ``pipelines/sales_revenue_daily/metadata.yaml``.
+
+    Fix:
+        Write one or two sentences: what the pipeline produces, for whom, and from which
+        sources (edit it in the pipeline settings or in metadata.yaml).
+    """
+
+    id = "MAGE-DOC-002"
+    name = "pipeline-missing-description"
+    title = "Pipeline without a description"
+    category = "documentation"
+    severity = "low"
+    practices = ("BP-DOC-PIPELINES",)
+
+    def check(self):
+        for row in rows(frame_of(self.ctx.inventory, "pipelines")):
+            description = row.get("description")
+            if not (isinstance(description, str) and description.strip()):
+                yield self.finding(
+                    f"pipeline '{row['pipeline']}' has no description",
+                    project=row["project"], pipeline=row["pipeline"], path=row.get("path"))

@@ -1,0 +1,113 @@
+"""The no-leak guarantee: secrets planted in a repo and its DB never reach any output.
+
+Fresh canaries are generated per run and planted in realistic forms (an AWS key pair, an
+io_config password, a connection string in a block, a .env value, a PEM key file, a
+triggers.yaml token, metadata and compose values; in the DB a password hash and salt, an
+OAuth token, an API-trigger token and a secret value). The full report and ``check`` in every
+format run through the CLI in a subprocess; every file they write and their console output
+are searched for each canary and its base64 and hex forms.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import bcrypt
+import pytest
+
+from history_support import empty_history_db, insert
+from test_security_secrets import make_repo
+
+pytestmark = pytest.mark.slow
+CLI = [sys.executable, "-c", "import sys; from auditkit.cli import main; sys.exit(main())"]
+
+
+def canary() -> str:
+    return f"canary-{uuid.uuid4().hex}"
+
+
+def forms(value: str) -> set[str]:
+    """The value and the encodings a careless writer might produce."""
+    raw = value.encode()
+    return {value, base64.b64encode(raw).decode().rstrip("="), raw.hex()}
+
+
+def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    c = {name: canary() for name in (
+        "aws_secret", "io_config_password", "block_password", "env_value", "pem_body", "trigger_token",
+        "openai_key", "owner_password", "db_salt", "db_oauth", "db_schedule_token", "db_secret")}
+    c["aws_key_id"] = "AKIA" + uuid.uuid4().hex[:16].upper()
+    io_config = (Path(__file__).parent / "fixtures" / "security" / "io_config_template.yaml").read_text()
+    io_config += f"prod:\n  POSTGRES_PASSWORD: {c['io_config_password']}\n"
+    block = ("from mage_ai.data_preparation.decorators import data_loader\nimport pandas as pd\n\n"
+             "@data_loader\ndef load(*args, **kwargs):\n"
+             f"    aws_access_key_id = \"{c['aws_key_id']}\"\n"
+             f"    aws_secret_access_key = \"{c['aws_secret']}\"\n"
+             f"    url = \"postgresql://etl:{c['block_password']}@db.internal:5432/dw\"\n"
+             "    return pd.read_sql('select 1', url)\n")
+    triggers = ("triggers:\n- name: hook\n  schedule_type: api\n  schedule_interval: null\n  start_time: null\n"
+                f"  status: active\n  token: {c['trigger_token']}\n")
+    compose = ("services:\n  magic:\n    image: mageai/mageai:0.9.76\n    environment:\n"
+               f"      DEFAULT_OWNER_PASSWORD: {c['owner_password']}\n      JWT_SECRET: {c['owner_password']}x\n"
+               "    ports:\n      - \"6789:6789\"\n")
+    repo = make_repo(tmp_path / "repo", {
+        "proj/data_loaders/load_x.py": block,
+        "proj/pipelines/p1/triggers.yaml": triggers,
+        "proj/metadata.yaml": f"project_type: standalone\nopenai_api_key: {c['openai_key']}\n",
+        ".env": f"ENV=prod\nSTRIPE_API_KEY={c['env_value']}\n",
+        "deploy/id_rsa": f"-----BEGIN RSA PRIVATE KEY-----\n{c['pem_body']}\n-----END RSA PRIVATE KEY-----\n",
+        "docker-compose.yml": compose,
+    }, io_config=io_config)
+
+    db = tmp_path / "db" / "mage-ai.db"
+    db.parent.mkdir()
+    conn = empty_history_db(db)
+    password_hash = bcrypt.hashpw(b"admin", bcrypt.gensalt(4)).decode()
+    c["db_password_hash"] = password_hash    # random salt: unique per run, so a canary too
+    insert(conn, "user", id=1, email="admin@admin.com", username="admin", owner=1, roles=1,
+           password_hash=password_hash, password_salt=c["db_salt"].encode())
+    insert(conn, "oauth2_access_token", id=1, user_id=1, token=c["db_oauth"], refresh_token=c["db_oauth"] + "r")
+    insert(conn, "pipeline_schedule", id=1, name="hook", pipeline_uuid="p1", schedule_type="API",
+           status="ACTIVE", token=c["db_schedule_token"], repo_path=str(repo / "proj"))
+    insert(conn, "secret", id=1, name="stripe", value=c["db_secret"], repo_name=str(repo), key_uuid="k")
+    conn.close()
+    return repo, db, c
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=900)
+
+
+def test_no_canary_reaches_any_output(tmp_path):
+    repo, db, canaries = plant(tmp_path)
+    report_out, check_out = tmp_path / "report", tmp_path / "check"
+    runs = [
+        run_cli("report", str(repo), "--out", str(report_out), "--history", str(db), "--jobs", "1", cwd=tmp_path),
+        run_cli("check", str(repo), "--history", str(db), "--out", str(check_out),
+                *[a for f in ("table", "json", "csv", "sarif") for a in ("--format", f)], cwd=tmp_path),
+    ]
+    # The report ran and the scan saw the planted secrets, so "no leak" is not "nothing read".
+    assert (report_out / "index.html").exists(), runs[0].stderr[-2000:]
+    assert any(report_out.rglob("*70_security*.html")), sorted(p.name for p in report_out.rglob("*"))
+    found = {f["rule_id"] for f in json.loads((check_out / "findings.json").read_text())["findings"]} \
+        if (check_out / "findings.json").exists() else set()
+    assert {"MAGE-SEC-001", "MAGE-SEC-002", "MAGE-SEC-003", "MAGE-SEC-004", "MAGE-SEC-005",
+            "MAGE-SEC-007", "MAGE-SEC-018", "MAGE-SEC-019", "MAGE-SEC-025"} <= found, found
+
+    outputs: dict[str, bytes] = {}
+    for folder in (report_out, check_out):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                outputs[str(path.relative_to(tmp_path))] = path.read_bytes()
+    for i, run in enumerate(runs):
+        outputs[f"stdout[{i}]"] = run.stdout.encode()
+        outputs[f"stderr[{i}]"] = run.stderr.encode()
+    assert any(name.endswith(".ipynb") for name in outputs) and any(name.endswith(".sarif") for name in outputs)
+
+    leaks = [(name, where) for name, value in canaries.items() for form in forms(value)
+             for where, data in outputs.items() if form.encode() in data]
+    assert leaks == []

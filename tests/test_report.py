@@ -1,0 +1,68 @@
+"""The demo report set, produced by `auditkit demo` (papermill + nbconvert), checked file by file."""
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+
+from auditkit.report.notebooks import available_sections
+
+PLOT_DIV = re.compile(r'<div (?=[^>]*class="plotly-graph-div")[^>]*id="([0-9a-f-]{36})"')
+
+
+def test_demo_report_runs_every_section_without_failure(demo_report):
+    out, code = demo_report
+    index = (out / "index.html").read_text()
+    for section in available_sections():
+        assert f'href="{section.slug}.html"' in index
+        assert (out / f"{section.slug}.html").exists()
+        assert (out / "notebooks" / f"{section.slug}.ipynb").exists()
+    assert "ak-failed" not in index, "a section failed; see its page"
+    assert code == 0
+
+
+def test_section_pages_hold_figure_data_and_no_code(demo_report):
+    out, _ = demo_report
+    for section in available_sections():
+        page = (out / f"{section.slug}.html").read_text()
+        assert 'src="assets/plotly.min.js"' in page
+        assert "jp-InputArea" not in page and "input_area" not in page, f"{section.slug} shows code"
+        assert "cdn.plot.ly" not in page and "https://cdn" not in page
+        if section.slug != "00_summary":
+            divs = PLOT_DIV.findall(page)
+            assert divs, f"{section.slug} has no figure"
+            # every figure div is followed by a newPlot call carrying non-empty trace data
+            for div in divs:
+                call = re.search(r'Plotly\.newPlot\(\s*"' + div + r'",\s*\[\{"', page)
+                assert call, f"figure {div} in {section.slug} has no newPlot call with trace data"
+
+
+def test_blocks_page_shows_size_bands_and_largest_blocks(demo_report):
+    out, _ = demo_report
+    page = (out / "10_blocks.html").read_text()
+    assert "Block sizes (lines of code)" in page
+    assert "ideal 50-200" in page and "max 500" in page
+    nb = nbformat.read(str(out / "notebooks" / "10_blocks.ipynb"), as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+
+
+def test_summary_json_inventory_matches_the_audit(demo_report):
+    out, _ = demo_report
+    summary = json.loads((out / "summary.json").read_text())
+    inv = summary["inventory"]
+    for key in ("projects", "pipelines", "pipelines_by_type", "block_entries", "block_files",
+                "missing_block_files", "orphan_block_files", "triggers", "input_problems"):
+        assert key in inv
+    assert inv["projects"] == 1
+    assert inv["pipelines"] >= 7 and sum(inv["pipelines_by_type"].values()) == inv["pipelines"]
+    assert inv["block_entries"] >= 55 and inv["block_files"] >= 45
+    assert inv["orphan_block_files"] >= 3 and inv["missing_block_files"] >= 1
+
+
+def test_report_set_is_small(demo_report):
+    out, _ = demo_report
+    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    assert total <= 8 * 1024 * 1024, f"report set is {total / 1e6:.1f} MB"
+    assert len(list(out.rglob("plotly.min.js"))) == 1

@@ -1,0 +1,103 @@
+"""Deployment rules (MAGE-DEP-*): io_config/trigger/code cases on inventories, git cases on
+GitInfo objects built from rows."""
+from __future__ import annotations
+
+import pytest
+
+from auditkit.rules.base import REGISTRY
+from rules_runtime_support import findings, make_git, run_case
+
+LOADER = "proj/data_loaders/load_orders.py"
+
+
+def io(profile, key, kind="literal", fingerprint="fp1", line=3):
+    return {"profile": profile, "key": key, "value_kind": kind, "fingerprint": fingerprint, "line": line}
+
+
+INVENTORY_CASES = [
+    ("MAGE-DEP-001", {"io_config": [io("prod", "POSTGRES_HOST"), io("prod", "POSTGRES_DBNAME")]}, None, 1),
+    ("MAGE-DEP-001", {"io_config": [io("prod", "POSTGRES_HOST", "env_var", None),
+                                    io("prod", "POSTGRES_PASSWORD"),          # security's job
+                                    io("default", "POSTGRES_HOST", "placeholder", None)]}, None, 0),
+    ("MAGE-DEP-002", {"io_config": [io("default", "POSTGRES_HOST", "placeholder", None)]}, None, 1),
+    ("MAGE-DEP-002", {"io_config": [io("dev", "POSTGRES_HOST", "env_var", None),
+                                    io("prod", "POSTGRES_HOST", "env_var", None)]}, None, 0),
+    ("MAGE-DEP-002", {"io_config": [io("default", "POSTGRES_HOST", "env_var", None)]}, None, 0),
+    ("MAGE-DEP-003", {"io_config": [io("dev", "SNOWFLAKE_USER", fingerprint="abc"),
+                                    io("prod", "SNOWFLAKE_USER", fingerprint="abc")]}, None, 1),
+    ("MAGE-DEP-003", {"io_config": [io("dev", "SNOWFLAKE_USER", fingerprint="abc"),
+                                    io("prod", "SNOWFLAKE_USER", fingerprint="xyz")]}, None, 0),
+    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "dev"]]}}]}, None, 1),
+    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "default"]]}}]}, None, 0),
+    ("MAGE-DEP-005", {"triggers": [{"name": "a", "envs": ["prod"]}, {"name": "b", "envs": []}]}, None, 1),
+    ("MAGE-DEP-005", {"triggers": [{"name": "a", "envs": []}],
+                      "io_config": [io("dev", "X", "env_var", None), io("prod", "X", "env_var", None)]}, None, 1),
+    ("MAGE-DEP-005", {"triggers": [{"name": "a", "envs": []}]}, None, 0),   # single-environment project
+    ("MAGE-DEP-005", {"triggers": [{"name": "a", "envs": ["prod"]}, {"name": "b", "envs": ["dev"]}]}, None, 0),
+    ("MAGE-DEP-006", {"block_files": [{"path": LOADER, "facts": {"env_branching": True}}]}, None, 1),
+    ("MAGE-DEP-006", {"block_files": [{"path": LOADER, "facts": {"env_branching": False}}]}, None, 0),
+]
+
+CONVENTIONAL = [f"feat: add block {i}" for i in range(10)]
+SLOPPY = ["wip", "fix stuff", "update"] * 4
+GIT_CASES = [
+    ("MAGE-DEP-007", make_git(["main", "feature/x"]), None, 1),
+    ("MAGE-DEP-007", make_git(["main", "development"]), None, 0),
+    ("MAGE-DEP-008", make_git(["main", "development"]), None, 1),
+    ("MAGE-DEP-008", make_git(["main", "development", "staging"]), None, 0),
+    ("MAGE-DEP-009", make_git(["main", "johns-fix", "feature/ok"]), None, 1),
+    ("MAGE-DEP-009", make_git(["main", "feature/ok", "hotfix/now", "release/1.0"]), None, 0),
+    ("MAGE-DEP-009", make_git(["main", "spike/x"]), {"allowed_prefixes": ["spike/"]}, 0),
+    ("MAGE-DEP-010", make_git(commits=[{"subject": "init", "on_main": True, "n_parents": 0},
+                                       {"subject": "hotfix revenue", "on_main": True}]), None, 1),
+    ("MAGE-DEP-010", make_git(commits=[{"subject": "init", "on_main": True, "n_parents": 0},
+                                       {"subject": "feat: x (#12)", "on_main": True},
+                                       {"subject": "Merge branch 'staging'", "on_main": True, "is_merge": True,
+                                        "n_parents": 2},
+                                       {"subject": "feat: y", "on_main": False}]), None, 0),
+    ("MAGE-DEP-011", make_git(commits=CONVENTIONAL[:6] + SLOPPY[:6]), None, 1),
+    ("MAGE-DEP-011", make_git(commits=CONVENTIONAL + ["wip"]), None, 0),
+    ("MAGE-DEP-011", make_git(commits=SLOPPY[:5]), None, 0),                # too few to judge
+    ("MAGE-DEP-012", make_git(commits=CONVENTIONAL * 3, tags=["nightly"]), None, 1),
+    ("MAGE-DEP-012", make_git(commits=CONVENTIONAL * 3, tags=["v1.2.0"]), None, 0),
+    ("MAGE-DEP-013", make_git(ci_files=()), None, 1),
+    ("MAGE-DEP-013", make_git(ci_files=(".gitlab-ci.yml",)), None, 0),
+    ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "files_changed": 40} for i in range(5)]
+                      + CONVENTIONAL), None, 1),
+    ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "lines_changed": 5000} for i in range(2)]
+                      + CONVENTIONAL), None, 0),
+]
+
+
+@pytest.mark.parametrize("rule_id,frames,thresholds,expected", INVENTORY_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(INVENTORY_CASES)])
+def test_inventory_cases(rule_id, frames, thresholds, expected):
+    assert len(run_case(rule_id, frames, thresholds)) == expected
+
+
+@pytest.mark.parametrize("rule_id,git,thresholds,expected", GIT_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(GIT_CASES)])
+def test_git_cases(rule_id, git, thresholds, expected):
+    assert len(findings(rule_id, git=git, thresholds=thresholds)) == expected
+
+
+def test_git_rules_need_git():
+    git_rules = [r for r in REGISTRY.values() if r.id.startswith("MAGE-DEP-") and "git" in r.needs]
+    assert len(git_rules) == 8
+    for rule in git_rules:
+        assert findings(rule.id, git=None) == []
+
+
+def test_io_config_findings_never_show_values():
+    [finding] = run_case("MAGE-DEP-003", {"io_config": [io("dev", "SNOWFLAKE_PASSWORD", fingerprint="abc"),
+                                                        io("prod", "SNOWFLAKE_PASSWORD", fingerprint="abc")]}, None)
+    assert "abc" not in (finding.message + str(finding.evidence))
+    assert "dev" in finding.message and "prod" in finding.message
+
+
+def test_every_rule_has_both_outcomes():
+    cases = INVENTORY_CASES + GIT_CASES
+    fires = {c[0] for c in cases if c[-1] > 0}
+    quiet = {c[0] for c in cases if c[-1] == 0}
+    mine = {r for r in REGISTRY if r.startswith("MAGE-DEP-")}
+    assert mine <= fires and mine <= quiet

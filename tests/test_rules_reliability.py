@@ -1,0 +1,90 @@
+"""Reliability rules (MAGE-REL-*): pass/fail cases as data, history rules on the demo history."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from auditkit.rules.base import REGISTRY
+from rules_runtime_support import demo_inputs, findings, ids_with_both_outcomes, run_case
+
+LOADER = "proj/data_loaders/load_orders.py"
+EXPORTER = "proj/data_exporters/export_orders.py"
+
+
+def bf(path=LOADER, **kw):
+    block_type = "data_exporter" if "data_exporters" in path else "data_loader"
+    return {"path": path, "block_type": block_type, **kw}
+
+
+CASES = [
+    ("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": [12, 30]})]}, None, 1),
+    ("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": []})]}, None, 0),
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"},
+                                 {"block": "export_orders", "type": "data_exporter"}]}, None, 1),
+    ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 2}}],
+                      "blocks": [{"block": "load_orders", "type": "data_loader"}]}, None, 0),
+    ("MAGE-REL-002", {"blocks": [{"block": "clean", "type": "transformer"}]}, None, 0),
+    ("MAGE-REL-002", {"pipelines": [{"type": "streaming"}], "blocks": [{"block": "load_orders"}]}, None, 0),
+    ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 1}}],
+                      "blocks": [{"block": "load_orders", "retry_config": None}]}, {"min_retries": 3}, 1),
+    ("MAGE-REL-003", {"projects": [{"retry_config": {"delay": 30}}]}, None, 1),
+    ("MAGE-REL-003", {"blocks": [{"block": "load_orders", "retry_config": {"retries": 0}}]}, None, 1),
+    ("MAGE-REL-003", {"projects": [{"retry_config": {"retries": 3}}],
+                      "blocks": [{"block": "load_orders", "retry_config": {"retries": 1}}]}, None, 0),
+    ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[5, "append"]]})]}, None, 1),
+    ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[5, "insert"], [3, "delete"]]})]}, None, 0),
+    ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[5, "upsert"]]})]}, None, 0),
+    ("MAGE-REL-004", {"blocks": [{"block": "export_sql", "configuration": {"export_write_policy": "append"}}]}, None, 1),
+    ("MAGE-REL-004", {"blocks": [{"block": "export_sql", "configuration": {"export_write_policy": "replace"}}]}, None, 0),
+    ("MAGE-REL-005", {"block_files": [bf(lines_code=250, facts={"loops": 4, "has_checkpointing": False})]}, None, 1),
+    ("MAGE-REL-005", {"block_files": [bf(lines_code=250, facts={"loops": 4, "has_checkpointing": True})]}, None, 0),
+    ("MAGE-REL-005", {"block_files": [bf(lines_code=120, facts={"loops": 9, "has_checkpointing": False})]}, None, 0),
+    ("MAGE-REL-009", {"pipelines": [{"retry_config": {"retries": 3}}]}, None, 1),
+    ("MAGE-REL-009", {"pipelines": [{"type": "streaming", "retry_config": {"retries": 3}}]}, None, 0),
+]
+
+
+@pytest.mark.parametrize("rule_id,frames,thresholds,expected", CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_inventory_cases(rule_id, frames, thresholds, expected):
+    assert len(run_case(rule_id, frames, thresholds)) == expected
+
+
+def test_messages_point_at_the_place():
+    [finding] = run_case("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": [30, 12]})]}, None)
+    assert finding.line == 12 and finding.path == LOADER and finding.severity == "high"
+    [finding] = run_case("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}]}, None)
+    assert finding.pipeline == "sales_revenue_daily" and "load_orders" in finding.evidence
+
+
+# --- history rules on the generated demo history --------------------------------------------
+
+HISTORY_RULES = ["MAGE-REL-006", "MAGE-REL-007", "MAGE-REL-008"]
+
+
+@pytest.mark.slow
+def test_history_rules_fire_on_the_demo_and_respect_thresholds():
+    inv, history = demo_inputs()
+    # The demo project retries twice everywhere, so failures-without-retry needs it removed.
+    no_retry = copy.copy(inv)
+    no_retry.projects = inv.projects.assign(retry_config=None)
+    assert findings("MAGE-REL-007", inventory=inv, history=history) == []
+    assert len(findings("MAGE-REL-007", inventory=no_retry, history=history)) >= 1
+    assert len(findings("MAGE-REL-006", inventory=inv, history=history)) >= 1
+    assert findings("MAGE-REL-006", inventory=inv, history=history, thresholds={"min_duration_s": 10**9}) == []
+    flaky = findings("MAGE-REL-008", inventory=inv, history=history)
+    assert flaky and all(f.block for f in flaky)
+    assert findings("MAGE-REL-008", inventory=inv, history=history, thresholds={"min_retries": 10**6}) == []
+
+
+@pytest.mark.parametrize("rule_id", HISTORY_RULES)
+def test_history_rules_are_silent_without_history(rule_id):
+    assert REGISTRY[rule_id].needs >= {"history"}
+    assert findings(rule_id, history=None) == []
+
+
+def test_every_inventory_rule_has_both_outcomes():
+    fires, quiet = ids_with_both_outcomes(CASES)
+    mine = {r for r in REGISTRY if r.startswith("MAGE-REL-")} - set(HISTORY_RULES)
+    assert mine <= fires and mine <= quiet

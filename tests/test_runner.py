@@ -1,0 +1,96 @@
+"""The report runner on a small fixture: failure isolation, exit codes, trend, findings files."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from auditkit.report import runner
+from auditkit.report.notebooks import Section, notebooks_dir
+from auditkit.report.trend import compare_reports
+
+FIXTURE_REPO = Path(__file__).parent / "fixtures" / "repos" / "rich_repo"
+
+
+def _failing_notebook(path: Path) -> None:
+    nb = new_notebook()
+    params = new_code_cell('audit_cache: str = ""  # folder with a cached audit')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [new_markdown_cell("# Broken section"), params,
+                new_code_cell("print('before the failure')"),
+                new_code_cell("raise RuntimeError('section exploded on purpose')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def two_sections(tmp_path, monkeypatch):
+    """A notebooks folder with the real blocks notebook and one that fails."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(notebooks_dir() / "10_blocks.ipynb", folder / "10_blocks.ipynb")
+    _failing_notebook(folder / "20_pipelines.ipynb")
+    sections = [Section("10_blocks", "Blocks", ("blocks",)), Section("20_pipelines", "Broken", ())]
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    monkeypatch.setattr(runner, "available_sections", lambda: sections)
+    return sections
+
+
+def test_a_failing_section_does_not_stop_the_others(two_sections, tmp_path):
+    out = tmp_path / "report"
+    result = runner.run_report(FIXTURE_REPO, out=out, jobs=2)
+    status = {s.section.slug: s.ok for s in result.sections}
+    assert status == {"10_blocks": True, "20_pipelines": False}
+    assert result.exit_code(None) == 1
+    broken = (out / "20_pipelines.html").read_text()
+    assert "This section failed" in broken and "section exploded on purpose" in broken
+    assert "before the failure" in broken          # what ran before the error is kept
+    index = (out / "index.html").read_text()
+    assert index.count("ak-failed") == 1 and 'href="10_blocks.html"' in index
+    assert (out / "10_blocks.html").read_text().count("plotly-graph-div") >= 5
+
+
+def test_report_writes_findings_files_and_gates_on_severity(two_sections, tmp_path):
+    out = tmp_path / "report"
+    result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
+    doc = json.loads((out / "findings.json").read_text())
+    assert len(doc["findings"]) == len(result.audit.findings) > 0
+    assert (out / "findings.sarif").exists() and (out / "findings.csv").exists()
+    worst = result.audit.findings["severity"].iloc[0]        # sorted most severe first
+    result.sections = [s for s in result.sections if s.ok]   # isolate the severity gate
+    assert result.exit_code(worst) == 1
+    assert result.exit_code(None) == 0
+
+
+def test_trend_counts_new_fixed_and_unchanged_findings(tmp_path):
+    from auditkit.audit import run_audit
+    from auditkit.outputs.findings import write_findings
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURE_REPO, repo)
+    reports = tmp_path / "reports"
+
+    def snapshot(name: str) -> Path:
+        audit = run_audit(repo)
+        folder = reports / name
+        audit.save(folder)
+        write_findings(audit.findings, folder, ["json"], str(repo))
+        return folder
+
+    before = snapshot("2026-Q3")
+    orphans = [p for p in run_audit(repo).inventory.block_files.itertuples() if not p.referenced]
+    assert orphans, "fixture needs an orphan block file"
+    (repo / orphans[0].path).unlink()               # fix one finding, change nothing else
+    after = snapshot("2026-Q4")
+
+    trend = compare_reports(before, after)
+    totals = trend.by_rule[["new", "fixed", "unchanged"]].sum()
+    assert totals["new"] == 0 and totals["fixed"] >= 1 and totals["unchanged"] > 0
+    fixed_rules = set(trend.by_rule.loc[trend.by_rule["fixed"] > 0, "rule_id"])
+    assert any(r.startswith("MAGE-BLK") for r in fixed_rules)
+    assert list(trend.history["report"]) == ["2026-Q3", "2026-Q4"]
+    assert "1 fixed" in trend.html or f"{int(totals['fixed'])} fixed" in trend.html
