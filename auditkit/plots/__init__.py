@@ -1,34 +1,48 @@
 """Plot helpers: each returns a plotly figure; nothing here computes findings.
 
-When the report runner executes a notebook it sets ``AUDITKIT_REPORT=1``. Figures then render as
+When the report runner executes a notebook it sets ``AUDITKIT_REPORT=1``. Figures then display as
 plain HTML that calls the page's shared, offline ``plotly.min.js`` (one copy for the whole report
-set), instead of plotly's default renderer, which leaves charts blank in exported HTML. In
-JupyterLab nothing changes: figures use plotly's native renderer.
+set), instead of plotly's default notebook renderer, which leaves charts blank in exported HTML.
+In JupyterLab nothing changes: figures use plotly's native renderer.
 """
 from __future__ import annotations
 
 import os
 
 import plotly.io as pio
-from plotly.io._base_renderers import MimetypeRenderer
 
-REPORT_RENDERER = "auditkit_report"
 TEMPLATE = "plotly_white"
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-class SharedScriptHtmlRenderer(MimetypeRenderer):
-    """Render a figure as a ``<div>`` plus a ``Plotly.newPlot`` call, without plotly.js itself."""
+def figure_html(fig) -> str:
+    """A figure as a ``<div>`` plus its ``Plotly.newPlot`` call, without plotly.js itself."""
+    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=PLOT_CONFIG)
 
-    def to_mimebundle(self, fig_dict):
-        html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False,
-                           config={"displaylogo": False, "responsive": True})
-        title = ((fig_dict.get("layout") or {}).get("title") or {}).get("text") or "figure"
-        return {"text/html": html, "text/plain": f"<plotly figure: {title}>"}
+
+def _report_bundle(fig) -> dict:
+    title = fig.layout.title.text or "figure"
+    return {"text/html": figure_html(fig), "text/plain": f"<plotly figure: {title}>"}
 
 
 def use_report_renderer() -> None:
-    pio.renderers[REPORT_RENDERER] = SharedScriptHtmlRenderer()
-    pio.renderers.default = REPORT_RENDERER
+    """Display every figure as shared-script HTML.
+
+    This replaces the figure's display hooks rather than registering a plotly renderer: touching
+    ``plotly.io.renderers`` imports nbformat and jsonschema's format checkers, which costs seconds
+    in every notebook kernel of a report, while the hooks below need neither.
+    """
+    from IPython.display import display
+    from plotly.basedatatypes import BaseFigure
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        return _report_bundle(self)
+
+    def _ipython_display_(self):
+        display(_report_bundle(self), raw=True)
+
+    BaseFigure._repr_mimebundle_ = _repr_mimebundle_
+    BaseFigure._ipython_display_ = _ipython_display_
 
 
 pio.templates.default = TEMPLATE

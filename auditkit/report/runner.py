@@ -1,22 +1,26 @@
 """Run the section notebooks with papermill, export code-free HTML, write the index page.
 
 The audit is computed once and cached in ``OUT/_audit``; every notebook loads that cache, so
-the notebooks only present. Notebooks run up to ``jobs`` at a time; a failing notebook still
-exports (papermill writes the error into it) and is marked on the index.
+the notebooks only present. Notebooks run up to ``jobs`` at a time in warm kernels
+(``kernels.py``); a failing notebook still exports (papermill writes the error into it) and is
+marked on the index.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
+from queue import Empty, Queue
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditkit.audit import Audit, run_audit
 from auditkit.model import severity_at_least
 from auditkit.report import export
+from auditkit.report.kernels import WarmKernel, report_kernel_env
 from auditkit.report.notebooks import Section, available_sections, notebooks_dir
 
 
@@ -54,8 +58,8 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def execute_section(section: Section, out: Path, parameters: dict) -> SectionResult:
-    """Execute one notebook and export it; never raises for a notebook error."""
+def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmKernel) -> SectionResult:
+    """Execute one notebook in ``kernel`` and export it; never raises for a notebook error."""
     import papermill as pm
 
     source = notebooks_dir() / f"{section.slug}.ipynb"
@@ -68,7 +72,7 @@ def execute_section(section: Section, out: Path, parameters: dict) -> SectionRes
     parameters = {k: v for k, v in parameters.items() if k in declared}
     try:
         pm.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False, cwd=str(out))
+                            progress_bar=False, log_output=False, km=kernel.ready())
     except Exception as exc:  # papermill has written the notebook with the error shown
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
     if executed.exists():
@@ -83,48 +87,66 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
                sections: list[str] | None = None) -> ReportResult:
-    """Audit ``repo`` and write the complete HTML report set into ``out``."""
+    """Audit ``repo`` and write the complete HTML report set into ``out``.
+
+    Up to ``jobs`` workers each start a kernel right away, so kernel start-up and imports overlap
+    with the audit; once the audit is cached, the workers take section notebooks off a queue.
+    """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)
-    cache = audit.save(out / "_audit")
-    shutil.copy(cache / "summary.json", out / "summary.json")
-    # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
-    from auditkit.outputs.findings import project_metadata_paths, write_findings
-    write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
-                   fallback_paths=project_metadata_paths(audit.inventory))
-    _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
-         f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
-    export.write_assets(out)
-
-    chosen = [s for s in available_sections() if not sections or s.slug in sections]
-    parameters = {"repo": str(Path(repo).resolve()), "history": history or "",
-                  "mage_data": str(Path(mage_data).resolve()) if mage_data else "",
-                  "since": since or "", "until": until or "", "config": config or "",
-                  "audit_cache": str(cache),
-                  "previous": str(Path(previous).resolve()) if previous else ""}
     (out / "notebooks").mkdir(exist_ok=True)
-    result = ReportResult(out=out, audit=audit)
+    started = time.perf_counter()
+    chosen = [s for s in available_sections() if not sections or s.slug in sections]
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
-    # Kernels inherit this: figures render against the report's shared plotly.min.js.
-    previous_flag = os.environ.get("AUDITKIT_REPORT")
-    os.environ["AUDITKIT_REPORT"] = "1"
-    try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(execute_section, s, out, parameters): s for s in chosen}
-            for future in as_completed(futures):
-                res = future.result()
-                result.sections.append(res)
-                status = "ok" if res.ok else f"FAILED ({res.error})"
-                _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
-    finally:
-        if previous_flag is None:
-            os.environ.pop("AUDITKIT_REPORT", None)
-        else:
-            os.environ["AUDITKIT_REPORT"] = previous_flag
-    result.sections.sort(key=lambda r: r.section.slug)
+    kernels = [WarmKernel(str(out), report_kernel_env()) for _ in range(workers)]
+    queue: Queue = Queue()
+    audit_ready = threading.Event()
+    results: list[SectionResult] = []
+    parameters: dict = {}
 
+    def work(kernel: WarmKernel) -> None:
+        kernel.ready()                      # start-up and imports, while the audit runs
+        audit_ready.wait()
+        while True:
+            try:
+                section = queue.get_nowait()
+            except Empty:
+                return
+            res = execute_section(section, out, parameters, kernel)
+            results.append(res)
+            status = "ok" if res.ok else f"FAILED ({res.error})"
+            _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
+
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(work, k) for k in kernels]
+    try:
+        audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)
+        cache = audit.save(out / "_audit")
+        shutil.copy(cache / "summary.json", out / "summary.json")
+        # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
+        from auditkit.outputs.findings import project_metadata_paths, write_findings
+        write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
+                       fallback_paths=project_metadata_paths(audit.inventory))
+        _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
+             f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
+        export.write_assets(out)
+        parameters.update({
+            "repo": str(Path(repo).resolve()), "history": history or "",
+            "mage_data": str(Path(mage_data).resolve()) if mage_data else "",
+            "since": since or "", "until": until or "", "config": config or "",
+            "audit_cache": str(cache), "previous": str(Path(previous).resolve()) if previous else "",
+        })
+        for section in chosen:
+            queue.put(section)
+    finally:
+        audit_ready.set()                   # on an audit error the workers find an empty queue
+        for future in futures:
+            future.result()
+        pool.shutdown()
+        for kernel in kernels:
+            kernel.close()
+
+    result = ReportResult(out=out, audit=audit, sections=sorted(results, key=lambda r: r.section.slug))
     from auditkit.report.index import write_index
     index = write_index(result, previous=previous)
     _log(f"report: {index} ({time.perf_counter() - started:.1f}s)")

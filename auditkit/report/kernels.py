@@ -1,0 +1,73 @@
+"""Warm, reusable notebook kernels for the report runner.
+
+Starting a kernel and importing pandas, plotly and auditkit costs more than most section
+notebooks do themselves. Each report worker therefore starts one kernel (while the audit is
+still being computed), imports the libraries once, and then runs its share of the section
+notebooks in that kernel, clearing the user namespace between notebooks so each notebook still
+starts from nothing but its parameters.
+"""
+from __future__ import annotations
+
+import os
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.utils import run_sync
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+KERNEL_NAME = "python3"
+
+# Imported once per kernel; section notebooks then find them in sys.modules.
+WARM_IMPORTS = """\
+import pandas, plotly.express, plotly.graph_objects
+import auditkit, auditkit.plots
+import auditkit.analytics.blocks, auditkit.analytics.runs, auditkit.analytics.concurrency
+import auditkit.analytics.retries, auditkit.analytics.backfills
+import auditkit.plots.blocks, auditkit.plots.findings, auditkit.plots.pipelines
+import auditkit.plots.history, auditkit.plots.security, auditkit.plots.deployment
+import auditkit.readers.history, auditkit.report.trend
+"""
+
+RESET = "get_ipython().run_line_magic('reset', '-f')"
+
+
+def _code_notebook(source: str):
+    nb = new_notebook(cells=[new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+class WarmKernel:
+    """One long-lived kernel; ``km`` is handed to papermill for each notebook it runs."""
+
+    def __init__(self, cwd: str, env: dict[str, str]) -> None:
+        self.cwd, self.env = cwd, env
+        self.km: AsyncKernelManager | None = None
+
+    def _run(self, source: str, **start_kwargs) -> None:
+        NotebookClient(_code_notebook(source), km=self.km, kernel_name=KERNEL_NAME,
+                       timeout=600, startup_timeout=120).execute(**start_kwargs)
+
+    def ready(self) -> AsyncKernelManager:
+        """The kernel manager of a live, warmed-up kernel with an empty namespace."""
+        if self.km is not None and not run_sync(self.km.is_alive)():
+            self.close()                  # a notebook killed it: start over
+        if self.km is None:
+            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            self._run(WARM_IMPORTS, cwd=self.cwd, env=self.env)
+        self._run(RESET)
+        return self.km
+
+    def close(self) -> None:
+        if self.km is None:
+            return
+        try:
+            if run_sync(self.km.is_alive)():
+                run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            self.km = None
+
+
+def report_kernel_env() -> dict[str, str]:
+    """The environment of report kernels: figures render for the shared offline plotly.js."""
+    return {**os.environ, "AUDITKIT_REPORT": "1"}
