@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -111,8 +112,11 @@ def main(argv=None) -> int:
     if args.child:
         mode, target = args.child
         result = run_analytics(target) if mode == "analytics" else run_naive(target)
-        # ru_maxrss is in KiB on Linux: the peak resident memory of this process.
-        result["peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        # ru_maxrss is in KiB on Linux: the peak resident memory of this process. CPU time is
+        # reported too: on a shared machine wall time depends on everyone else's load.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["peak_mib"] = round(usage.ru_maxrss / 1024, 1)
+        result["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
         print(json.dumps(result))
         return 0
     data = Path(args.data)
@@ -123,11 +127,13 @@ def main(argv=None) -> int:
         n_runs = conn.execute("SELECT COUNT(*) FROM pipeline_run").fetchone()[0]
         n_blocks = conn.execute("SELECT MAX(id) FROM block_run").fetchone()[0]
     print(f"history: {n_runs:,} pipeline runs, {n_blocks:,} block runs, {db.stat().st_size / 2**30:.2f} GiB")
+    load = os.getloadavg()
     analytics = measure("analytics", str(data))
     naive = {"skipped": True} if args.skip_naive else measure("naive", str(db))
-    print(f"{'approach':<28}{'wall s':>10}{'peak MiB':>12}")
-    print(f"{'history analytics (all)':<28}{analytics.get('wall_s', '-'):>10}{analytics.get('peak_mib') or '-':>12}")
-    print(f"{'naive read_sql(block_run)':<28}{naive.get('wall_s', '-'):>10}{naive.get('peak_mib') or '-':>12}")
+    print(f"load average before: {load[0]:.2f} (1 min) on {os.cpu_count()} cores")
+    print(f"{'approach':<28}{'wall s':>10}{'cpu s':>10}{'peak MiB':>12}")
+    for label, res in (("history analytics (all)", analytics), ("naive read_sql(block_run)", naive)):
+        print(f"{label:<28}{res.get('wall_s', '-'):>10}{res.get('cpu_s', '-'):>10}{res.get('peak_mib') or '-':>12}")
     for name, seconds in (analytics.get("steps") or {}).items():
         print(f"  {name:<26}{seconds:>10}")
     if analytics.get("problems"):

@@ -62,3 +62,31 @@ def timestamps(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             values = pd.to_datetime(frame[column], errors="coerce", utc=True, format="mixed")
             frame[column] = values.dt.tz_localize(None)
     return frame
+
+
+def history_cached(func):
+    """Compute an analytic once per History object and argument set.
+
+    Rules and notebooks ask for the same tables (run health, retries, peaks) several times in one
+    audit; the history can hold millions of runs. Callers get a copy, so the cached frame
+    cannot be changed by accident.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(history, *args, **kwargs):
+        if history is None:
+            return func(history, *args, **kwargs)
+        # Only plain, hashable arguments (periods, sizes) make a key; an inventory does not.
+        key = (func.__qualname__, args, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+            cache = history.__dict__.setdefault("_analytics_cache", {})
+        except (AttributeError, TypeError):
+            return func(history, *args, **kwargs)
+        if key not in cache:
+            cache[key] = func(history, *args, **kwargs)
+        value = cache[key]
+        return value.copy() if hasattr(value, "copy") else value
+
+    return wrapper

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+
 from dateutil.relativedelta import relativedelta
 
 from auditkit.readers.history import queries as q
 
-from ._common import as_dict, numeric, timestamps, to_int
+from ._common import as_dict, history_cached, numeric, timestamps, to_int
 
 MAX_INTERVALS = 100_000
 STEP = {"SECOND": "seconds", "MINUTE": "minutes", "HOUR": "hours", "DAY": "days", "WEEK": "weeks",
@@ -34,11 +35,15 @@ def interval_starts(start: datetime, end: datetime, interval_type: str, units) -
             or pd.isna(start) or pd.isna(end):
         return None
     step = relativedelta(**{step_name: units})
-    out, current = [], pd.Timestamp(start).to_pydatetime()
-    end = pd.Timestamp(end).to_pydatetime()
-    while current <= end and len(out) < MAX_INTERVALS:
-        out.append(current)
-        current = current + step
+    out: list[datetime] = []
+    try:
+        current = pd.Timestamp(start).to_pydatetime()
+        end = pd.Timestamp(end).to_pydatetime()
+        while current <= end and len(out) < MAX_INTERVALS:
+            out.append(current)
+            current = current + step
+    except (OverflowError, ValueError):       # stepping past year 9999
+        pass
     return out
 
 
@@ -50,6 +55,7 @@ def _runs_by_status(history) -> pd.DataFrame:
     return numeric(frame, ["backfill_id", "runs", "execution_dates", "duration_sum_s"])
 
 
+@history_cached
 def backfill_inventory(history) -> pd.DataFrame:
     """One row per backfill with its configuration and run counts by outcome.
 
@@ -93,6 +99,7 @@ def backfill_inventory(history) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values("id", ignore_index=True)
 
 
+@history_cached
 def backfill_gaps(history) -> pd.DataFrame:
     """Stretches of expected interval starts with no pipeline_run, per started backfill:
     ``backfill_id, name, gap_start, gap_end, missing_intervals``."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import as_dict, inventory_frame, to_int
+from auditkit.readers.history.frames import peak_concurrency
+
+from ._common import as_dict, history_cached, inventory_frame, to_int
 
 DEFAULT_QUEUE_CONCURRENCY = 20
 LIMIT_COLUMNS = ["pipeline_uuid", "project", "pipeline_type", "executor_type", "run_pipeline_in_one_process",
@@ -42,6 +44,7 @@ def _run_spans(history) -> dict[str, np.ndarray]:
     return {names[c]: spans[codes == c] for c in np.unique(codes) if c >= 0}
 
 
+@history_cached
 def observed_peaks(history, level: str = "pipeline") -> pd.DataFrame:
     """Peak concurrent ``pipeline`` runs (or ``block`` runs) per pipeline, and the overall
     peak over all pipelines (same value on each row). Ends: completed_at, else the last
@@ -55,12 +58,14 @@ def observed_peaks(history, level: str = "pipeline") -> pd.DataFrame:
         peaks, overall = result.peaks, result.overall_peak
     else:
         spans = _run_spans(history)
-        peaks = {p: int(_sweep(a)[2].max()) for p, a in spans.items()}
-        overall = int(_sweep(np.concatenate(list(spans.values())))[2].max()) if spans else 0
+        peaks = {p: peak_concurrency(a[:, 0], a[:, 1]) for p, a in spans.items()}
+        both = np.concatenate(list(spans.values())) if spans else np.empty((0, 2))
+        overall = peak_concurrency(both[:, 0], both[:, 1])
     frame = pd.DataFrame(sorted(peaks.items()), columns=["pipeline_uuid", "peak"])
     return frame.assign(overall_peak=overall)[cols]
 
 
+@history_cached
 def overall_peaks(history) -> dict:
     """{'pipeline_runs': n, 'block_runs': n}: the most runs in flight at once, all pipelines."""
     out = {}
@@ -70,6 +75,7 @@ def overall_peaks(history) -> dict:
     return out
 
 
+@history_cached
 def concurrency_timeline(history, bucket_seconds: int = 3600) -> pd.DataFrame:
     """Pipeline runs in flight per pipeline and time bucket (the most seen at a run start in
     the bucket): ``pipeline_uuid, bucket (timestamp), running``."""
@@ -86,7 +92,7 @@ def concurrency_timeline(history, bucket_seconds: int = 3600) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
-    out["bucket"] = pd.to_datetime(out["bucket"], unit="s")
+    out["bucket"] = pd.to_datetime(out["bucket"], unit="s", errors="coerce")
     return out[cols].sort_values(["bucket", "pipeline_uuid"], ignore_index=True)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from auditkit.readers.history.frames import with_names
 
-from ._common import NON_EXECUTABLE_BLOCK_TYPES, as_dict, inventory_frame, numeric, to_int
+from ._common import NON_EXECUTABLE_BLOCK_TYPES, as_dict, history_cached, inventory_frame, numeric, to_int
 
 RETRY_DEFAULTS = {"retries": 0, "delay": 5, "max_delay": 60, "exponential_backoff": True}
 
@@ -38,6 +38,7 @@ def effective_retry_config(inv) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+@history_cached
 def block_outcomes(history) -> pd.DataFrame:
     """Per (pipeline, block): block runs, completed, failed, and ``retried_block_runs``
     (COMPLETED yet still holding metrics.error: rerun by "retry blocks")."""
@@ -55,6 +56,7 @@ def block_outcomes(history) -> pd.DataFrame:
     return out[cols].sort_values(["pipeline_uuid", "block"], ignore_index=True)
 
 
+@history_cached
 def retried_pipeline_runs(history) -> pd.DataFrame:
     """Per pipeline: executions (trigger, execution_date) run more than once, the extra runs,
     and how many of those executions ended with a COMPLETED run."""
@@ -74,6 +76,7 @@ def retried_pipeline_runs(history) -> pd.DataFrame:
     return out[cols].sort_values("pipeline_uuid", ignore_index=True)
 
 
+@history_cached
 def observed_retries(history) -> pd.DataFrame:
     """Per (pipeline, block): log retry attempts (N < M), final failures in logs (N = M),
     block runs retried automatically, and the DB outcome counts of :func:`block_outcomes`."""

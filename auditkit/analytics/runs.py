@@ -11,12 +11,12 @@ from croniter import croniter
 from auditkit.readers.history import queries as q
 from auditkit.readers.history.frames import with_names
 
-from ._common import inventory_frame, numeric, timestamps
+from ._common import history_cached, inventory_frame, numeric, timestamps
 
 # Mage's preset intervals (PipelineSchedule): minute 0, midnight, Monday, first of month.
 PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
                "@monthly": "0 0 1 * *"}
-MAX_EXPECTED_TICKS = 200_000
+MAX_EXPECTED_TICKS = 20_000
 STAT_COLUMNS = ["n", "mean_s", "p50_s", "p95_s", "max_s"]
 
 
@@ -30,7 +30,7 @@ def _named_runs(history) -> pd.DataFrame:
 
 def _period(epochs: pd.Series, period: str) -> pd.Series:
     """'YYYY-MM-DD' of the UTC day, or of the Monday starting the week."""
-    days = pd.to_datetime(epochs, unit="s").dt.floor("D")
+    days = pd.to_datetime(epochs, unit="s", errors="coerce").dt.floor("D")
     if period == "week":
         days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     return days.dt.strftime("%Y-%m-%d")
@@ -54,6 +54,7 @@ def _stats(frame: pd.DataFrame, value: pd.Series, keys: list[str]) -> pd.DataFra
     return pd.DataFrame(rows, columns=keys + STAT_COLUMNS)
 
 
+@history_cached
 def run_outcomes(history, period: str = "day") -> pd.DataFrame:
     """Pipeline runs per pipeline, period ('day' or 'week', by created_at) and status."""
     runs = _named_runs(history)
@@ -67,6 +68,7 @@ def run_outcomes(history, period: str = "day") -> pd.DataFrame:
     return out[cols].sort_values(["period", "pipeline_uuid", "status"], ignore_index=True)
 
 
+@history_cached
 def duration_stats(history) -> pd.DataFrame:
     """Duration (completed_at - started_at, seconds) of COMPLETED runs: n, mean, p50, p95,
     max per pipeline. Percentiles use the nearest-rank method."""
@@ -77,6 +79,7 @@ def duration_stats(history) -> pd.DataFrame:
     return _stats(done, done["completed"] - done["started"], ["pipeline_uuid"])
 
 
+@history_cached
 def duration_trend(history, period: str = "week") -> pd.DataFrame:
     """p50/p95 duration of COMPLETED runs per pipeline and period (by created_at)."""
     runs = _named_runs(history)
@@ -87,6 +90,7 @@ def duration_trend(history, period: str = "week") -> pd.DataFrame:
     return _stats(done, done["completed"] - done["started"], ["pipeline_uuid", "period"])
 
 
+@history_cached
 def queue_wait(history) -> pd.DataFrame:
     """Seconds from created_at (queued) to started_at per pipeline: n, mean, p50, p95, max."""
     runs = _named_runs(history)
@@ -95,6 +99,7 @@ def queue_wait(history) -> pd.DataFrame:
     return _stats(runs, runs["started"] - runs["created"], ["pipeline_uuid"])
 
 
+@history_cached
 def sla_misses(history) -> pd.DataFrame:
     """Runs of triggers with an SLA and how many passed it (``passed_sla``) per pipeline."""
     cols = ["pipeline_uuid", "runs_with_sla", "sla_misses", "miss_rate"]
@@ -112,6 +117,7 @@ def sla_misses(history) -> pd.DataFrame:
     return out[cols].sort_values("pipeline_uuid", ignore_index=True)
 
 
+@history_cached
 def skipped_runs(history) -> pd.DataFrame:
     """CANCELLED runs with no block runs (skipped by skip_if_previous_running or a run limit)."""
     frame = history.cached("skipped", lambda: history.query(
@@ -119,6 +125,7 @@ def skipped_runs(history) -> pd.DataFrame:
     return numeric(frame, ["skipped_runs"]).sort_values("pipeline_uuid", ignore_index=True)
 
 
+@history_cached
 def run_health(history) -> pd.DataFrame:
     """One row per pipeline: runs by outcome, success rate, skipped, SLA misses, duration and
     queue-wait percentiles, and the duration trend (last four weeks' p50 / earlier p50)."""
@@ -191,26 +198,32 @@ def _reference_now(history) -> datetime | None:
     runs = history.run_frame()
     newest = runs["created"].max() if not runs.empty else None
     return None if newest is None or pd.isna(newest) else \
-        pd.to_datetime(newest, unit="s").round("ms").to_pydatetime()
+        pd.to_datetime(newest, unit="s", errors="coerce").round("ms").to_pydatetime()
 
 
 def count_ticks(interval: str, start: datetime, end: datetime) -> tuple[int | None, bool]:
     """Cron/preset ticks in (start - 1s, end]; (None, False) when not a repeating schedule.
-    The second value is True when the count was cut at MAX_EXPECTED_TICKS."""
+    Past MAX_EXPECTED_TICKS the count is extrapolated from the ticks seen (second value True)."""
     cron = PRESET_CRON.get(interval, interval)
     if not interval or interval.startswith("@") and interval not in PRESET_CRON:
         return None, False
-    if not croniter.is_valid(cron):
+    try:
+        if not croniter.is_valid(cron) or start is None or end is None or pd.isna(start) or pd.isna(end):
+            return None, False
+        it = croniter(cron, start - pd.Timedelta(seconds=1).to_pytimedelta())
+        count = 0
+        while count < MAX_EXPECTED_TICKS:
+            tick = it.get_next(datetime)
+            if tick > end:
+                return count, False
+            count += 1
+    except (ValueError, OverflowError, TypeError, KeyError):
         return None, False
-    it = croniter(cron, start - pd.Timedelta(seconds=1).to_pytimedelta())
-    count = 0
-    while count < MAX_EXPECTED_TICKS:
-        if it.get_next(datetime) > end:
-            return count, False
-        count += 1
-    return count, True
+    covered = (tick - start).total_seconds()
+    return int(count * (end - start).total_seconds() / covered) if covered > 0 else count, True
 
 
+@history_cached
 def expected_vs_actual(history) -> pd.DataFrame:
     """Per active TIME trigger with a repeating interval: expected ticks (croniter) since the
     later of start_time, last_enabled_at and the window start, against distinct execution

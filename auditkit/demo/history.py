@@ -12,43 +12,24 @@ from __future__ import annotations
 import heapq
 import json
 import random
-import re
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import bcrypt
-import yaml
 from croniter import croniter
 
-from auditkit.readers.history.schema import ALEMBIC_HEAD, TABLES, ddl
+from auditkit.readers.history.schema import ddl
 
-NON_EXECUTABLE = {"markdown", "chart", "scratchpad"}
+from .history_inputs import (TRIGGER_KEYS, DemoPipeline, RowWriter, as_datetime, clean_name, ts_text,
+                             ts_seconds_text, read_demo_project, write_accounts)
+
 # Mage's presets: midnight for @daily, minute 0 for @hourly, Monday for @weekly (guess from
 # PipelineSchedule.current_execution_date), day 1 for @monthly.
 PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
                "@monthly": "0 0 1 * *"}
-# Trigger dataclass fields: any other key makes Mage skip the trigger (reference section 4).
-TRIGGER_KEYS = {"name", "schedule_type", "schedule_interval", "start_time", "status", "variables",
-                "sla", "settings", "envs", "last_enabled_at", "description", "token",
-                "pipeline_uuid", "repo_path"}
-FRONTEND_CLIENT_ID = "zkWlN0PkIKSN0C11CfUHUj84OT5XOJ6tDZ6bDRO2"
 ORPHAN_PIPELINE = "legacy_orders_export"
-FLUSH_ROWS = 200_000
-
-
-@dataclass
-class _Pipeline:
-    uuid: str
-    type: str
-    blocks: list[tuple[str, str]]                # (uuid, type) in topological order
-    retries: dict[str, int]                      # effective retries per block
-    dynamic_children: set[str] = field(default_factory=set)
-    run_limit: int | None = None
-    executor_type: str = "LOCAL_PYTHON"
-    slowness: float = 1.0
 
 
 @dataclass(order=True)
@@ -62,117 +43,6 @@ class _Plan:
     sla: int | None = field(compare=False, default=None)
     variables: dict = field(compare=False, default_factory=dict)
     backfill: dict | None = field(compare=False, default=None)
-
-
-def _ts(value: datetime | None) -> str | None:
-    """Mage/SQLAlchemy's SQLite text form: naive UTC with microseconds."""
-    if value is None:
-        return None
-    text = value.isoformat(" ")          # isoformat is ~10x faster than strftime
-    return text if len(text) > 19 else text + ".000000"
-
-
-def _ts_sec(value: datetime) -> str:
-    """CURRENT_TIMESTAMP form used by created_at/updated_at (second precision)."""
-    return value.isoformat(" ", "seconds")
-
-
-def _clean_name(name: str) -> str:
-    """Mage's clean_name without '/' (used for log file names)."""
-    return re.sub(r"\W", "_", name).lower()
-
-
-def _load_yaml(path: Path):
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-
-
-def _topological(blocks: list[dict]) -> list[dict]:
-    by_uuid = {b["uuid"]: b for b in blocks}
-    done: list[dict] = []
-    seen: set[str] = set()
-
-    def visit(block: dict, stack: tuple = ()) -> None:
-        if block["uuid"] in seen or block["uuid"] in stack:
-            return
-        for up in block.get("upstream_blocks") or []:
-            if up in by_uuid:
-                visit(by_uuid[up], stack + (block["uuid"],))
-        seen.add(block["uuid"])
-        done.append(block)
-
-    for block in blocks:
-        visit(block)
-    return done
-
-
-def read_demo_project(project_dir: Path) -> tuple[dict[str, _Pipeline], dict[str, list[dict]]]:
-    """Pipelines (with effective block retries) and YAML triggers of a Mage project."""
-    project_meta = _load_yaml(project_dir / "metadata.yaml") or {}
-    project_retry = project_meta.get("retry_config") or {}
-    pipelines: dict[str, _Pipeline] = {}
-    triggers: dict[str, list[dict]] = {}
-    for meta_path in sorted((project_dir / "pipelines").glob("*/metadata.yaml")):
-        meta = _load_yaml(meta_path)
-        if not isinstance(meta, dict):
-            continue
-        uuid = meta_path.parent.name
-        raw = [b for b in (meta.get("blocks") or []) if isinstance(b, dict) and b.get("uuid")]
-        ordered = [b for b in _topological(raw) if b.get("type") not in NON_EXECUTABLE]
-        retries = {}
-        for b in ordered:
-            merged = {**project_retry, **(b.get("retry_config") or {})}
-            retries[b["uuid"]] = int(merged.get("retries") or 0)
-        dynamic_parents = {b["uuid"] for b in ordered
-                           if isinstance(b.get("configuration"), dict) and b["configuration"].get("dynamic")}
-        children = {b["uuid"] for b in ordered
-                    if set(b.get("upstream_blocks") or []) & dynamic_parents}
-        concurrency = meta.get("concurrency_config") or {}
-        executor = str(meta.get("executor_type") or "local_python")
-        pipelines[uuid] = _Pipeline(
-            uuid=uuid, type=str(meta.get("type") or "python"),
-            blocks=[(b["uuid"], str(b.get("type"))) for b in ordered], retries=retries,
-            dynamic_children=children, run_limit=concurrency.get("pipeline_run_limit"),
-            executor_type=executor.upper() if "{" not in executor else "LOCAL_PYTHON",
-        )
-        doc = _load_yaml(meta_path.parent / "triggers.yaml")
-        items = doc.get("triggers") if isinstance(doc, dict) else None
-        triggers[uuid] = [t for t in (items or []) if isinstance(t, dict) and t.get("name")]
-    return pipelines, triggers
-
-
-class _Writer:
-    """Buffers rows per table and flushes them with executemany in big transactions."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.buffers: dict[str, list[tuple]] = {}
-        self.columns = {t: [c for c, _ in cols] for t, cols in TABLES.items()}
-
-    def add(self, table: str, row: dict) -> None:
-        buf = self.buffers.setdefault(table, [])
-        buf.append(tuple(row.get(c) for c in self.columns[table]))
-        if len(buf) >= FLUSH_ROWS:
-            self.flush(table)
-
-    def add_tuple(self, table: str, row: tuple) -> None:
-        """Hot path: ``row`` is already in the table's column order."""
-        buf = self.buffers.setdefault(table, [])
-        buf.append(row)
-        if len(buf) >= FLUSH_ROWS:
-            self.flush(table)
-
-    def flush(self, table: str | None = None) -> None:
-        for name in [table] if table else list(self.buffers):
-            rows = self.buffers.get(name) or []
-            if rows:
-                cols = self.columns[name]
-                sql = (f'INSERT INTO "{name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
-                       f'VALUES ({", ".join("?" * len(cols))})')
-                self.conn.executemany(sql, rows)
-                self.buffers[name] = []
 
 
 class _Generator:
@@ -200,11 +70,11 @@ class _Generator:
             p.slowness = self.rng.choice([0.5, 1.0, 2.0, 6.0])
 
     # -- schedules --------------------------------------------------------------------------
-    def _schedule(self, w: _Writer, **row) -> int:
+    def _schedule(self, w: RowWriter, **row) -> int:
         sid = len(self.schedules) + 1
         created = row.pop("created", self.start - timedelta(days=5))
         row.setdefault("token", "%032x" % self.rng.getrandbits(128))
-        row.update(id=sid, created_at=_ts_sec(created), updated_at=_ts_sec(created))
+        row.update(id=sid, created_at=ts_seconds_text(created), updated_at=ts_seconds_text(created))
         self.schedules[sid] = row
         w.add("pipeline_schedule", row)
         return sid
@@ -213,7 +83,7 @@ class _Generator:
         self.seq += 1
         heapq.heappush(self.heap, _Plan(seq=self.seq, **plan))
 
-    def plan_schedules(self, w: _Writer) -> None:
+    def plan_schedules(self, w: RowWriter) -> None:
         for uuid, pipeline in self.pipelines.items():
             time_ids, api_ids = [], []
             for trig in self.yaml_triggers.get(uuid, []):
@@ -226,11 +96,11 @@ class _Generator:
                 status = str(trig.get("status") or "inactive").upper()
                 settings = trig.get("settings")
                 start = trig.get("start_time")
-                start_dt = _as_datetime(start) or self.start
+                start_dt = as_datetime(start) or self.start
                 sid = self._schedule(
                     w, name=str(trig["name"]), pipeline_uuid=uuid, schedule_type=stype,
-                    start_time=_ts(start_dt), schedule_interval=trig.get("schedule_interval"),
-                    status=status, last_enabled_at=_ts(self.start) if status == "ACTIVE" else None,
+                    start_time=ts_text(start_dt), schedule_interval=trig.get("schedule_interval"),
+                    status=status, last_enabled_at=ts_text(self.start) if status == "ACTIVE" else None,
                     variables=json.dumps(trig.get("variables") or {}), sla=trig.get("sla"),
                     token=trig.get("token") or None, repo_path=self.repo_path,
                     settings=json.dumps(settings) if settings is not None else None,
@@ -247,15 +117,15 @@ class _Generator:
                 # A trigger made in the UI and never saved in code.
                 sid = self._schedule(
                     w, name="daily (ui)", pipeline_uuid=uuid, schedule_type="TIME",
-                    start_time=_ts(self.start), schedule_interval="@daily", status="ACTIVE",
-                    last_enabled_at=_ts(self.start), variables="{}", repo_path=self.repo_path,
+                    start_time=ts_text(self.start), schedule_interval="@daily", status="ACTIVE",
+                    last_enabled_at=ts_text(self.start), variables="{}", repo_path=self.repo_path,
                     settings="null")
                 time_ids.append(sid)
                 self._plan_ticks(pipeline, sid, {"schedule_interval": "@daily"}, self.start)
             if pipeline.type == "streaming":
                 sid = (time_ids or api_ids or [None])[0] or self._schedule(
                     w, name="always on", pipeline_uuid=uuid, schedule_type="TIME",
-                    start_time=_ts(self.start), schedule_interval="@once", status="ACTIVE",
+                    start_time=ts_text(self.start), schedule_interval="@once", status="ACTIVE",
                     variables="{}", repo_path=self.repo_path, settings=None)
                 for back in (60, 31, 12, 3):
                     at = self.end - timedelta(days=min(back, self.days), hours=3)
@@ -265,7 +135,7 @@ class _Generator:
             self._plan_api(pipeline, (api_ids or time_ids)[0], api=bool(api_ids))
         self._plan_orphan(w)
 
-    def _plan_ticks(self, pipeline: _Pipeline, sid: int, trig: dict, start_dt: datetime) -> None:
+    def _plan_ticks(self, pipeline: DemoPipeline, sid: int, trig: dict, start_dt: datetime) -> None:
         interval = str(trig.get("schedule_interval") or "")
         settings = trig.get("settings") if isinstance(trig.get("settings"), dict) else {}
         sla = trig.get("sla")
@@ -290,7 +160,7 @@ class _Generator:
             self._push(created_at=tick + lag, pipeline=pipeline.uuid, schedule_id=sid,
                        execution_date=tick, kind=kind, sla=sla)
 
-    def _plan_api(self, pipeline: _Pipeline, sid: int, api: bool) -> None:
+    def _plan_api(self, pipeline: DemoPipeline, sid: int, api: bool) -> None:
         """API or 'run now' runs: the volume that ``scale`` multiplies, plus bursts."""
         count = int(round(self.days * 1.5 * self.scale))
         span = (self.end - self.start).total_seconds()
@@ -315,17 +185,17 @@ class _Generator:
     def _partition_vars(sid: int, at: datetime) -> dict:
         return {"execution_partition": f"{sid}/{at.strftime('%Y%m%dT%H%M%S_%f')}"}
 
-    def _plan_orphan(self, w: _Writer) -> None:
+    def _plan_orphan(self, w: RowWriter) -> None:
         """A DB trigger whose pipeline folder was deleted (Mage keeps the row)."""
-        self.pipelines[ORPHAN_PIPELINE] = _Pipeline(
+        self.pipelines[ORPHAN_PIPELINE] = DemoPipeline(
             uuid=ORPHAN_PIPELINE, type="python",
             blocks=[("load_orders", "data_loader"), ("export_orders", "data_exporter")],
             retries={"load_orders": 0, "export_orders": 0})
         self.flaky[ORPHAN_PIPELINE] = set()
         sid = self._schedule(w, name="nightly export", pipeline_uuid=ORPHAN_PIPELINE,
-                             schedule_type="TIME", start_time=_ts(self.start),
+                             schedule_type="TIME", start_time=ts_text(self.start),
                              schedule_interval="0 2 * * *", status="ACTIVE",
-                             last_enabled_at=_ts(self.start), variables="null",
+                             last_enabled_at=ts_text(self.start), variables="null",
                              repo_path=self.repo_path, settings="{}")
         stop = self.end - timedelta(days=min(20, self.days // 2))
         it = croniter("0 2 * * *", self.start)
@@ -334,7 +204,7 @@ class _Generator:
                        schedule_id=sid, execution_date=tick, kind="scheduled")
 
     # -- backfills --------------------------------------------------------------------------
-    def plan_backfills(self, w: _Writer) -> None:
+    def plan_backfills(self, w: RowWriter) -> None:
         batch = [p for p in self.pipelines.values()
                  if p.type == "python" and p.blocks and p.uuid != ORPHAN_PIPELINE]
         if not batch:
@@ -357,18 +227,18 @@ class _Generator:
             if state:
                 sid = self._schedule(
                     w, name=f"Backfill {name}", pipeline_uuid=pipeline.uuid, schedule_type=None,
-                    start_time=_ts(started), schedule_interval="@once",
+                    start_time=ts_text(started), schedule_interval="@once",
                     status="ACTIVE" if state == "RUNNING" else "INACTIVE", variables="{}",
                     repo_path=None, settings="null" if bid % 2 else None, created=created)
-            row = dict(id=bid, created_at=_ts_sec(created), updated_at=_ts_sec(created),
+            row = dict(id=bid, created_at=ts_seconds_text(created), updated_at=ts_seconds_text(created),
                        name=name, pipeline_uuid=pipeline.uuid, pipeline_schedule_id=sid,
-                       interval_type=itype, interval_units=units, start_datetime=_ts(range_start),
-                       end_datetime=_ts(range_end), status=state, started_at=_ts(started),
+                       interval_type=itype, interval_units=units, start_datetime=ts_text(range_start),
+                       end_datetime=ts_text(range_end), status=state, started_at=ts_text(started),
                        settings=settings, variables="{}", metrics=None, block_uuid=None)
             if state == "COMPLETED":
-                row["completed_at"] = _ts(created + timedelta(hours=6))
+                row["completed_at"] = ts_text(created + timedelta(hours=6))
             if state == "FAILED":
-                row["failed_at"] = _ts(created + timedelta(hours=3))
+                row["failed_at"] = ts_text(created + timedelta(hours=3))
             w.add("backfill", row)
             if not state:
                 continue
@@ -385,18 +255,18 @@ class _Generator:
                            variables=_backfill_vars(execution, interval))
 
     # -- runs -------------------------------------------------------------------------------
-    def expand_all(self, w: _Writer) -> None:
+    def expand_all(self, w: RowWriter) -> None:
         while self.heap:
             self._expand(w, heapq.heappop(self.heap))
 
-    def _expand(self, w: _Writer, plan: _Plan) -> None:
+    def _expand(self, w: RowWriter, plan: _Plan) -> None:
         rng = self.rng
         pipeline = self.pipelines[plan.pipeline]
         self.run_id += 1
         run_id = self.run_id
         created = plan.created_at
         run = dict(id=run_id, pipeline_schedule_id=plan.schedule_id, pipeline_uuid=plan.pipeline,
-                   execution_date=_ts(plan.execution_date), created_at=_ts_sec(created),
+                   execution_date=ts_text(plan.execution_date), created_at=ts_seconds_text(created),
                    variables=json.dumps(plan.variables), passed_sla=0,
                    event_variables="{}" if plan.kind == "api" else None, metrics=None,
                    backfill_id=plan.backfill["id"] if plan.backfill else None,
@@ -404,19 +274,19 @@ class _Generator:
         if plan.kind == "skipped":
             # Mage's create_and_cancel_pipeline_run stores a partition, like API runs do.
             variables = {**plan.variables, **self._partition_vars(plan.schedule_id, plan.execution_date)}
-            run.update(status="CANCELLED", updated_at=_ts_sec(created), variables=json.dumps(variables))
+            run.update(status="CANCELLED", updated_at=ts_seconds_text(created), variables=json.dumps(variables))
             w.add("pipeline_run", run)
             return
         if plan.kind == "streaming":
             running = plan.created_at > self.end - timedelta(days=5)
-            run.update(status="RUNNING" if running else "FAILED", started_at=_ts(created),
-                       updated_at=_ts_sec(created + timedelta(days=0 if running else 2)))
+            run.update(status="RUNNING" if running else "FAILED", started_at=ts_text(created),
+                       updated_at=ts_seconds_text(created + timedelta(days=0 if running else 2)))
             w.add("pipeline_run", run)
             return
         if plan.backfill and plan.backfill["state"] == "RUNNING":
             done = plan.backfill["index"] / plan.backfill["n"]
             if done > 0.6:
-                run.update(status="INITIAL", updated_at=_ts_sec(created))
+                run.update(status="INITIAL", updated_at=ts_seconds_text(created))
                 w.add("pipeline_run", run)
                 return
         wait = rng.uniform(0.5, 8) if rng.random() > 0.03 else rng.uniform(60, 900)
@@ -483,8 +353,8 @@ class _Generator:
         sla_base = plan.execution_date if plan.kind != "api" else created
         if plan.sla and (end - sla_base).total_seconds() > plan.sla:
             run["passed_sla"] = 1
-        run.update(status=status, started_at=_ts(started), completed_at=_ts(completed),
-                   updated_at=_ts_sec(end))
+        run.update(status=status, started_at=ts_text(started), completed_at=ts_text(completed),
+                   updated_at=ts_seconds_text(end))
         w.add("pipeline_run", run)
         partition = plan.variables.get("execution_partition") or (
             f"{plan.schedule_id}/{plan.execution_date.strftime('%Y%m%dT%H%M%S')}")
@@ -493,12 +363,12 @@ class _Generator:
             self.block_run_id += 1
             last = b["completed"] or b.get("failed_at") or b["started"] or created
             w.add_tuple("block_run", (
-                self.block_run_id, created_text, _ts_sec(last), run_id, b["uuid"], b["status"],
-                _ts(b["completed"]), _ts(b["started"]), b["metrics"]))
+                self.block_run_id, created_text, ts_seconds_text(last), run_id, b["uuid"], b["status"],
+                ts_text(b["completed"]), ts_text(b["started"]), b["metrics"]))
             if b["started"] is not None:
                 self._write_log(plan, run_id, partition, b)
 
-    def _units(self, pipeline: _Pipeline) -> list[tuple]:
+    def _units(self, pipeline: DemoPipeline) -> list[tuple]:
         """(block run uuid, block, type, first-attempt failure chance, attempts), cached."""
         cached = self.units.get(pipeline.uuid)
         if cached is None:
@@ -512,7 +382,7 @@ class _Generator:
             self.units[pipeline.uuid] = cached
         return cached
 
-    def _block_suffixes(self, pipeline: _Pipeline, block: str) -> list[str]:
+    def _block_suffixes(self, pipeline: DemoPipeline, block: str) -> list[str]:
         if pipeline.type == "integration":
             # Guess at stream names: integration block runs are <uuid>:<stream>:<batch>.
             return [f":{s}:0" for s in ("accounts", "contacts", "opportunities")]
@@ -541,7 +411,7 @@ class _Generator:
         if self.log_files >= self.max_log_files or not (interesting or recent):
             return
         path = (self.root / "pipelines" / plan.pipeline / ".logs" / partition
-                / f"{_clean_name(b['uuid'])}.log")
+                / f"{clean_name(b['uuid'])}.log")
         if path not in self.logged_paths:
             self.logged_paths.add(path)
             self.log_files += 1
@@ -556,62 +426,6 @@ class _Generator:
             for at, level, message in events:
                 fh.write(f"{at.strftime('%Y-%m-%dT%H:%M:%S')} "
                          f"{json.dumps({**base, 'level': level, 'message': message})}\n")
-
-    # -- accounts ---------------------------------------------------------------------------
-    def _salt(self) -> bytes:
-        """A bcrypt salt from the seeded RNG (bcrypt.gensalt would make output non-deterministic).
-        The 22nd character carries only 2 bits, so it is drawn from the 4 valid ones."""
-        alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        body = "".join(self.rng.choice(alphabet) for _ in range(21)) + self.rng.choice(".Oeu")
-        return f"$2b$04${body}".encode()
-
-    def accounts(self, w: _Writer) -> None:
-        created = _ts_sec(self.start - timedelta(days=30))
-        stamp = dict(created_at=created, updated_at=created)
-        # Cost 4 instead of Mage's 14 keeps generation fast; the hash still verifies 'admin'.
-        salt = self._salt()
-        w.add("user", dict(id=1, email="admin@admin.com", username="admin", owner=0, roles=1,
-                           password_hash=bcrypt.hashpw(b"admin", salt).decode(),
-                           password_salt=salt, preferences=None, **stamp))
-        salt2 = self._salt()
-        w.add("user", dict(id=2, email="dana.owner@example.com", username="dana", owner=1,
-                           first_name="Dana", last_name="Owner", roles=1,
-                           password_hash=bcrypt.hashpw(b"a-long-passphrase-%d" % self.rng.getrandbits(32),
-                                                       salt2).decode(),
-                           password_salt=salt2, preferences=json.dumps({self.repo_path: {}}), **stamp))
-        for rid, (role, access) in enumerate([("Owner", 1), ("Admin", 2), ("Editor", 4), ("Viewer", 8)], 1):
-            w.add("role", dict(id=rid, name=role, user_id=None, **stamp))
-            w.add("permission", dict(id=rid, entity="GLOBAL", access=access, role_id=rid,
-                                     options=None, **stamp))
-        w.add("user_role", dict(id=1, user_id=1, role_id=1, **stamp))
-        w.add("user_role", dict(id=2, user_id=2, role_id=2, **stamp))
-        w.add("oauth2_application", dict(id=1, authorization_grant_type="AUTHORIZATION_CODE",
-                                         client_id=FRONTEND_CLIENT_ID, client_type="PUBLIC",
-                                         name="frontend", redirect_uris="", user_id=1, **stamp))
-        w.add("oauth2_access_token", dict(id=1, expires=_ts(self.end + timedelta(days=30)),
-                                          oauth2_application_id=1, user_id=1, **stamp,
-                                          token="%043x" % self.rng.getrandbits(172)))
-        w.add("secret", dict(id=1, name="stripe_api_key", repo_name=self.repo_path,
-                             key_uuid=self.repo_path.rsplit("/", 1)[-1], **stamp,
-                             value="gAAAAAB" + "%0100x" % self.rng.getrandbits(400)))
-        w.add("tag", dict(id=1, name="finance", description="finance triggers", **stamp))
-        w.add("user_project", dict(id=1, user_id=1, root_project_uuid="%032x" % self.rng.getrandbits(128),
-                                   project_name=self.repo_path.rsplit("/", 1)[-1], active=1, **stamp))
-        w.add("alembic_version", dict(version_num=ALEMBIC_HEAD))
-
-
-def _as_datetime(value) -> datetime | None:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if hasattr(value, "year"):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip()).replace(tzinfo=None)
-        except ValueError:
-            return None
-    return None
-
 
 def _backfill_vars(execution: datetime, interval: timedelta) -> dict:
     return {"ds": execution.strftime("%Y-%m-%d"), "execution_date": execution.isoformat(),
@@ -647,11 +461,11 @@ def generate_history(dest_dir, project_dir, *, seed: int = 7, days: int = 120, s
         conn.execute("BEGIN")
         for statement in ddl("sqlite"):
             conn.execute(statement)
-        writer = _Writer(conn)
+        writer = RowWriter(conn)
         gen.plan_schedules(writer)
         gen.plan_backfills(writer)
         gen.expand_all(writer)
-        gen.accounts(writer)
+        write_accounts(writer, gen.rng, gen.repo_path, gen.start, gen.end)
         writer.flush()
         conn.execute("COMMIT")
     finally:

@@ -18,7 +18,7 @@ STAMP = ".auditkit-demo-ready"
 def _content_hash() -> str:
     digest = hashlib.sha256()
     sources = sorted(p for p in (DEMO_DIR / "project").rglob("*") if p.is_file())
-    sources += [DEMO_DIR / "build.py", DEMO_DIR / "history.py"]
+    sources += [DEMO_DIR / "build.py", DEMO_DIR / "history.py", DEMO_DIR / "history_inputs.py"]
     for path in sources:
         if path.exists():
             digest.update(str(path.relative_to(DEMO_DIR)).encode())

@@ -137,7 +137,7 @@ class History:
                 while rows := cursor.fetchmany(chunk):
                     parts.append(np.array(rows, dtype=np.float64).reshape(-1, width))
                 result.close()
-        except (SQLAlchemyError, TypeError, ValueError) as exc:
+        except (SQLAlchemyError, TypeError, ValueError, self.engine.dialect.dbapi.Error) as exc:  # raw cursor: DB-API errors
             self._problem(name, f"query {name} failed: {_describe(exc)}")
             return empty
         return np.concatenate(parts) if parts else empty

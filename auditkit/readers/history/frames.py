@@ -14,6 +14,7 @@ with no sort in the database:
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,20 +22,14 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import queries as q
 from .schema import ENUMS
 
 STATUSES = list(ENUMS["pipelinerunstatus"])
 RUN_COLUMNS = ["id", "pipeline", "status", "schedule_id", "created", "started", "completed",
                "execution", "end", "passed_sla", "backfill_id", "manual"]
-UNIT, RECORD, COMMA = 31, 30, 44       # separator character codes (unit/record: not in uuids)
-
-
-def _codes(values: list[str], expr: str) -> str:
-    """CASE mapping known text values to their index (unknown -> -1)."""
-    if not values:
-        return "-1"
-    whens = " ".join(f"WHEN '{v.replace(chr(39), chr(39) * 2)}' THEN {i}" for i, v in enumerate(values))
-    return f"(CASE {expr} {whens} ELSE -1 END)"
+UNIT, RECORD = 31, 30                  # separator character codes (never in uuids or statuses)
+EARLIEST, LATEST = -2_208_988_800.0, 7_258_118_400.0   # 1900-01-01 .. 2200-01-01, epoch seconds
 
 
 def distinct_values(h, column: str) -> list[str]:
@@ -47,22 +42,18 @@ def distinct_values(h, column: str) -> list[str]:
 def run_frame(h) -> pd.DataFrame:
     """One row per pipeline run in the window; times are epoch seconds (float, NaN if NULL);
     ``pipeline``/``status`` are codes into ``frame.attrs['pipelines'|'statuses']``."""
-    from .queries import _run_end
     pipelines = distinct_values(h, "pipeline_uuid")
     statuses = STATUSES + [s for s in distinct_values(h, "status") if s not in STATUSES]
-    d = h.d
-    col = lambda name: h.col("pipeline_run", name, "pr")  # noqa: E731
-    partition = d.json_has(col("variables"), "execution_partition")
-    status = d.text("pr.status")
-    manual = f"(CASE WHEN {partition} = 1 AND {status} <> 'CANCELLED' THEN 1 ELSE 0 END)"
-    sql = (f"SELECT pr.id, {_codes(pipelines, 'pr.pipeline_uuid')}, {_codes(statuses, status)}, "
-           f"pr.pipeline_schedule_id, {d.epoch(col('created_at'))}, {d.epoch(col('started_at'))}, "
-           f"{d.epoch(col('completed_at'))}, {d.epoch('pr.execution_date')}, "
-           f"{d.epoch(_run_end(h, 'pr', 'pipeline_run'))}, "
-           f"CASE WHEN {d.is_true(col('passed_sla'))} THEN 1 ELSE 0 END, {col('backfill_id')}, {manual} "
-           f"FROM pipeline_run pr WHERE {h.in_window('pr')}")
-    array = h.numeric_rows(sql, "run_frame", width=len(RUN_COLUMNS))
+    array = h.numeric_rows(q.run_facts(h, pipelines, statuses), "run_frame", width=len(RUN_COLUMNS))
     frame = pd.DataFrame(array, columns=RUN_COLUMNS)
+    times = ["created", "started", "completed", "execution", "end"]
+    implausible = frame[times].notna() & ~frame[times].apply(lambda c: c.between(EARLIEST, LATEST))
+    if implausible.to_numpy().any():
+        # Years like 0001 or 9999 (or a Julian day number read as a date) would break every
+        # time computation downstream; they are treated as unknown and reported.
+        frame[times] = frame[times].mask(implausible)
+        h._problem("implausible_times", f"{int(implausible.any(axis=1).sum())} pipeline runs have "
+                                        "timestamps outside 1900-2200; those times are ignored", "history_data")
     for column in ("id", "pipeline", "status", "passed_sla", "manual"):
         frame[column] = frame[column].astype(np.int64)
     frame.attrs["pipelines"], frame.attrs["statuses"] = pipelines, statuses
@@ -87,81 +78,112 @@ class BlockPass:
     run_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
-def _block_sql(h) -> str:
-    from .queries import _run_end
-    d = h.d
-    metrics = h.col("block_run", "metrics", "br")
-    item = (f"br.block_uuid || {d.char(UNIT)} || {d.text('br.status')} || {d.char(UNIT)} || "
-            f"CAST({d.json_has(metrics, 'error')} AS TEXT)")
-    start = d.epoch("br.started_at")
-    end = f"COALESCE({d.epoch(_run_end(h, 'br', 'block_run'))}, {start})"
-    span = (f"CASE WHEN br.started_at IS NOT NULL THEN "
-            f"CAST({d.round_ms(start)} AS TEXT) || ',' || CAST({d.round_ms(end)} AS TEXT) END")
-    return (f"SELECT br.pipeline_run_id, {d.agg_text(item, RECORD)}, {d.agg_text(span, COMMA)} "
-            f"FROM block_run br GROUP BY br.pipeline_run_id")
+def parse_spans(text_values: str, pg: bool) -> np.ndarray:
+    """'start,end,start,end,...' -> float epoch seconds array (n, 2), ends clipped to starts."""
+    if pg:
+        values = np.fromstring(text_values, dtype=np.float64, sep=",") / 1000.0
+        if len(values) % 2:
+            return np.empty((0, 2))
+    else:
+        parts = text_values.split(",")
+        try:
+            stamps = np.array(parts, dtype="datetime64[us]")
+        except ValueError:        # odd stored formats (time zones, 'T'): the slow, lenient parser
+            stamps = pd.to_datetime(pd.Series(parts), utc=True, format="mixed", errors="coerce") \
+                .dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        values = np.where(np.isnat(stamps), np.nan, stamps.astype(np.int64) / 1e6)
+    spans = values.reshape(-1, 2)
+    spans[:, 1] = np.maximum(spans[:, 1], spans[:, 0])
+    ok = (spans[:, 0] >= EARLIEST) & (spans[:, 0] <= LATEST) & (spans[:, 1] <= LATEST)
+    return spans[ok]
 
 
-def _sweep_peak(spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Events sorted (ends before starts at equal times) and the running count."""
-    times = np.concatenate([spans[:, 0], spans[:, 1]])
-    deltas = np.concatenate([np.ones(len(spans), np.int8), -np.ones(len(spans), np.int8)])
-    order = np.lexsort((deltas, times))
-    return times[order], np.cumsum(deltas[order], dtype=np.int64)
+def peak_concurrency(starts: np.ndarray, ends: np.ndarray) -> int:
+    """Most intervals [start, end) open at once. At a start, the open count is the starts so
+    far minus the ends at or before it (an end at the same instant frees its slot first).
+    Two sorts and a binary search: far less memory than sorting 2n tagged events."""
+    if len(starts) == 0:
+        return 0
+    starts, ends = np.sort(starts), np.sort(ends)
+    open_now = np.arange(1, len(starts) + 1) - np.searchsorted(ends, starts, side="right")
+    return int(open_now.max())
 
 
-def block_pass(h, runs: pd.DataFrame, chunk: int = 20_000) -> BlockPass:
+@dataclass
+class _Partial:
+    signatures: Counter = field(default_factory=Counter)
+    spans: dict[int, list[np.ndarray]] = field(default_factory=dict)
+    seen: list[np.ndarray] = field(default_factory=list)
+
+
+def _scan(h, code_of: np.ndarray, low: int, high: int, chunk: int) -> _Partial:
+    """Stream block runs of pipeline runs with low <= id < high (one connection)."""
+    part = _Partial()
+    sql = q.block_signatures(h, UNIT, RECORD).replace(
+        "GROUP BY", "WHERE br.pipeline_run_id >= :low AND br.pipeline_run_id < :high GROUP BY")
+    with h.engine.connect() as db:
+        result = db.execute(text(sql), {**h.params(), "low": low, "high": high})
+        cursor = result.cursor
+        while rows := cursor.fetchmany(chunk):
+            ids = np.array([r[0] if r[0] is not None else -1 for r in rows], dtype=np.int64)
+            inside = (ids >= 0) & (ids < len(code_of))
+            codes = np.where(inside, code_of[np.clip(ids, 0, len(code_of) - 1)], -1)
+            part.seen.append(ids[codes >= 0])
+            texts: dict[int, list[str]] = {}
+            for code, row in zip(codes.tolist(), rows):
+                if code >= 0:
+                    if row[1]:
+                        part.signatures[(code, row[1])] += 1
+                    if row[2]:
+                        texts.setdefault(code, []).append(row[2])
+            for code, values in texts.items():
+                part.spans.setdefault(code, []).append(parse_spans(",".join(values), h.d.pg))
+        result.close()
+    return part
+
+
+def block_pass(h, runs: pd.DataFrame, chunk: int = 20_000, workers: int = 2) -> BlockPass:
     """Stream block_run once; ``runs`` (a run frame) maps run ids to pipelines and applies
-    the window (block runs of runs outside it are skipped)."""
+    the window (block runs of runs outside it are skipped). The id range is split over
+    ``workers`` connections: SQLite and psycopg2 release the GIL while the DB works."""
     empty = BlockPass(pd.DataFrame(columns=["pipeline_uuid", "block", "status", "block_runs", "with_error"]))
     if not h.has("pipeline_run", "block_run") or runs.empty:
         return empty
     pipelines = runs.attrs["pipelines"]
-    code_of = np.full(int(runs["id"].max()) + 2, -1, dtype=np.int64)
+    top = int(runs["id"].max()) + 1
+    code_of = np.full(top + 1, -1, dtype=np.int64)
     code_of[runs["id"].to_numpy()] = runs["pipeline"].to_numpy()
-    signatures: Counter = Counter()
-    spans_by_code: dict[int, list[np.ndarray]] = {}
-    seen: list[np.ndarray] = []
+    bounds = [int(b) for b in np.linspace(int(runs["id"].min()), top, workers + 1)]  # plain ints bind
     try:
-        with h.engine.connect() as db:
-            result = db.execute(text(_block_sql(h)), h.params())
-            cursor = result.cursor
-            while rows := cursor.fetchmany(chunk):
-                ids = np.array([r[0] if r[0] is not None else -1 for r in rows], dtype=np.int64)
-                inside = (ids >= 0) & (ids < len(code_of))
-                codes = np.where(inside, code_of[np.clip(ids, 0, len(code_of) - 1)], -1)
-                seen.append(ids[codes >= 0])
-                texts: dict[int, list[str]] = {}
-                for code, row in zip(codes.tolist(), rows):
-                    if code >= 0:
-                        if row[1]:
-                            signatures[(code, row[1])] += 1
-                        if row[2]:
-                            texts.setdefault(code, []).append(row[2])
-                for code, parts in texts.items():
-                    values = np.array(",".join(parts).split(","), dtype=np.float64) / 1000.0
-                    spans_by_code.setdefault(code, []).append(values.reshape(-1, 2))
-            result.close()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(lambda i: _scan(h, code_of, bounds[i], bounds[i + 1], chunk), range(workers)))
     except SQLAlchemyError as exc:
         from .source import _describe
         h._problem("block_pass", f"query block_pass failed: {_describe(exc)}")
         return empty
+    signatures: Counter = Counter()
+    for part in parts:
+        signatures.update(part.signatures)
     counts: Counter = Counter()
     errors: Counter = Counter()
     for (code, signature), times in signatures.items():
         for item in signature.split(chr(RECORD)):
             uuid, _, rest = item.partition(chr(UNIT))
-            status, _, err = rest.partition(chr(UNIT))
+            status, _, err = rest.partition(chr(UNIT))     # err is '1' or ''
             key = (pipelines[code], uuid.split(":", 1)[0], status)
             counts[key] += times
             errors[key] += times * (err == "1")
     stats = pd.DataFrame([(*k, n, errors[k]) for k, n in counts.items()],
                          columns=["pipeline_uuid", "block", "status", "block_runs", "with_error"])
     out = BlockPass(stats.sort_values(["pipeline_uuid", "block", "status"], ignore_index=True))
-    all_spans = []
-    for code, parts in spans_by_code.items():
-        spans = np.concatenate(parts)
-        out.peaks[pipelines[code]] = int(_sweep_peak(spans)[1].max())
-        all_spans.append(spans)
-    out.overall_peak = int(_sweep_peak(np.concatenate(all_spans))[1].max()) if all_spans else 0
+    starts, ends = [], []
+    for code in sorted({c for part in parts for c in part.spans}):
+        spans = np.concatenate([a for part in parts for a in part.spans.pop(code, [])])
+        out.peaks[pipelines[code]] = peak_concurrency(spans[:, 0], spans[:, 1])
+        starts.append(spans[:, 0].copy())
+        ends.append(spans[:, 1].copy())
+        del spans
+    out.overall_peak = peak_concurrency(np.concatenate(starts), np.concatenate(ends)) if starts else 0
+    seen = [a for part in parts for a in part.seen]
     out.run_ids = np.unique(np.concatenate(seen)) if seen else out.run_ids
     return out

@@ -19,6 +19,9 @@ import pandas as pd
 from auditkit.model import InputProblem
 
 ATTEMPT = re.compile(r"attempt (\d+) of (\d+)")
+# A record line starts with its ISO timestamp; Mage writes the plain traceback of an EXCEPTION
+# record on the lines after it, which are continuation lines, not malformed records.
+RECORD_START = re.compile(rb"\d{4}-\d\d-\d\d[T ]")
 # Real Mage lines carry whole tracebacks and stacks (10 kB is common). Longer lines than this
 # are not JSON-parsed: their leading fields are read with regular expressions instead.
 MAX_LINE_BYTES = 1024 * 1024
@@ -43,6 +46,7 @@ class LogScan:
     files: int = 0
     lines: int = 0
     bad_lines: int = 0
+    continuation_lines: int = 0
     problems: list[InputProblem] = field(default_factory=list)
 
     def retries_by_block(self) -> pd.DataFrame:
@@ -132,6 +136,9 @@ def scan_logs(log_root: str | os.PathLike | None, *, since: datetime | None = No
 
 def _handle_line(raw: bytes, pipeline: str, path: Path, rel: str, since, until,
                  per_run: dict, errors: list, scan: LogScan) -> None:
+    if not RECORD_START.match(raw):
+        scan.continuation_lines += 1
+        return
     line = raw.decode("utf-8", errors="replace").strip()
     stamp, _, payload = line.partition(" ")
     try:

@@ -1,10 +1,11 @@
 """Named SQL queries over Mage's run history, written once for SQLite and PostgreSQL.
 
-Every query aggregates in the database (GROUP BY, window functions both engines support) so
-that a history of millions of runs comes back as a small frame. The few spots where the two
-dialects differ (epoch seconds, day/week buckets, JSON probes, splitting a block-run uuid)
-go through :class:`Dialect`. Columns an older Mage lacks are replaced by NULL (see
-``History.col``), so each query runs on any schema version that has its table.
+Small tables are aggregated in the database (GROUP BY). The two big tables are each read by
+one query that needs no sort in the database (``run_facts``, ``block_signatures``; see
+frames.py for why and how they are reduced). The few spots where the two dialects differ
+(epoch seconds, buckets, JSON probes, string aggregation) go through :class:`Dialect`.
+Columns an older Mage lacks are replaced by NULL (see ``History.col``), so each query runs on
+any schema version that has its table.
 """
 from __future__ import annotations
 
@@ -44,8 +45,8 @@ class Dialect:
         return self.week(expr) if period == "week" else self.day(expr)
 
     def text(self, expr: str) -> str:
-        """Enum or text as plain text (Postgres enums need a cast for string functions)."""
-        return f"CAST({expr} AS TEXT)"
+        """Enum or text as plain text (Postgres enums need a cast; SQLite stores text)."""
+        return f"CAST({expr} AS TEXT)" if self.pg else expr
 
     def base_uuid(self, expr: str) -> str:
         """Block uuid without Mage's ``:<suffix>`` (dynamic child, replica, stream)."""
@@ -89,6 +90,12 @@ class Dialect:
         """Integer floor of ``expr / by`` (a Postgres cast would round, not truncate)."""
         return f"FLOOR({expr} / {by})" if self.pg else f"CAST({expr} / {by} AS INTEGER)"
 
+    def json_mentions(self, expr: str, key: str) -> str:
+        """1 when the JSON text contains the quoted key (a cheap textual test for hot paths)."""
+        if self.pg:
+            return f"(CASE WHEN CAST({expr} AS TEXT) LIKE '%\"{key}\"%' THEN 1 ELSE 0 END)"
+        return f"(CASE WHEN instr({expr}, '\"{key}\"') > 0 THEN 1 ELSE 0 END)"
+
     def greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
 
@@ -96,58 +103,11 @@ class Dialect:
         return f"COALESCE(CAST({expr} AS INTEGER), 0) = 1" if not self.pg else f"COALESCE({expr}, FALSE)"
 
 
-def nearest_rank(q: int, count: str) -> str:
-    """Row number of the q-th percentile by the nearest-rank method, integer SQL only."""
-    return f"(({q} * {count} + 99) / 100)"
-
-
 # --- pipeline runs -------------------------------------------------------------------------
-
-def pipeline_run_status_counts(h) -> str:
-    return (f"SELECT pipeline_uuid, {h.d.text('status')} AS status, COUNT(*) AS runs "
-            f"FROM pipeline_run pr WHERE {h.in_window('pr')} GROUP BY pipeline_uuid, status")
-
-
-def run_outcomes(h, period: str) -> str:
-    created = h.col("pipeline_run", "created_at", "pr")
-    return (f"SELECT pipeline_uuid, {h.d.bucket(created, period)} AS period, "
-            f"{h.d.text('status')} AS status, COUNT(*) AS runs FROM pipeline_run pr "
-            f"WHERE {h.in_window('pr')} GROUP BY pipeline_uuid, period, status")
-
-
-def percentiles(h, value: str, where: str, keys: dict[str, str]) -> str:
-    """n/mean/p50/p95/max of ``value`` over pipeline_run rows, per ``keys`` (alias -> SQL)."""
-    select_keys = ", ".join(f"{expr} AS {alias}" for alias, expr in keys.items())
-    key_list = ", ".join(keys)
-    return f"""
-WITH v AS (
-  SELECT {select_keys}, {value} AS x FROM pipeline_run pr
-  WHERE {h.in_window('pr')} AND ({where})
-), ranked AS (
-  SELECT {key_list}, x,
-         ROW_NUMBER() OVER (PARTITION BY {key_list} ORDER BY x) AS rn,
-         COUNT(*) OVER (PARTITION BY {key_list}) AS n
-  FROM v WHERE x IS NOT NULL AND x >= 0
-)
-SELECT {key_list}, MAX(n) AS n, AVG(x) AS mean_s,
-       MAX(CASE WHEN rn = {nearest_rank(50, 'n')} THEN x END) AS p50_s,
-       MAX(CASE WHEN rn = {nearest_rank(95, 'n')} THEN x END) AS p95_s,
-       MAX(x) AS max_s
-FROM ranked GROUP BY {key_list}"""
-
 
 def negative_intervals(h, later: str, earlier: str) -> str:
     return (f"SELECT COUNT(*) FROM pipeline_run pr WHERE {h.in_window('pr')} "
             f"AND {h.d.seconds(later, earlier)} < 0")
-
-
-def sla_counts(h) -> str:
-    passed = h.col("pipeline_run", "passed_sla", "pr")
-    sla = h.col("pipeline_schedule", "sla", "ps")
-    return (f"SELECT pr.pipeline_uuid, COUNT(*) AS runs_with_sla, "
-            f"SUM(CASE WHEN {h.d.is_true(passed)} THEN 1 ELSE 0 END) AS sla_misses "
-            f"FROM pipeline_run pr JOIN pipeline_schedule ps ON ps.id = pr.pipeline_schedule_id "
-            f"WHERE {h.in_window('pr')} AND {sla} IS NOT NULL AND {sla} > 0 GROUP BY pr.pipeline_uuid")
 
 
 def skipped_runs(h) -> str:
@@ -159,64 +119,7 @@ def skipped_runs(h) -> str:
             f"GROUP BY pr.pipeline_uuid")
 
 
-def runs_per_schedule(h) -> str:
-    """Actual runs and lateness (started - execution_date) per trigger."""
-    lateness = h.d.seconds(h.col("pipeline_run", "started_at", "pr"), "pr.execution_date")
-    # API and "run now" runs carry variables.execution_partition; scheduler ticks do not,
-    # except ticks skipped by skip_if_previous_running (CANCELLED, partition set): still ticks.
-    has_partition = h.d.json_has(h.col("pipeline_run", "variables", "pr"), "execution_partition")
-    manual = f"(CASE WHEN {has_partition} = 1 AND {h.d.text('pr.status')} <> 'CANCELLED' THEN 1 ELSE 0 END)"
-    return f"""
-WITH v AS (
-  SELECT pipeline_schedule_id AS schedule_id, execution_date, {manual} AS manual,
-         CASE WHEN {manual} = 0 THEN {lateness} END AS late_s
-  FROM pipeline_run pr WHERE {h.in_window('pr')} AND pipeline_schedule_id IS NOT NULL
-), ranked AS (
-  SELECT schedule_id, late_s,
-         ROW_NUMBER() OVER (PARTITION BY schedule_id ORDER BY late_s) AS rn,
-         COUNT(*) OVER (PARTITION BY schedule_id) AS n_late
-  FROM v WHERE late_s IS NOT NULL
-)
-SELECT r.schedule_id, r.runs, r.manual_runs, r.execution_dates, r.first_execution, r.last_execution,
-       l.p50_late_s, l.p95_late_s, l.max_late_s
-FROM (SELECT schedule_id, COUNT(*) AS runs, SUM(manual) AS manual_runs,
-             COUNT(DISTINCT CASE WHEN manual = 0 THEN execution_date END) AS execution_dates,
-             MIN(execution_date) AS first_execution, MAX(execution_date) AS last_execution
-      FROM v GROUP BY schedule_id) r
-LEFT JOIN (SELECT schedule_id,
-                  MAX(CASE WHEN rn = {nearest_rank(50, 'n_late')} THEN late_s END) AS p50_late_s,
-                  MAX(CASE WHEN rn = {nearest_rank(95, 'n_late')} THEN late_s END) AS p95_late_s,
-                  MAX(late_s) AS max_late_s
-           FROM ranked WHERE late_s IS NOT NULL GROUP BY schedule_id) l
-  ON l.schedule_id = r.schedule_id"""
-
-
-def retried_pipeline_runs(h) -> str:
-    """Several runs sharing (trigger, execution_date): Mage's 'retry run' makes a new row."""
-    return f"""
-SELECT pipeline_uuid, COUNT(*) AS retried_executions, SUM(n - 1) AS extra_runs,
-       SUM(last_completed) AS recovered
-FROM (
-  SELECT pipeline_uuid, pipeline_schedule_id, execution_date, COUNT(*) AS n,
-         MAX(CASE WHEN {h.d.text('status')} = 'COMPLETED' THEN 1 ELSE 0 END) AS last_completed
-  FROM pipeline_run pr WHERE {h.in_window('pr')} AND pipeline_schedule_id IS NOT NULL
-  GROUP BY pipeline_uuid, pipeline_schedule_id, execution_date HAVING COUNT(*) > 1
-) g GROUP BY pipeline_uuid"""
-
-
 # --- block runs ----------------------------------------------------------------------------
-
-def block_run_stats(h) -> str:
-    """One pass over block_run: counts and retried-after-failure per (pipeline, block, status).
-    Kept to cheap per-row expressions: this is the query that meets 10M rows."""
-    metrics = h.col("block_run", "metrics", "br")
-    return f"""
-SELECT pr.pipeline_uuid, {h.d.base_uuid('br.block_uuid')} AS block, {h.d.text('br.status')} AS status,
-       COUNT(*) AS block_runs, SUM({h.d.json_has(metrics, 'error')}) AS with_error
-FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id
-WHERE {h.in_window('pr')}
-GROUP BY pr.pipeline_uuid, {h.d.base_uuid('br.block_uuid')}, {h.d.text('br.status')}"""
-
 
 def negative_block_durations(h) -> str:
     completed = h.col("block_run", "completed_at", "br")
@@ -224,16 +127,21 @@ def negative_block_durations(h) -> str:
             f"AND {completed} < br.started_at")
 
 
-def orphan_block_runs(h) -> str:
-    return ("SELECT COUNT(*) FROM block_run br WHERE NOT EXISTS "
-            "(SELECT 1 FROM pipeline_run pr WHERE pr.id = br.pipeline_run_id)")
-
-
 # --- concurrency ---------------------------------------------------------------------------
 
+def run_end_raw(h, alias: str, table: str) -> str:
+    """When a run stopped holding a slot, before clipping to its start: completed_at, else
+    (FAILED/CANCELLED, whose completed_at Mage leaves NULL) the last update, else the end of
+    the window (still running)."""
+    completed = h.col(table, "completed_at", alias)
+    updated = h.col(table, "updated_at", alias)
+    status = h.d.text(f"{alias}.status")
+    return (f"COALESCE({completed}, CASE WHEN {status} IN ('FAILED', 'CANCELLED', 'UPSTREAM_FAILED', "
+            f"'CONDITION_FAILED') THEN {updated} ELSE :window_end END)")
+
+
 def _run_end(h, alias: str, table: str) -> str:
-    """When a run stopped holding a slot: completed_at, else (FAILED/CANCELLED, whose
-    completed_at Mage leaves NULL) the last update, else the end of the window (still running)."""
+    """:func:`run_end_raw`, never before the start."""
     completed = h.col(table, "completed_at", alias)
     updated = h.col(table, "updated_at", alias)
     started = h.col(table, "started_at", alias)
@@ -241,18 +149,6 @@ def _run_end(h, alias: str, table: str) -> str:
     end = (f"COALESCE({completed}, CASE WHEN {status} IN ('FAILED', 'CANCELLED', 'UPSTREAM_FAILED', "
            f"'CONDITION_FAILED') THEN {updated} ELSE :window_end END)")
     return h.d.greatest(end, started)
-
-
-def run_spans(h, level: str) -> str:
-    """Start and end (epoch seconds) of one pipeline's runs or block runs: two numeric columns,
-    swept in numpy by the caller. Uses the pipeline_uuid and pipeline_run_id indexes."""
-    alias, table = ("pr", "pipeline_run") if level == "pipeline" else ("br", "block_run")
-    start = h.d.epoch(f"{alias}.started_at")
-    end = f"COALESCE({h.d.epoch(_run_end(h, alias, table))}, {start})"   # unknown end: a point
-    source = "pipeline_run pr" if level == "pipeline" else \
-        "pipeline_run pr JOIN block_run br ON br.pipeline_run_id = pr.id"
-    return (f"SELECT {start} AS s, {end} AS e FROM {source} WHERE pr.pipeline_uuid = :pipeline "
-            f"AND {h.in_window('pr')} AND {alias}.started_at IS NOT NULL")
 
 
 # --- schedules and backfills ---------------------------------------------------------------
@@ -300,5 +196,54 @@ def backfill_execution_dates(h) -> str:
             "WHERE pr.backfill_id IS NOT NULL")
 
 
-def distinct_statuses(table: str, d: Dialect) -> str:
-    return f"SELECT DISTINCT {d.text('status')} AS status FROM {table}"
+# --- the two passes over the big tables (see frames.py) ------------------------------------
+
+def codes(values: list[str], expr: str) -> str:
+    """CASE mapping known text values to their index (unknown -> -1)."""
+    if not values:
+        return "-1"
+    whens = " ".join(f"WHEN '{v.replace(chr(39), chr(39) * 2)}' THEN {i}" for i, v in enumerate(values))
+    return f"(CASE {expr} {whens} ELSE -1 END)"
+
+
+def run_facts(h, pipelines: list[str], statuses: list[str]) -> str:
+    """One numeric row per pipeline run in the window: id, pipeline code, status code,
+    schedule id, created/started/completed/execution/end as epoch seconds, passed_sla,
+    backfill id, manual (API or "run now": has an execution_partition, not CANCELLED).
+    Columns follow frames.RUN_COLUMNS."""
+    d = h.d
+    col = lambda name: h.col("pipeline_run", name, "pr")  # noqa: E731
+    # Textual test: parsing 1M JSON documents costs more than the rest of the query.
+    partition = d.json_mentions(col("variables"), "execution_partition")
+    status = d.text("pr.status")
+    manual = f"(CASE WHEN {partition} = 1 AND {status} <> 'CANCELLED' THEN 1 ELSE 0 END)"
+    return (f"SELECT pr.id, {codes(pipelines, 'pr.pipeline_uuid')}, {codes(statuses, status)}, "
+            f"pr.pipeline_schedule_id, {d.epoch(col('created_at'))}, {d.epoch(col('started_at'))}, "
+            f"{d.epoch(col('completed_at'))}, {d.epoch('pr.execution_date')}, "
+            f"{d.epoch(_run_end(h, 'pr', 'pipeline_run'))}, "
+            f"CASE WHEN {d.is_true(col('passed_sla'))} THEN 1 ELSE 0 END, {col('backfill_id')}, {manual} "
+            f"FROM pipeline_run pr WHERE {h.in_window('pr')}")
+
+
+def block_signatures(h, unit: int = 31, record: int = 30) -> str:
+    """block_run grouped by pipeline_run_id (streams along ix_block_run_pipeline_run_id).
+
+    Per run: the signature (``uuid US status [US 1 when metrics.error]`` joined by RS) and
+    the spans of started block runs (``start,end`` pairs; SQLite: the stored text, parsed in
+    numpy, which costs less than julianday() here; Postgres: epoch milliseconds). Per-row
+    SQL is kept to concatenation: this is the query that meets 10M rows."""
+    d = h.d
+    metrics = h.col("block_run", "metrics", "br")
+    unit, record = (f"chr({unit})", f"chr({record})") if d.pg else (f"'{chr(unit)}'", f"'{chr(record)}'")
+    error = (f"CASE WHEN {d.json_has(metrics, 'error')} = 1 THEN {unit} || '1' ELSE '' END")
+    item = f"br.block_uuid || {unit} || COALESCE({d.text('br.status')}, '') || {error}"
+    end = f"COALESCE({run_end_raw(h, 'br', 'block_run')}, br.started_at)"
+    if d.pg:
+        span = (f"CAST(FLOOR({d.epoch('br.started_at')} * 1000) AS BIGINT) || ',' || "
+                f"CAST(FLOOR({d.epoch(end)} * 1000) AS BIGINT)")
+        spans = f"string_agg({span}, ',')"
+        sig = f"string_agg({item}, {record})"
+    else:
+        spans = f"group_concat(br.started_at || ',' || {end}, ',')"   # NULL start: skipped
+        sig = f"group_concat({item}, {record})"
+    return f"SELECT br.pipeline_run_id, {sig}, {spans} FROM block_run br GROUP BY br.pipeline_run_id"

@@ -82,8 +82,22 @@ def find_log_root(mage_data: str | os.PathLike, project: str | None) -> Path | N
     return next((p for p in candidates if p.is_dir()), None)
 
 
+def _wal_without_sidecars(path: Path) -> bool:
+    """A WAL-mode DB (header bytes 18-19 == 2) with no -wal file: opening it even read-only
+    would make SQLite create -wal/-shm next to it, so it is opened immutable instead (safe:
+    without a -wal file nothing is pending)."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    return (len(header) == 20 and header.startswith(b"SQLite format 3\x00") and header[18] == 2
+            and not Path(f"{path}-wal").exists())
+
+
 def _sqlite_readonly_url(path: Path) -> str:
-    return f"sqlite+pysqlite:///file:{quote(str(path.resolve()))}?mode=ro&uri=true"
+    flags = "mode=ro&immutable=1" if _wal_without_sidecars(path) else "mode=ro"
+    return f"sqlite+pysqlite:///file:{quote(str(path.resolve()))}?{flags}&uri=true"
 
 
 def _sqlite_session(dbapi_conn, _record) -> None:
