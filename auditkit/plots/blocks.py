@@ -1,6 +1,7 @@
 """Figures for the blocks section (10_blocks). Inputs are RepoInventory frames."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -26,13 +27,22 @@ def _mark_size_bands(fig: go.Figure, axis: str = "x") -> go.Figure:
     return fig
 
 
-def size_histogram(block_files: pd.DataFrame) -> go.Figure:
-    """Lines of code per block file, against the guide's ideal band and maximum."""
+def size_histogram(block_files: pd.DataFrame, bin_lines: int = 25) -> go.Figure:
+    """Lines of code per block file, against the guide's ideal band and maximum.
+
+    Binned here rather than in the browser, so the page carries one number per bin and block
+    type however many files the repo has."""
     files = B.code_files(block_files)
-    fig = px.histogram(files, x="lines_code", color="block_type", nbins=40,
-                       labels={"lines_code": "lines of code", "block_type": "block type"},
-                       title="Block sizes (lines of code)")
-    fig.update_layout(barmode="stack", yaxis_title="block files")
+    top = max(int(files["lines_code"].max() or 0) if len(files) else 0, B.MAX_LINES) + bin_lines
+    edges = np.arange(0, top + bin_lines, bin_lines)
+    fig = go.Figure()
+    for block_type, group in files.groupby("block_type"):
+        counts, _ = np.histogram(group["lines_code"].astype(float), bins=edges)
+        fig.add_trace(go.Bar(x=edges[:-1] + bin_lines / 2, y=counts, width=bin_lines, name=block_type,
+                             customdata=np.stack([edges[:-1], edges[1:] - 1], axis=-1),
+                             hovertemplate="%{customdata[0]}-%{customdata[1]} lines: %{y} files"))
+    fig.update_layout(barmode="stack", title="Block sizes (lines of code)", bargap=0.05,
+                      xaxis_title="lines of code", yaxis_title="block files", legend_title="block type")
     return _mark_size_bands(fig, "x")
 
 
@@ -46,10 +56,21 @@ def largest_blocks(block_files: pd.DataFrame, n: int = 15) -> go.Figure:
 
 
 def sizes_by_type(block_files: pd.DataFrame) -> go.Figure:
+    """Box per block type from precomputed quartiles (whiskers at 1.5 IQR, the largest file marked)."""
     files = B.code_files(block_files)
-    fig = px.box(files, x="block_type", y="lines_code", points="outliers",
-                 labels={"lines_code": "lines of code", "block_type": "block type"},
-                 title="Block size by block type")
+    fig = go.Figure()
+    for block_type, group in files.groupby("block_type"):
+        values = group["lines_code"].astype(float)
+        q1, median, q3 = values.quantile([0.25, 0.5, 0.75])
+        low = max(values.min(), q1 - 1.5 * (q3 - q1))
+        high = min(values.max(), q3 + 1.5 * (q3 - q1))
+        fig.add_trace(go.Box(x=[block_type], q1=[q1], median=[median], q3=[q3], lowerfence=[low],
+                             upperfence=[high], name=block_type, boxpoints=False))
+        fig.add_trace(go.Scatter(x=[block_type], y=[values.max()], mode="markers", showlegend=False,
+                                 marker={"symbol": "x", "size": 9},
+                                 hovertemplate=f"largest {block_type}: %{{y}} lines<extra></extra>"))
+    fig.update_layout(title="Block size by block type", yaxis_title="lines of code",
+                      xaxis_title="block type", showlegend=False)
     return _mark_size_bands(fig, "y")
 
 
@@ -59,7 +80,8 @@ def sizes_by_pipeline(blocks: pd.DataFrame, block_files: pd.DataFrame, top: int 
     keep = sizes.groupby("pipeline")["lines_code"].sum().nlargest(top).index
     sizes = sizes[sizes["pipeline"].isin(keep)]
     title = "Block size by pipeline" + (f" (top {top} by total code)" if len(keep) == top else "")
-    fig = px.box(sizes, x="pipeline", y="lines_code", points="all", hover_data=["block"],
+    fig = px.box(sizes, x="pipeline", y="lines_code", points="all" if len(sizes) <= 2000 else "outliers",
+                 hover_data=["block"],
                  labels={"lines_code": "lines of code"}, title=title)
     fig.update_xaxes(tickangle=-30)
     return _mark_size_bands(fig, "y")

@@ -93,11 +93,15 @@ def block_types_by_pipeline(blocks: pd.DataFrame) -> pd.DataFrame:
     return blocks.groupby(["pipeline", "type"]).size().reset_index(name="blocks")
 
 
-def block_types_figure(blocks: pd.DataFrame) -> go.Figure:
+def block_types_figure(blocks: pd.DataFrame, top: int = 30) -> go.Figure:
+    """Stacked block types of the ``top`` pipelines with the most blocks (all when fewer)."""
     data = block_types_by_pipeline(blocks)
-    fig = px.bar(data, x="blocks", y="pipeline", color="type", orientation="h",
-                 title="Block types per pipeline", labels={"pipeline": ""})
-    fig.update_layout(barmode="stack", height=max(300, 26 * data["pipeline"].nunique() + 140))
+    biggest = data.groupby("pipeline")["blocks"].sum().nlargest(top).index
+    shown = data[data["pipeline"].isin(biggest)]
+    title = "Block types per pipeline" + (f" (top {top} by block count)" if data["pipeline"].nunique() > top else "")
+    fig = px.bar(shown, x="blocks", y="pipeline", color="type", orientation="h",
+                 title=title, labels={"pipeline": ""})
+    fig.update_layout(barmode="stack", height=max(300, 26 * shown["pipeline"].nunique() + 140))
     return fig
 
 
@@ -112,7 +116,7 @@ def tag_usage(pipelines: pd.DataFrame) -> pd.DataFrame:
 
 
 def tags_figure(pipelines: pd.DataFrame) -> go.Figure:
-    usage = tag_usage(pipelines)
+    usage = tag_usage(pipelines).head(40)       # the most used tags; a long tail is unreadable
     usage["format"] = usage["format_ok"].map({True: "lowercase_with_underscores", False: "other"})
     return px.bar(usage, x="tag", y="pipelines", color="format", title="Tags in use",
                   color_discrete_map={"lowercase_with_underscores": "#2da44e", "other": LIMIT_COLOR})

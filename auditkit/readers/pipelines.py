@@ -99,14 +99,19 @@ def resolve_configured_path(ctx: ProjectContext, configured: str) -> tuple[str |
     if parts and parts[0] == ctx.name:
         options.append("/".join(parts[1:]))   # prefixed with the project name
     options += [text, f"dbt/{text}"]           # project-relative, then legacy dbt v1
-    first_inside = None
+    first_inside, any_outside = None, False
     for option in options:
         rel, exists = _candidate(ctx, option)
         if rel is None:
+            any_outside = True
             continue
         if exists:
             return rel, True, False
         first_inside = first_inside or rel
+    # A path that leaves the repo under some reading and exists under none is reported as
+    # leaving the repo, not as a missing file at a made-up location inside it.
+    if any_outside:
+        return None, False, True
     return first_inside, False, first_inside is None
 
 
