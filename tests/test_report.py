@@ -66,3 +66,30 @@ def test_report_set_is_small(demo_report):
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert total <= 8 * 1024 * 1024, f"report set is {total / 1e6:.1f} MB"
     assert len(list(out.rglob("plotly.min.js"))) == 1
+
+
+def test_demo_shows_findings_of_every_category_and_its_waivers(demo_report):
+    from auditkit.model import CATEGORIES
+
+    out, _ = demo_report
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["findings"]["by_category"]) == set(CATEGORIES)
+    assert summary["findings"]["waived"] >= 1                      # the valid waiver in auditkit.yaml
+    assert summary["findings"]["by_rule"].get("MAGE-CFG-001") == 1   # the expired one
+    summary_page = (out / "00_summary.html").read_text()
+    assert "FIN-412" in summary_page                               # waiver reason shown
+
+
+def test_scheduled_audit_example_is_a_valid_mage_pipeline():
+    from pathlib import Path
+
+    from auditkit.readers.repo import read_repo
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "mage_scheduled_audit"
+    inv = read_repo(example)
+    assert list(inv.pipelines["pipeline"]) == ["auditkit_repo_audit_daily"]
+    block = inv.blocks.iloc[0]
+    assert block["type"] == "custom" and block["file_exists"]
+    trigger = inv.triggers.iloc[0]
+    assert trigger["valid"] and trigger["schedule_interval"] == "0 6 * * *" and list(trigger["envs"]) == ["prod"]
+    assert inv.input_problems.empty

@@ -44,6 +44,10 @@ def use_report_renderer() -> None:
     BaseFigure._repr_mimebundle_ = _repr_mimebundle_
     BaseFigure._ipython_display_ = _ipython_display_
 
+    # Reports are read, not scrolled: show whole messages and reasons in tables.
+    import pandas as pd
+    pd.set_option("display.max_colwidth", 160)
+
 
 pio.templates.default = TEMPLATE
 if os.environ.get("AUDITKIT_REPORT") == "1":
