@@ -62,6 +62,30 @@ HOST_KWARGS = frozenset({"host", "server", "account", "hostname", "dsn"})
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
 
 
+# Fields that never hold a child node worth visiting: names and flags, and the ctx/op
+# singletons (Load, Add, Eq...) no fact or metric looks at. Constant.value and
+# MatchSingleton.value are Python values, not nodes.
+_LEAF_FIELDS = frozenset({"id", "attr", "name", "names", "arg", "module", "level", "kind", "type_comment",
+                          "conversion", "is_async", "simple", "tag", "rest", "kwd_attrs", "ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> tuple[str, ...]:
+    """Fields of AST class ``kind`` that may hold child nodes, in ``ast.iter_child_nodes`` order.
+
+    Walking these directly is about twice as fast as ``ast.iter_child_nodes`` (a generator
+    over every field, names and operators included) and visits the same nodes in the same order
+    minus the operator and context singletons.
+    """
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        leaf_value = kind is ast.Constant or kind is ast.MatchSingleton
+        fields = tuple(name for name in getattr(kind, "_fields", ())
+                       if name not in _LEAF_FIELDS and not (leaf_value and name == "value"))
+        _CHILD_FIELDS[kind] = fields
+    return fields
+
+
 def empty_facts() -> dict[str, Any]:
     """Every agreed key with its 'nothing found' value."""
     return {
@@ -193,10 +217,12 @@ class _PythonFacts:
             ast.Attribute: self._attribute, ast.Name: self._name, ast.Subscript: self._subscript,
         }
         scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        skip = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
         stack: list[tuple[ast.AST, bool, bool, bool]] = [(tree, False, True, False)]
+        pop, push, get_handler, node_type = stack.pop, stack.append, handlers.get, ast.AST
+        # Same visiting order as pushing ast.iter_child_nodes (operators and contexts skipped):
+        # facts on one line keep their order after the stable sort by line.
         while stack:
-            node, in_test, at_module, in_assert = stack.pop()
+            node, in_test, at_module, in_assert = pop()
             kind = type(node)
             if kind in scopes or kind is ast.Module:
                 self._note_docstring(node)
@@ -207,12 +233,17 @@ class _PythonFacts:
                 if in_test:
                     self.facts["assertions"] += 1
                 in_assert = True
-            handler = handlers.get(kind)
+            handler = get_handler(kind)
             if handler is not None:
                 handler(node, at_module, in_assert)
-            for child in ast.iter_child_nodes(node):
-                if not isinstance(child, skip):
-                    stack.append((child, in_test, at_module, in_assert))
+            for name in _CHILD_FIELDS.get(kind) or child_fields(kind):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for child in value:
+                        if isinstance(child, node_type):
+                            push((child, in_test, at_module, in_assert))
+                elif isinstance(value, node_type):
+                    push((value, in_test, at_module, in_assert))
         for line, method, receiver in self.reads:
             if receiver == "open()" or receiver in self.open_names:
                 self.facts["unchunked_reads"].append([line, f"{receiver}.{method}"])
@@ -376,9 +407,11 @@ def _const(node: ast.expr | None) -> Any:
 
 def _is_env_test(test: ast.expr) -> bool:
     """True for conditions such as ``ENV == 'production'`` or ``os.getenv('ENV') in ('prod',)``."""
-    has_value = has_env = False
+    has_value = has_env = has_compare = False
     for node in ast.walk(test):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if isinstance(node, ast.Compare):
+            has_compare = True
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if node.value.lower() in ENV_VALUES:
                 has_value = True
             elif node.value in ENV_NAMES or node.value.upper() in ENV_NAMES:
@@ -387,4 +420,4 @@ def _is_env_test(test: ast.expr) -> bool:
             has_env = True
         elif isinstance(node, ast.Attribute) and node.attr in ENV_NAMES:
             has_env = True
-    return has_value and has_env and any(isinstance(n, ast.Compare) for n in ast.walk(test))
+    return has_value and has_env and has_compare

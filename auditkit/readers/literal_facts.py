@@ -69,11 +69,15 @@ def scan_string(value: str, line: int, facts: dict[str, Any], *, as_sql: bool | 
     """Add the date, connection-string, table and SQL-mode facts found in one string literal."""
     if not value:
         return
-    for m in DATE_RE.finditer(value):
-        facts["hardcoded_dates"].append([_line_at(value, line, m.start()), _snippet(value, m)])
-    for m in CONN_RE.finditer(value):
-        facts["connection_strings"].append([_line_at(value, line, m.start()), _conn_kind(m.group(1))])
-    if ODBC_RE.search(value):
+    # Substring tests each pattern cannot match without (a year starts 19 or 20; a URL has
+    # "://"; an ODBC string has "="): most literals are short names and skip all three scans.
+    if "19" in value or "20" in value:
+        for m in DATE_RE.finditer(value):
+            facts["hardcoded_dates"].append([_line_at(value, line, m.start()), _snippet(value, m)])
+    if "://" in value:
+        for m in CONN_RE.finditer(value):
+            facts["connection_strings"].append([_line_at(value, line, m.start()), _conn_kind(m.group(1))])
+    if "=" in value and ODBC_RE.search(value):
         facts["connection_strings"].append([line, "odbc"])
     if as_sql is None:
         as_sql = bool(SQL_START_RE.match(value))

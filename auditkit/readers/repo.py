@@ -7,10 +7,11 @@ raised is :class:`NotAMageRepo` when the folder holds no Mage project.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
@@ -136,27 +137,60 @@ def _owner_of(rel: str, project_rels: dict[str, ProjectLocation]) -> tuple[Proje
     return None
 
 
-def _measure(jobs: list[tuple[str, int, str]], workers: int | None) -> list[tuple[dict, list]]:
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4)
-    if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
-        return [measure_block_file(*job) for job in jobs]
-    chunks = [jobs[i:i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-            return [result for chunk in pool.map(measure_many, chunks) for result in chunk]
-    except (OSError, RuntimeError):  # no process support (sandbox): measure in-process
-        return [measure_block_file(*job) for job in jobs]
+def _worker_init() -> None:
+    # Objects inherited from the parent are never garbage here: freeze them so collections
+    # do not rescan them, and collect less often (parsing allocates ~5,000 nodes per file
+    # and frees them by reference counting; AST trees hold no cycles).
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
-def _block_file_rows(files: list[RepoFile], project_rels: dict[str, ProjectLocation],
-                     used_by: dict[str, set], entry_types: dict[str, tuple[str, str]],
-                     problems: ProblemLog, workers: int | None) -> list[dict[str, Any]]:
+class _Measurer:
+    """Measures block files in worker processes while the caller goes on reading pipelines.
+
+    Below ``PARALLEL_MIN_FILES`` files, with ``workers <= 1`` or without process support,
+    the files are measured in-process when :meth:`results` is called.
+    """
+
+    def __init__(self, jobs: list[tuple[str, int, str]], workers: int | None) -> None:
+        self.jobs = jobs
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[Future] = []
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4)
+        if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+            return
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # Small chunks keep both workers busy to the end; paths go out, plain dicts come back.
+        chunk = max(20, min(_CHUNK, len(jobs) // (workers * 8) or 1))
+        try:
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                                            initializer=_worker_init)
+            self.pending = [self.pool.submit(measure_many, jobs[i:i + chunk]) for i in range(0, len(jobs), chunk)]
+        except (OSError, RuntimeError):  # no process support (sandbox): measure in-process
+            self.close()
+
+    def results(self) -> list[tuple[dict, list]]:
+        """(metrics, problems) per job, in job order."""
+        try:
+            if self.pool is not None:
+                return [result for future in self.pending for result in future.result()]
+        except (OSError, RuntimeError):  # a worker died (BrokenProcessPool): measure in-process
+            pass
+        finally:
+            self.close()
+        return [measure_block_file(*job) for job in self.jobs]
+
+    def close(self) -> None:
+        """Stop the workers (idempotent); pending work is cancelled."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _folder_file_rows(files: list[RepoFile], project_rels: dict[str, ProjectLocation]) -> list[dict[str, Any]]:
+    """``block_files`` rows (path facts only) of the files inside the projects' block folders."""
     rows: list[dict[str, Any]] = []
-    jobs: list[tuple[str, int, str]] = []
-    listed: set[str] = set()
-    by_rel = {f.rel: f for f in files}
     for repo_file in files:
         name = repo_file.rel.rsplit("/", 1)[-1]
         if name == "__init__.py" or os.path.splitext(name)[1].lower() not in BLOCK_FILE_EXTENSIONS:
@@ -166,19 +200,33 @@ def _block_file_rows(files: list[RepoFile], project_rels: dict[str, ProjectLocat
             continue
         project, folder, uuid_path = owner
         rows.append(_file_row(project.name, repo_file, BLOCK_TYPE_FOLDERS[folder], uuid_path))
-        listed.add(repo_file.rel)
+    return rows
+
+
+def _jobs(rows: list[dict[str, Any]], by_rel: dict[str, RepoFile]) -> list[tuple[str, int, str]]:
+    return [(by_rel[row["path"]].path, by_rel[row["path"]].size, row["language"]) for row in rows]
+
+
+def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: dict[str, RepoFile],
+                     project_rels: dict[str, ProjectLocation], used_by: dict[str, set],
+                     entry_types: dict[str, tuple[str, str]], problems: ProblemLog,
+                     workers: int | None) -> list[dict[str, Any]]:
+    """Complete ``block_files``: ``rows`` (block-folder files, being measured by ``measured``)
+    plus files used by entries outside the block folders, with usage counts and metrics."""
+    listed = {row["path"] for row in rows}
+    extra: list[dict[str, Any]] = []
     # Files used by entries outside the block folders (dbt models, file_path overrides).
     for rel, (project_name, block_type) in sorted(entry_types.items()):
         if rel in listed or rel not in by_rel:
             continue
         project_prefix = next((p.rel for p in project_rels.values() if p.name == project_name), ".")
         inner = rel if project_prefix == "." else rel[len(project_prefix) + 1:]
-        rows.append(_file_row(project_name, by_rel[rel], block_type, inner))
-    for row in rows:
+        extra.append(_file_row(project_name, by_rel[rel], block_type, inner))
+    results = measured.results() + _Measurer(_jobs(extra, by_rel), workers).results()
+    rows = rows + extra
+    for row, (metrics, file_problems) in zip(rows, results):
         pipelines = used_by.get(row["path"], ())
         row.update(referenced=bool(pipelines), n_pipelines=len(pipelines))
-        jobs.append((by_rel[row["path"]].path, by_rel[row["path"]].size, row["language"]))
-    for row, (metrics, file_problems) in zip(rows, _measure(jobs, workers)):
         row.update(metrics)
         for kind, reason in file_problems:
             problems.add(row["path"], kind, reason, row["project"])
@@ -207,6 +255,24 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     locations = find_projects(root, exclude, problems)
     files = list(iter_repo_files(root, exclude, problems=problems))
     project_rels = {loc.rel: loc for loc in locations}
+    by_rel = {f.rel: f for f in files}
+    folder_rows = _folder_file_rows(files, project_rels)
+    # Block files are measured in worker processes while this process reads the pipelines.
+    measured = _Measurer(_jobs(folder_rows, by_rel), workers)
+    try:
+        rows, used_by, entry_types = _read_projects(root, locations, problems)
+        rows["block_files"] = _block_file_rows(folder_rows, measured, by_rel, project_rels, used_by,
+                                               entry_types, problems, workers)
+    finally:
+        measured.close()
+    frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
+    return RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
+
+
+def _read_projects(root: Path, locations: list[ProjectLocation], problems: ProblemLog
+                   ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, set], dict[str, tuple[str, str]]]:
+    """Rows of every frame but ``block_files``, which files each pipeline uses and the block
+    type of each file an entry points at."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     used_by: dict[str, set] = defaultdict(set)
     entry_types: dict[str, tuple[str, str]] = {}
@@ -229,6 +295,4 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
                 text = read_text_in_repo(root, triggers_path, problems, project=loc.name)
                 if text is not None:
                     rows["triggers"].extend(read_triggers(text, rel, loc.name, folder, problems))
-    rows["block_files"] = _block_file_rows(files, project_rels, used_by, entry_types, problems, workers)
-    frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
-    return RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
+    return rows, used_by, entry_types
