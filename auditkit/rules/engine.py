@@ -18,6 +18,7 @@ import pandas as pd
 from auditkit.model import Finding
 from auditkit.readers.paths import is_excluded
 from auditkit.rules.base import Rule, RuleContext, all_rules, register
+from auditkit.rules.util import shared_lookups
 
 EXPIRED_WAIVER_RULE = "MAGE-CFG-001"
 
@@ -84,7 +85,22 @@ def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None
     today = today or dt.date.today()
     findings: list[Finding] = []
     run = RuleRun()
-    for rule_cls in (all_rules() if rules is None else rules):
+    with shared_lookups():   # rows and lookups are built once for all rules, not once per rule
+        _run_each(ctx, cfg, all_rules() if rules is None else rules, run, findings)
+
+    findings = [f for f in findings if in_scope(f.path, cfg.include, cfg.exclude)]
+    findings = apply_waivers(findings, cfg.waivers, today)
+    if EXPIRED_WAIVER_RULE not in cfg.disabled:
+        findings.extend(expired_waiver_findings(ctx, cfg, today))
+    run.extend(findings)
+    ctx.extras["rule_run"] = run
+    return run
+
+
+def _run_each(ctx: RuleContext, cfg: Any, rules: Iterable[type[Rule]], run: RuleRun,
+              findings: list[Finding]) -> None:
+    """Run ``rules`` one by one into ``findings``, recording what ran, was skipped or failed."""
+    for rule_cls in rules:
         if rule_cls.id in cfg.disabled:
             run.skipped.append(SkippedRule(rule_cls.id, "disabled in configuration"))
             continue
@@ -102,14 +118,6 @@ def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None
             continue
         run.ran.append(rule_cls.id)
         findings.extend(produced)
-
-    findings = [f for f in findings if in_scope(f.path, cfg.include, cfg.exclude)]
-    findings = apply_waivers(findings, cfg.waivers, today)
-    if EXPIRED_WAIVER_RULE not in cfg.disabled:
-        findings.extend(expired_waiver_findings(ctx, cfg, today))
-    run.extend(findings)
-    ctx.extras["rule_run"] = run
-    return run
 
 
 def in_scope(path: str | None, include: list[str], exclude: list[str]) -> bool:

@@ -7,11 +7,12 @@ Pure functions over inventory frames; no rule lives here.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from croniter import croniter
 
-from auditkit.rules.util import frame_of, rows
+from auditkit.rules.util import frame_of, records, shared
 
 # Mage's preset intervals in seconds (@once / @always_on are not repeating schedules).
 PRESET_SECONDS = {"@hourly": 3600, "@daily": 86400, "@weekly": 7 * 86400, "@monthly": 28 * 86400}
@@ -29,17 +30,25 @@ def history_of(ctx: Any):
 
 
 def pipelines_by_uuid(inventory: Any) -> dict[str, dict]:
-    """Pipeline rows keyed by pipeline uuid (the folder name used by the run history)."""
-    return {str(r["pipeline"]): r for r in rows(frame_of(inventory, "pipelines"))}
+    """Pipeline rows keyed by pipeline uuid (the folder name used by the run history).
+
+    Shared between rules during a rule run (see ``util.shared_lookups``): read only."""
+    frame = frame_of(inventory, "pipelines")
+    return shared("pipelines_by_uuid", (frame,),
+                  lambda: {str(r["pipeline"]): r for r in records(frame)})
 
 
 def projects_by_name(inventory: Any) -> dict[str, dict]:
-    return {str(r["project"]): r for r in rows(frame_of(inventory, "projects"))}
+    """Project rows keyed by project name (shared during a rule run: read only)."""
+    frame = frame_of(inventory, "projects")
+    return shared("projects_by_name", (frame,), lambda: {str(r["project"]): r for r in records(frame)})
 
 
 def block_files_by_path(inventory: Any) -> dict[tuple[str, str], dict]:
-    """``block_files`` rows keyed by (project, repo-relative path)."""
-    return {(str(r["project"]), str(r["path"])): r for r in rows(frame_of(inventory, "block_files"))}
+    """``block_files`` rows keyed by (project, repo-relative path) (shared during a rule run: read only)."""
+    frame = frame_of(inventory, "block_files")
+    return shared("block_files_by_path", (frame,),
+                  lambda: {(str(r["project"]), str(r["path"])): r for r in records(frame)})
 
 
 def place(inventory: Any, pipeline: str) -> dict:
@@ -52,7 +61,12 @@ def interval_seconds(interval: Any) -> float | None:
     """Seconds between two runs of a schedule interval (preset or cron), None when not repeating."""
     if not isinstance(interval, str) or not interval.strip():
         return None
-    interval = interval.strip()
+    return _interval_seconds(interval.strip())
+
+
+@lru_cache(maxsize=4096)
+def _interval_seconds(interval: str) -> float | None:
+    # Cached: walking 200 cron ticks is slow and big repos repeat the same few intervals.
     if interval in PRESET_SECONDS:
         return float(PRESET_SECONDS[interval])
     if interval.startswith("@") or not croniter.is_valid(interval):
@@ -69,9 +83,17 @@ def is_active(trigger: dict) -> bool:
 
 
 def active_triggers(inventory: Any, *, schedule_type: str | None = None) -> list[dict]:
-    """Valid, active triggers from triggers.yaml (optionally of one schedule type)."""
+    """Valid, active triggers from triggers.yaml (optionally of one schedule type).
+
+    The trigger dicts are shared between rules during a rule run: read only."""
+    frame = frame_of(inventory, "triggers")
+    return list(shared(f"active_triggers:{schedule_type}", (frame,),
+                       lambda: _active_triggers(frame, schedule_type)))
+
+
+def _active_triggers(frame, schedule_type: str | None) -> list[dict]:
     out = []
-    for t in rows(frame_of(inventory, "triggers")):
+    for t in records(frame):
         if not is_active(t) or t.get("valid") is False:
             continue
         if schedule_type and str(t.get("schedule_type") or "").lower() != schedule_type:
@@ -81,7 +103,14 @@ def active_triggers(inventory: Any, *, schedule_type: str | None = None) -> list
 
 
 def repeating_triggers(inventory: Any) -> list[dict]:
-    """Active time triggers that repeat (cron or @hourly/@daily/...), with ``interval_s`` added."""
+    """Active time triggers that repeat (cron or @hourly/@daily/...), with ``interval_s`` added.
+
+    The trigger dicts are shared between rules during a rule run: read only."""
+    frame = frame_of(inventory, "triggers")
+    return list(shared("repeating_triggers", (frame,), lambda: _repeating_triggers(inventory)))
+
+
+def _repeating_triggers(inventory: Any) -> list[dict]:
     out = []
     for t in active_triggers(inventory, schedule_type="time"):
         seconds = interval_seconds(t.get("schedule_interval"))
@@ -116,10 +145,17 @@ def alert_on(config: dict) -> tuple[str, ...]:
 
 
 def block_rows_with_files(inventory: Any) -> list[dict]:
-    """Executable block entries (section ``blocks``) joined with their file row as ``file``."""
+    """Executable block entries (section ``blocks``) joined with their file row as ``file``.
+
+    The dicts are shared between rules during a rule run: read only."""
+    blocks, files = frame_of(inventory, "blocks"), frame_of(inventory, "block_files")
+    return list(shared("block_rows_with_files", (blocks, files), lambda: _block_rows_with_files(inventory)))
+
+
+def _block_rows_with_files(inventory: Any) -> list[dict]:
     files = block_files_by_path(inventory)
     out = []
-    for b in rows(frame_of(inventory, "blocks")):
+    for b in records(frame_of(inventory, "blocks")):
         if b.get("section") not in (None, "blocks"):
             continue
         out.append({**b, "file": files.get((str(b.get("project")), str(b.get("path"))))})
