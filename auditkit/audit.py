@@ -32,6 +32,9 @@ class Audit:
     git: Any = None
     extras: dict = field(default_factory=dict)
     _history: Any = field(default=None, repr=False)
+    # Analytics already computed on the history in this audit (see analytics._common.history_cached),
+    # carried in the cache so that notebooks do not compute them again.
+    history_memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def history(self):
@@ -40,6 +43,8 @@ class Audit:
         if self._history is None and wanted:
             from auditkit.readers.history import open_history
             self._history = open_history(**self.history_spec)
+            if self._history is not None and self.history_memo:
+                self._history.__dict__["_analytics_cache"] = dict(self.history_memo)
         return self._history
 
     def findings_for(self, categories: str | Iterable[str], include_waived: bool = True) -> pd.DataFrame:
@@ -61,6 +66,8 @@ class Audit:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v for k, v in self.__dict__.items() if k != "_history"}
+        if self._history is not None:
+            state["history_memo"] = dict(self._history.__dict__.get("_analytics_cache", {}))
         # The cache is our own file written in this run and read back by our notebooks.
         (folder / CACHE_FILE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
