@@ -19,6 +19,7 @@ from auditkit.readers.security import accounts as acc
 from auditkit.readers.security import code_risks as cr
 from auditkit.readers.security import deployment as dep
 from auditkit.readers.security import exposure as exp
+from auditkit.readers.security import generic_pool as gp
 from auditkit.readers.security import secrets as sec
 
 # Folders the repo reader skips but whose mere presence is a finding here; their files are
@@ -116,8 +117,12 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
     deployment_files: list[tuple[str, str]] = []
 
     skip_dirs = frozenset(SKIP_DIRS - _LISTED_ONLY_DIRS)
+    repo_files = list(iter_repo_files(root, exclude, skip_dirs=skip_dirs))
     with sec.GenericSecretScanner() as generic:
-        for repo_file in iter_repo_files(root, exclude, skip_dirs=skip_dirs):
+        # Generic detectors run in worker processes (big repos) while this loop reads on; their
+        # rows join after the loop, which merge_secret_rows' stable sort makes order-neutral.
+        generic_pool = gp.GenericScanPool(generic, texts, len(repo_files))
+        for repo_file in repo_files:
             rel, name = repo_file.rel, PurePosixPath(repo_file.rel).name
             in_folder = exp.folder_exposure(rel)
             if in_folder:
@@ -139,10 +144,7 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             if text is None:
                 continue
             texts[rel] = text
-            rows = generic.scan_text(rel, text)
-            if rel in safe_io_lines:
-                rows = [r for r in rows if r["line"] not in safe_io_lines[rel]]
-            secret_rows.extend(rows)
+            generic_pool.add(rel, repo_file.path, repo_file.size)
             if name == "triggers.yaml":
                 secret_rows.extend(sec.trigger_token_secrets(rel, text))
             elif name == "metadata.yaml":
@@ -157,6 +159,10 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             role = _is_deployment_candidate(name, rel)
             if role or exp.is_env_file(name):
                 deployment_files.append((rel, role or "env"))
+        for rel, rows in generic_pool.results():
+            if rel in safe_io_lines:
+                rows = [r for r in rows if r["line"] not in safe_io_lines[rel]]
+            secret_rows.extend(rows)
     scan.timings_s["files"] = round(time.perf_counter() - started, 3)
 
     t = time.perf_counter()
