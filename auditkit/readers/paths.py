@@ -6,8 +6,10 @@ refused before they are decoded. Paths handed to other layers are repo-relative 
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
@@ -40,22 +42,55 @@ def is_within(root: Path, candidate: Path) -> bool:
         return False
 
 
-def resolve_in_repo(root: Path, relative: str | os.PathLike, base: Path | None = None) -> Path | None:
+def resolve_in_repo(root: Path, relative: str | os.PathLike, base: Path | None = None, *,
+                    dir_cache: dict[str, str] | None = None) -> Path | None:
     """Resolve ``relative`` against ``base`` (default ``root``); None if it leaves ``root``.
 
     ``root`` must already be resolved. Absolute inputs and ``..`` segments are allowed only
-    when the result stays inside; symlinks are followed before the check.
+    when the result stays inside; symlinks are followed before the check. ``dir_cache``
+    (a dict kept for one read) remembers resolved folders, so many files in one folder cost
+    one ``realpath``.
     """
+    resolved, _ = resolve_file_in_repo(str(root), relative, None if base is None else str(base),
+                                       dir_cache=dir_cache)
+    return None if resolved is None else Path(resolved)
+
+
+def resolve_file_in_repo(root: str, relative: str | os.PathLike, base: str | None = None, *,
+                         dir_cache: dict[str, str] | None = None) -> tuple[str | None, bool]:
+    """String form of :func:`resolve_in_repo`: (resolved absolute path or None, is a regular file)."""
     text = str(relative)
     if not text or "\x00" in text:
-        return None
-    target = (base or root) / text
+        return None, False
+    if dir_cache is None or os.sep != "/" or text.startswith("/"):
+        try:
+            resolved = str(Path(base or root, text).resolve(strict=False))
+        except (ValueError, OSError, RuntimeError):
+            return None, False
+    else:
+        # realpath(folder/name) == realpath(realpath(folder)/name): resolve the folder once.
+        head, name = os.path.split(os.path.join(base or root, text))
+        folder = dir_cache.get(head)
+        if folder is None:
+            folder = dir_cache[head] = os.path.realpath(head)
+        if name in ("", "."):
+            resolved = folder
+        elif name == "..":
+            resolved = os.path.dirname(folder)
+        else:
+            resolved = os.path.join(folder, name)
+            if os.path.islink(resolved):
+                resolved = os.path.realpath(resolved)
+    prefix = root if root.endswith("/") else root + "/"
+    if resolved != root and not resolved.startswith(prefix):
+        return None, False
     try:
-        resolved = target.resolve(strict=False)
-        resolved.relative_to(root)
-    except (ValueError, OSError, RuntimeError):
-        return None
-    return resolved
+        mode = os.stat(resolved).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:   # a symlink loop: Path.resolve() refuses these too
+            return None, False
+        return resolved, False
+    return resolved, stat.S_ISREG(mode)
 
 
 def rel_posix(root: Path, path: Path | str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from auditkit.model import ProblemLog
 from auditkit.readers.graph import graph_measures, pipeline_edges
 from auditkit.readers.ioconfig import redact
-from auditkit.readers.paths import read_text_in_repo, resolve_in_repo
+from auditkit.readers.paths import read_text_in_repo, resolve_file_in_repo
 from auditkit.readers.yamlsafe import load_yaml
 
 SECTIONS = ("blocks", "callbacks", "conditionals", "widgets")
@@ -42,6 +42,8 @@ class ProjectContext:
     path: Path          # resolved project folder
     rel: str            # project folder, repo-relative ("." for the root)
     name: str
+    # Resolved folders, kept for this read only (see resolve_in_repo's dir_cache).
+    dir_cache: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -75,15 +77,16 @@ def _dict_or_none(value: Any) -> dict | None:
 
 def _project_rel(ctx: ProjectContext, relative: str) -> str:
     joined = os.path.normpath(os.path.join(ctx.rel, relative)) if ctx.rel != "." else os.path.normpath(relative)
-    return PurePosixPath(Path(joined)).as_posix()
+    # On POSIX a normalised path already is its POSIX form; pathlib is slow on 48k entries.
+    return joined if os.sep == "/" else PurePosixPath(Path(joined)).as_posix()
 
 
 def _candidate(ctx: ProjectContext, relative: str) -> tuple[str | None, bool]:
     """(repo-relative path, exists) for a path relative to the project; (None, False) if outside."""
-    resolved = resolve_in_repo(ctx.root, relative, base=ctx.path)
+    resolved, is_file = resolve_file_in_repo(str(ctx.root), relative, str(ctx.path), dir_cache=ctx.dir_cache)
     if resolved is None:
         return None, False
-    return _project_rel(ctx, relative), resolved.is_file()
+    return _project_rel(ctx, relative), is_file
 
 
 def resolve_configured_path(ctx: ProjectContext, configured: str) -> tuple[str | None, bool, bool]:
@@ -197,7 +200,7 @@ def read_pipeline(ctx: ProjectContext, folder: str, problems: ProblemLog) -> Pip
     text = read_text_in_repo(ctx.root, pipeline_dir / "metadata.yaml", problems, project=ctx.name)
     if text is None:
         return result
-    loaded = load_yaml(text, rel, problems, project=ctx.name)
+    loaded = load_yaml(text, rel, problems, project=ctx.name, keep_node=False)  # data only: faster
     row["python_tags"] = loaded.python_tags
     config = loaded.data
     if not loaded.ok:

@@ -94,6 +94,68 @@ def _unknown_tag(loader, node):
 _AuditLoader.add_multi_constructor(PYTHON_TAG_PREFIX, _python_tag_marker)
 _AuditLoader.add_constructor(None, _unknown_tag)
 
+# Implicit tag resolution is a pure function of (kind, value, implicit) and runs in Python
+# for every node libyaml composes; Mage files repeat the same short values thousands of times.
+_RESOLVED_TAGS: dict[tuple, str] = {}
+_RESOLVED_TAGS_MAX = 50_000
+_RESOLVED_VALUE_MAX_CHARS = 200
+
+
+def _resolve_memo(self, kind, value, implicit):
+    key = (kind, value, implicit)
+    try:
+        return _RESOLVED_TAGS[key]
+    except KeyError:
+        tag = _BaseLoader.resolve(self, kind, value, implicit)
+        if len(_RESOLVED_TAGS) < _RESOLVED_TAGS_MAX and (value is None or len(value) <= _RESOLVED_VALUE_MAX_CHARS):
+            _RESOLVED_TAGS[key] = tag
+        return tag
+
+
+_AuditLoader.resolve = _resolve_memo
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# Scalar tags whose SafeConstructor function is a plain, non-recursive conversion.
+_PLAIN_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
+                               for name in ("null", "bool", "int", "float", "timestamp", "binary"))
+
+
+class _NotPlainTree(Exception):
+    """The node graph needs the full constructor (merge keys, python/unknown tags, odd keys)."""
+
+
+def _build_plain_tree(loader, node):
+    """Build the data of an alias-free node tree exactly as ``construct_document`` would.
+
+    Only str/map/seq and plain scalar tags are handled, with scalar keys; anything else raises
+    :class:`_NotPlainTree` and the caller uses PyYAML's constructor. Depth is bounded by
+    MAX_DEPTH before this runs, so the recursion is shallow.
+    """
+    tag, kind = node.tag, type(node)
+    if tag == _STR_TAG and kind is yaml.ScalarNode:
+        return node.value
+    if tag == _MAP_TAG and kind is yaml.MappingNode:
+        mapping = {}
+        for key_node, value_node in node.value:
+            key_tag = key_node.tag
+            if type(key_node) is not yaml.ScalarNode:
+                raise _NotPlainTree   # collection keys: PyYAML decides (usually unhashable)
+            if key_tag == _STR_TAG:
+                key = key_node.value
+            elif key_tag in _PLAIN_SCALAR_TAGS:
+                key = loader.yaml_constructors[key_tag](loader, key_node)
+            else:
+                raise _NotPlainTree   # merge ("<<"), value ("="), collection or tagged keys
+            mapping[key] = _build_plain_tree(loader, value_node)
+        return mapping
+    if tag == _SEQ_TAG and kind is yaml.SequenceNode:
+        return [_build_plain_tree(loader, child) for child in node.value]
+    if tag in _PLAIN_SCALAR_TAGS and kind is yaml.ScalarNode:
+        return loader.yaml_constructors[tag](loader, node)
+    raise _NotPlainTree
+
 
 def _precheck_text(text: str) -> None:
     """Refuse texts whose nesting could crash libyaml's recursive composer."""
@@ -106,6 +168,44 @@ def _precheck_text(text: str) -> None:
         depth += 1 if match.group() in "[{" else -1
         if depth > _MAX_FLOW_DEPTH_TEXT:
             raise YamlRejected(f"nesting too deep (more than {_MAX_FLOW_DEPTH_TEXT} open brackets)")
+
+
+_LINE_PREFIX_RE = re.compile(r"^[ \t?:-]*", re.M)
+
+
+def _provably_bounded(text: str) -> bool:
+    """True when an alias-free ``text`` cannot exceed MAX_DEPTH or MAX_EXPANDED_NODES.
+
+    Without ``&`` there are no anchors, hence no aliases (an alias to nothing is a parse
+    error), so the expanded size is the node count, and no node needs more than ~2
+    characters. A block collection starts at or before the end of a line's leading run of
+    spaces, tabs, ``-``, ``?`` and ``:`` (its "prefix"), and nesting one inside another moves
+    right by at least one column every two levels, so block depth <= 2 * prefix + 1. Flow
+    depth is at most the number of non-empty ``[``/``{`` (``[]``/``{}`` hold nothing). Brackets
+    inside strings only over-count, so the bound is safe; when it is not small enough the
+    node walk decides.
+    """
+    if len(text) * 3 + 8 > MAX_EXPANDED_NODES:
+        return False
+    flow = (text.count("[") - text.count("[]")) + (text.count("{") - text.count("{}"))
+    if flow + 3 > MAX_DEPTH:
+        return False
+    prefix = max(map(len, _LINE_PREFIX_RE.findall(text)), default=0)
+    return 2 * prefix + 1 + flow + 2 <= MAX_DEPTH
+
+
+def _construct(loader, node: yaml.Node | None, tree: bool) -> Any:
+    """Python data for ``node``: the fast builder for bounded alias-free trees, else PyYAML's."""
+    if node is None:
+        return None
+    if tree:
+        try:
+            return _build_plain_tree(loader, node)
+        except _NotPlainTree:
+            pass
+        except (ValueError, TypeError, KeyError, yaml.YAMLError):
+            pass    # let PyYAML's constructor raise (or not) with its own message
+    return loader.construct_document(node)
 
 
 def check_node_bounds(root: yaml.Node | None) -> bool:
@@ -162,25 +262,122 @@ def error_line(exc: Exception) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+_FALLBACK = object()
+
+
+def _data_from_events(source: str) -> Any:
+    """Data of a bounded alias-free document built straight from parser events.
+
+    Skips composing nodes (most of libyaml's cost in Python) and gives exactly what
+    compose + construct give for str/map/seq/plain-scalar documents. Anything else (anchors,
+    other tags, collection or merge keys, parse errors, several documents) returns
+    ``_FALLBACK`` and the caller takes the full path, which reports errors as usual.
+    """
+    loader = _AuditLoader(source)
+    try:
+        return _build_from_events(loader)
+    except Exception:  # noqa: BLE001 - the full path re-parses and reports the same input
+        return _FALLBACK
+    finally:
+        loader.dispose()
+
+
+def _build_from_events(loader) -> Any:
+    get_event, resolve, constructors = loader.get_event, loader.resolve, loader.yaml_constructors
+    get_event()                                    # StreamStartEvent
+    event = get_event()
+    if type(event) is yaml.StreamEndEvent:
+        return None                                # empty stream: no document, data None
+    if type(event) is not yaml.DocumentStartEvent:
+        return _FALLBACK
+    # Stack of open containers: [container, is_mapping, key, key_pending]
+    stack: list[list] = []
+    root = _FALLBACK
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None:
+                return _FALLBACK
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == _STR_TAG:
+                value = event.value
+            elif tag in _PLAIN_SCALAR_TAGS:
+                value = constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark,
+                                                                  event.end_mark, style=event.style))
+            else:
+                return _FALLBACK
+            opened = False
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None:
+                return _FALLBACK
+            tag = event.tag
+            is_mapping = kind is yaml.MappingStartEvent
+            if tag is None or tag == "!":
+                tag = resolve(yaml.MappingNode if is_mapping else yaml.SequenceNode, None, event.implicit)
+            if tag != (_MAP_TAG if is_mapping else _SEQ_TAG):
+                return _FALLBACK
+            value = {} if is_mapping else []
+            opened = True
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            frame = stack.pop()
+            if frame[3]:
+                return _FALLBACK
+            if not stack:
+                break
+            continue
+        else:                                      # aliases and anything unexpected
+            return _FALLBACK
+        if stack:
+            parent = stack[-1]
+            if not parent[1]:
+                parent[0].append(value)
+            elif parent[3]:
+                parent[0][parent[2]] = value
+                parent[3] = False
+            else:
+                if opened or tag not in _KEY_TAGS:
+                    return _FALLBACK               # collection, merge ("<<") or value ("=") keys
+                parent[2], parent[3] = value, True
+        else:
+            root = value
+        if opened:
+            stack.append([value, is_mapping, None, False])
+        elif not stack:
+            break
+    if type(get_event()) is not yaml.DocumentEndEvent or type(get_event()) is not yaml.StreamEndEvent:
+        return _FALLBACK
+    return root
+
+
+_KEY_TAGS = _PLAIN_SCALAR_TAGS | {_STR_TAG}
+
+
 def load_yaml(text: str, path: str, problems: ProblemLog | None = None, *,
-              jinja: bool = False, project: str | None = None) -> YamlResult:
+              jinja: bool = False, project: str | None = None, keep_node: bool = True) -> YamlResult:
     """Safely parse one YAML document; bad input becomes an input problem, never an exception.
 
     ``jinja=True`` keeps Jinja expressions as text (see :func:`quote_jinja`). The result
-    carries the composed ``node`` (for line numbers) and a ``python_tags`` flag.
+    carries the composed ``node`` (for line numbers) and a ``python_tags`` flag;
+    ``keep_node=False`` allows a faster load whose ``node`` may be None.
     """
     python_tags = yaml_has_python_tags(text)
     source = quote_jinja(text) if jinja else text
     loader = None
     try:
         _precheck_text(source)
+        tree = "&" not in source and _provably_bounded(source)
+        if tree and not keep_node:
+            data = _data_from_events(source)
+            if data is not _FALLBACK:
+                return YamlResult(data=data, node=None, ok=True, python_tags=python_tags)
         loader = _AuditLoader(source)
         node = loader.get_single_node()
-        if "&" in source:
-            # Without anchors there is nothing to expand, and nesting was bounded by
-            # _precheck_text; the node walk costs as much as parsing, so skip it then.
+        if not tree:
             python_tags = check_node_bounds(node) or python_tags
-        data = loader.construct_document(node) if node is not None else None
+        data = _construct(loader, node, tree)
         return YamlResult(data=data, node=node, ok=True, python_tags=python_tags)
     except YamlRejected as exc:
         _report(problems, path, "yaml_rejected", f"YAML refused: {exc}", project)
@@ -189,7 +386,7 @@ def load_yaml(text: str, path: str, problems: ProblemLog | None = None, *,
         problem = getattr(exc, "problem", None) or type(exc).__name__
         where = f"line {line}: " if line else ""
         _report(problems, path, "yaml", f"malformed YAML, {where}{problem}", project)
-    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError) as exc:  # KeyError: `!!bool maybe`
         _report(problems, path, "yaml", f"malformed YAML: {type(exc).__name__}", project)
     finally:
         if loader is not None:
