@@ -114,6 +114,16 @@ def read_isolated(path: Path, timeout: float = 60) -> dict:
         limit = int(sys.argv[2])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         from auditkit.readers.repo import read_repo
+
+        def peak_mb():
+            # VmHWM is this process's own peak; ru_maxrss also counts the parent's peak, which
+            # Linux carries over when the parent forks and execs this child.
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
         started = time.perf_counter()
         inv = read_repo(sys.argv[1])
         elapsed = time.perf_counter() - started
@@ -121,7 +131,7 @@ def read_isolated(path: Path, timeout: float = 60) -> dict:
                   if not n.startswith('_') and isinstance(getattr(inv, n, None), pd.DataFrame)}
         json.dump({
             "elapsed": elapsed,
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "maxrss_mb": peak_mb(),
             "problems": inv.input_problems.to_dict("records"),
             "dump": "\\n".join(f.to_csv() for f in frames.values()),
             "pipelines": inv.pipelines.to_dict("records"),
