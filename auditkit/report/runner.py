@@ -54,8 +54,13 @@ class ReportResult:
         return 0
 
 
+_LOG_LOCK = threading.Lock()
+
+
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    with _LOG_LOCK:          # workers finish at the same moment; keep one line per section
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
 
 def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmKernel) -> SectionResult:
