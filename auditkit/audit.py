@@ -175,21 +175,14 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
 def key_figures(audit: Audit, history: dict | None) -> dict:
     """The few numbers tracked from one audit to the next (the quarterly trend)."""
     from auditkit.analytics.blocks import MAX_LINES, code_files
+    from auditkit.analytics.retries import effective_retry_config
 
     inv = audit.inventory
     files = code_files(inv.block_files)
-    executable = inv.blocks[inv.blocks["section"] == "blocks"]
-    project_retries = {
-        row.project: (row.retry_config or {}).get("retries", 0) or 0
-        for row in inv.projects.itertuples()
-    }
-    def has_retries(row) -> bool:
-        block = (row.retry_config or {}).get("retries") if isinstance(row.retry_config, dict) else None
-        return bool(block if block is not None else project_retries.get(row.project, 0))
-    covered = sum(has_retries(r) for r in executable.itertuples()) if len(executable) else 0
+    retries = effective_retry_config(inv)["retries"]
     figures = {
         "blocks_over_500": int((files["lines_code"] > MAX_LINES).sum()),
-        "retry_coverage": round(covered / len(executable), 3) if len(executable) else None,
+        "retry_coverage": round(float((retries > 0).mean()), 3) if len(retries) else None,
         "secrets": int(len(getattr(audit.extras.get("security"), "secrets", []))),
         "failure_rate": None,
     }

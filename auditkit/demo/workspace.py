@@ -9,12 +9,14 @@ import fcntl
 import hashlib
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 DEMO_DIR = Path(__file__).resolve().parent
 STAMP = ".auditkit-demo-ready"
 
 
+@lru_cache(maxsize=1)
 def _content_hash() -> str:
     digest = hashlib.sha256()
     sources = sorted(p for p in (DEMO_DIR / "project").rglob("*") if p.is_file())

@@ -44,8 +44,9 @@ def write_assets(out: Path) -> None:
     shutil.copyfile(TEMPLATES / "report.css", assets / "report.css")
 
 
-def notebook_to_html(executed: Path, html: Path, *, title: str, failed: bool) -> None:
-    nb = nbformat.read(str(executed), as_version=4)
+def notebook_to_html(executed: Path, html: Path, *, title: str, failed: bool, nb=None) -> None:
+    """Export ``nb`` (the executed notebook papermill returned) or, failing that, the file it wrote."""
+    nb = nb if nb is not None else nbformat.read(str(executed), as_version=4)
     # Papermill's "parameters"/"injected-parameters" cells have no output worth showing.
     body, _ = _exporter().from_notebook_node(nb)
     page = render_page("section.html.j2", title=title, body=body, failed=failed)

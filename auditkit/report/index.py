@@ -6,6 +6,7 @@ from pathlib import Path
 
 from auditkit import __version__
 from auditkit.model import SEVERITIES
+from auditkit.outputs.check import location
 from auditkit.report.export import render_page
 
 
@@ -27,21 +28,6 @@ def headline(summary: dict) -> list[tuple[str, object]]:
         runs = sum(sum(v.values()) for v in hist.get("pipeline_runs", {}).values())
         cards.append(("pipeline runs in history", runs))
     return cards
-
-
-def _present(value) -> bool:
-    return value is not None and value == value and value != ""   # drops None, NaN and ""
-
-
-def location(finding: dict) -> str:
-    """``path:line`` when known, else the pipeline or project the finding is about."""
-    if _present(finding.get("path")):
-        line = finding.get("line")
-        return f"{finding['path']}:{int(line)}" if _present(line) else str(finding["path"])
-    for key in ("pipeline", "project"):
-        if _present(finding.get(key)):
-            return f"{key} {finding[key]}"
-    return ""
 
 
 def write_index(result, previous: str | None = None) -> Path:

@@ -71,17 +71,17 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
     executed = out / "notebooks" / f"{section.slug}.ipynb"
     html = out / f"{section.slug}.html"
     started = time.perf_counter()
-    error = None
+    error, nb = None, None
     # Pass only the parameters this notebook declares, so papermill has nothing to warn about.
     declared = pm.inspect_notebook(str(source))
     parameters = {k: v for k, v in parameters.items() if k in declared}
     try:
-        pm.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name="python3",
+        nb = pm.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name="python3",
                             progress_bar=False, log_output=False, km=kernel.ready())
     except Exception as exc:  # papermill has written the notebook with the error shown
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
     if executed.exists():
-        export.notebook_to_html(executed, html, title=section.title, failed=error is not None)
+        export.notebook_to_html(executed, html, title=section.title, failed=error is not None, nb=nb)
     else:
         export.error_page(html, section.title, error or "the notebook did not run")
     return SectionResult(section, error is None, time.perf_counter() - started, html.name,
