@@ -86,13 +86,14 @@ def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | None = None,
               config: Any = None, since: str | None = None, until: str | None = None,
-              project: str | None = None) -> Audit:
+              project: str | None = None, cache: bool = True) -> Audit:
     """Read ``repo`` (and optionally its run history), run every enabled rule, summarise.
 
     ``config`` is a path to auditkit.yaml, a dict of the same shape, or None (then
     ``<repo>/auditkit.yaml`` is used when present). Raises ``NotAMageRepo`` when ``repo`` holds
     no Mage project and ``ConfigError`` for a malformed config; every other input problem is
-    recorded and the audit goes on.
+    recorded and the audit goes on. ``cache=False`` measures every file afresh instead of
+    reusing unchanged files' results (:mod:`auditkit.readers.filecache`).
     """
     from auditkit.config import load_config
     from auditkit.readers.repo import read_repo
@@ -103,7 +104,8 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     started = time.perf_counter()
     root = Path(repo).resolve()
     cfg = load_config(config, root)
-    inventory = read_repo(root, exclude=cfg.exclude)
+    # The reader's workers also run the per-file security detectors on the block files they read.
+    inventory = read_repo(root, exclude=cfg.exclude, security_prescan=True, cache=cache)
     timings["read_repo"] = time.perf_counter() - started
 
     problems: list[InputProblem] = []
@@ -125,6 +127,7 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     extras: dict = {}
     from auditkit.readers.security import scan_security
     extras["security"] = scan_security(inventory, history=hist, exclude=cfg.exclude)
+    inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
     problems.extend(extras["security"].problems)
     timings["gather_other"] = time.perf_counter() - t
 

@@ -23,6 +23,9 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="DATE", help="only history at or after this date (ISO)")
     p.add_argument("--until", metavar="DATE", help="only history before this date (ISO)")
     p.add_argument("--config", metavar="FILE", help="auditkit.yaml (default: <repo>/auditkit.yaml)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="measure every file afresh (default: reuse unchanged files' results from "
+                        "~/.cache/auditkit; AUDITKIT_CACHE_DIR moves it, =off disables it)")
     p.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
                    help=f"exit 1 when an unwaived finding at or above this severity exists ({', '.join(SEVERITIES)})")
 
@@ -60,7 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from auditkit.report.runner import run_report
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
-                        previous=args.previous, jobs=args.jobs)
+                        previous=args.previous, jobs=args.jobs, cache=not args.no_cache)
     return result.exit_code(args.fail_on)
 
 

@@ -191,14 +191,25 @@ def main(argv: list[str] | None = None) -> int:
     floor_cmd = [sys.executable, "-c", FLOOR_SCRIPT, str(repo)]
     result["floor_cold"] = timed(floor_cmd, timeout=args.timeout)
     result["floor"] = timed(floor_cmd, timeout=args.timeout)
-    result["check"] = timed(auditkit_cmd("check", str(repo), "--format", "json", "--out", str(out / "check")),
-                            timeout=args.timeout)
+    check_cmd = auditkit_cmd("check", str(repo), "--format", "json", "--out", str(out / "check"))
+    # Cold: no per-file cache at all (the headline). Then a fresh cache is filled by one run
+    # and used by the next (a scheduled audit of a mostly unchanged repo).
+    result["check"] = timed(check_cmd, timeout=args.timeout, env={**os.environ, "AUDITKIT_CACHE_DIR": "off"})
+    cache_env = {**os.environ, "AUDITKIT_CACHE_DIR": str(out / "cache")}
+    result["check_cache_fill"] = timed(check_cmd, timeout=args.timeout, env=cache_env)
+    result["check_warm"] = timed(check_cmd, timeout=args.timeout, env=cache_env)
+    cache_file = next((out / "cache").glob("*.sqlite"), None)
+    result["cache_mb"] = round(cache_file.stat().st_size / 2**20, 1) if cache_file else None
     floor_s, check_s = result["floor"]["seconds"], result["check"]["seconds"]
+    warm_s = result["check_warm"]["seconds"]
     result["ratio"] = round(check_s / floor_s, 2) if floor_s and check_s else None
+    result["ratio_warm"] = round(warm_s / floor_s, 2) if floor_s and warm_s else None
     result["targets"] = {
         "check_under_60s": check_s is not None and check_s < TARGET_SECONDS,
-        "check_under_2GiB": (result["check"]["peak_rss_mb"] or 0) < TARGET_RSS_MB,
+        "check_under_2GiB": max(result[k]["peak_rss_mb"] or 0 for k in ("check", "check_cache_fill", "check_warm"))
+        < TARGET_RSS_MB,
         "ratio_at_most_3x": result["ratio"] is not None and result["ratio"] <= TARGET_RATIO,
+        "warm_ratio_at_most_3x": result["ratio_warm"] is not None and result["ratio_warm"] <= TARGET_RATIO,
     }
     findings = out / "check" / "findings.json"
     if findings.exists():
@@ -220,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         (out / "profile.txt").write_text(profile_check(repo, out))
         result["profile"] = str(out / "profile.txt")
     (out / "result.json").write_text(json.dumps(result, indent=2, default=str))
-    print(json.dumps({k: v for k, v in result.items() if k != "manifest"}, indent=2, default=str))
+    shown = {k: ({kk: vv for kk, vv in v.items() if kk not in ("stdout", "stderr")} if isinstance(v, dict) else v)
+             for k, v in result.items() if k != "manifest"}
+    print(json.dumps(shown, indent=2, default=str))
     print(f"\nresults: {out / 'result.json'}")
     return 0
 

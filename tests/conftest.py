@@ -18,6 +18,12 @@ REQUIRED_MARKERS = ("postgres", "browser")
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
+# The per-file result cache of this test session: fresh, and never the user's ~/.cache.
+if "AUDITKIT_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["AUDITKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="auditkit-test-cache-")
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):

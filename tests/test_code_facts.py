@@ -199,3 +199,32 @@ def test_fast_enough_for_large_repos():
     # block files then take about a minute per core. The bound leaves room for a busy CI host
     # while still catching a per-node regex or a quadratic walk.
     assert per_file < 0.015, f"{per_file * 1000:.2f} ms per file"
+
+
+def test_text_prefilters_never_change_the_facts():
+    """The text-wide prefilters (checkpoint words, environment words) only skip work: with
+    them forced open, every Python file of the demo and the fixtures gives the same facts."""
+    from pathlib import Path
+
+    from auditkit.readers.code_facts import _PythonFacts
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for base in (root / "auditkit" / "demo" / "project", root / "tests" / "fixtures")
+             for p in base.rglob("*.py")]
+    assert len(files) > 40
+    differing = []
+    for path in files:
+        text = path.read_text(errors="replace")
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        filtered, unfiltered = empty_facts(), empty_facts()
+        _PythonFacts(filtered, text).run(tree)
+        _PythonFacts(unfiltered, "checkpoint env stage").run(tree)   # both prefilters open
+        if filtered != unfiltered:
+            differing.append(path.name)
+    assert not differing
+    # And the prefilter does skip: the environment branch is still found when it is there.
+    assert facts_of("import os\nif os.getenv('ENV') == 'prod':\n    pass\n")["env_branching"]
+    assert facts_of("last_checkpoint = 1\n")["has_checkpointing"]

@@ -93,6 +93,21 @@ def test_write_findings_writes_each_format(tmp_path):
     jsonschema.validate(json.loads(written["sarif"].read_text()), SCHEMA)
 
 
+def test_findings_json_is_one_finding_per_line(tmp_path):
+    """findings.json parses to findings_document and holds each finding on a line of its own
+    (diffable between audits)."""
+    written = write_findings(sample(), tmp_path, ["json"], repo="/r")["json"]
+    text = written.read_text()
+    doc = json.loads(text)
+    assert doc["findings"] == json.loads(json.dumps(findings_document(sample(), repo="/r")["findings"]))
+    lines = text.splitlines()
+    for finding in doc["findings"]:
+        marker = '"' + finding["fingerprint"] + '"'
+        matching = [line for line in lines if marker in line]
+        assert len(matching) == 1
+        assert json.loads(matching[0].strip().rstrip(",")) == finding
+
+
 def test_baseline_round_trip_marks_only_unknown_fingerprints_new(tmp_path):
     path = write_findings(sample().iloc[:2], tmp_path, ["json"], repo="/r")["json"]
     known = load_baseline(path)

@@ -94,3 +94,36 @@ def test_trend_counts_new_fixed_and_unchanged_findings(tmp_path):
     assert any(r.startswith("MAGE-BLK") for r in fixed_rules)
     assert list(trend.history["report"]) == ["2026-Q3", "2026-Q4"]
     assert "1 fixed" in trend.html or f"{int(totals['fixed'])} fixed" in trend.html
+
+
+def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monkeypatch):
+    """With one worker every notebook runs in the same warm kernel: the reset between them must
+    clear what an earlier notebook defined, while the warm imports stay loaded."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+
+    def notebook(name: str, source: str) -> None:
+        nb = new_notebook()
+        params = new_code_cell('audit_cache: str = ""  # folder with a cached audit')
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, new_code_cell(source)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+
+    notebook("10_first", "left_behind = 41\nimport os\nkernel_pid = os.getpid()\nprint('pid', kernel_pid)")
+    notebook("20_second", "import os, sys\nprint('pid', os.getpid())\n"
+                          "assert 'left_behind' not in globals(), 'namespace leaked between sections'\n"
+                          "assert 'auditkit.plots' in sys.modules")
+    notebook("30_third", "import os\nprint('pid', os.getpid())\nassert 'left_behind' not in globals()")
+    sections = [Section("10_first", "First", ()), Section("20_second", "Second", ()), Section("30_third", "Third", ())]
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    monkeypatch.setattr(runner, "available_sections", lambda: sections)
+    out = tmp_path / "report"
+    result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
+    assert [s.ok for s in result.sections] == [True, True, True], [s.error for s in result.sections]
+    pids = set()
+    for slug in ("10_first", "20_second", "30_third"):
+        executed = nbformat.read(str(out / "notebooks" / f"{slug}.ipynb"), as_version=4)
+        text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+        pids.add(text.split("pid", 1)[1].split()[0])
+    assert len(pids) == 1     # one kernel served all three

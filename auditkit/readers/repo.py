@@ -19,7 +19,8 @@ from typing import Any, Iterable
 import pandas as pd
 
 from auditkit.model import ProblemLog
-from auditkit.readers.code import empty_metrics, language_for, measure_block_file, measure_many
+from auditkit.readers.code import empty_metrics, language_for, measure_many
+from auditkit.readers.filecache import FileCache
 from auditkit.readers.discover import BLOCK_TYPE_FOLDERS, NotAMageRepo, ProjectLocation, find_projects
 from auditkit.readers.graph import GRAPH_COLUMNS
 from auditkit.readers.ioconfig import io_config_rows, redact, redact_text
@@ -152,8 +153,11 @@ class _Measurer:
     the files are measured in-process when :meth:`results` is called.
     """
 
-    def __init__(self, jobs: list[tuple[str, int, str]], workers: int | None) -> None:
+    def __init__(self, jobs: list[tuple[str, int, str, str]], workers: int | None, security: bool = False,
+                 cache: FileCache | None = None) -> None:
         self.jobs = jobs
+        self.security = security
+        self.cache = cache
         self.pool: ProcessPoolExecutor | None = None
         self.pending: list[Future] = []
         if workers is None:
@@ -166,20 +170,31 @@ class _Measurer:
         try:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
                                             initializer=_worker_init)
-            self.pending = [self.pool.submit(measure_many, jobs[i:i + chunk]) for i in range(0, len(jobs), chunk)]
+            self.pending = [self.pool.submit(measure_many, jobs[i:i + chunk], security, cache)
+                            for i in range(0, len(jobs), chunk)]
         except (OSError, RuntimeError):  # no process support (sandbox): measure in-process
             self.close()
 
-    def results(self) -> list[tuple[dict, list]]:
-        """(metrics, problems) per job, in job order."""
+    def results(self) -> list[tuple[dict, list, Any]]:
+        """(metrics, problems, security facts or None) per job, in job order. New results go
+        into the cache."""
+        results: list[tuple[dict, list, Any]] = []
+        new_entries: list[tuple[str, bytes]] = []
         try:
             if self.pool is not None:
-                return [result for future in self.pending for result in future.result()]
+                for future in self.pending:
+                    batch, entries = future.result()
+                    results.extend(batch)
+                    new_entries.extend(entries)
         except (OSError, RuntimeError):  # a worker died (BrokenProcessPool): measure in-process
-            pass
+            results, new_entries = [], []
         finally:
             self.close()
-        return [measure_block_file(*job) for job in self.jobs]
+        if not results and self.jobs:   # in-process: small repo, one worker, or the pool failed
+            results, new_entries = measure_many(self.jobs, self.security, self.cache)
+        if self.cache is not None:
+            self.cache.store(new_entries)
+        return results
 
     def close(self) -> None:
         """Stop the workers (idempotent); pending work is cancelled."""
@@ -203,14 +218,14 @@ def _folder_file_rows(files: list[RepoFile], project_rels: dict[str, ProjectLoca
     return rows
 
 
-def _jobs(rows: list[dict[str, Any]], by_rel: dict[str, RepoFile]) -> list[tuple[str, int, str]]:
-    return [(by_rel[row["path"]].path, by_rel[row["path"]].size, row["language"]) for row in rows]
+def _jobs(rows: list[dict[str, Any]], by_rel: dict[str, RepoFile]) -> list[tuple[str, int, str, str]]:
+    return [(by_rel[row["path"]].path, by_rel[row["path"]].size, row["language"], row["path"]) for row in rows]
 
 
 def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: dict[str, RepoFile],
                      project_rels: dict[str, ProjectLocation], used_by: dict[str, set],
                      entry_types: dict[str, tuple[str, str]], problems: ProblemLog,
-                     workers: int | None) -> list[dict[str, Any]]:
+                     workers: int | None, security: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Complete ``block_files``: ``rows`` (block-folder files, being measured by ``measured``)
     plus files used by entries outside the block folders, with usage counts and metrics."""
     listed = {row["path"] for row in rows}
@@ -222,9 +237,12 @@ def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: di
         project_prefix = next((p.rel for p in project_rels.values() if p.name == project_name), ".")
         inner = rel if project_prefix == "." else rel[len(project_prefix) + 1:]
         extra.append(_file_row(project_name, by_rel[rel], block_type, inner))
-    results = measured.results() + _Measurer(_jobs(extra, by_rel), workers).results()
+    results = measured.results() + _Measurer(_jobs(extra, by_rel), workers, security is not None,
+                                             measured.cache).results()
     rows = rows + extra
-    for row, (metrics, file_problems) in zip(rows, results):
+    for row, (metrics, file_problems, file_security) in zip(rows, results):
+        if security is not None and file_security is not None:
+            security[row["path"]] = file_security
         pipelines = used_by.get(row["path"], ())
         row.update(referenced=bool(pipelines), n_pipelines=len(pipelines))
         row.update(metrics)
@@ -241,13 +259,19 @@ def _file_row(project: str, repo_file: RepoFile, block_type: str, uuid_path: str
     return row
 
 
-def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: int | None = None) -> RepoInventory:
+def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: int | None = None,
+              security_prescan: bool = False, cache: bool | FileCache = True) -> RepoInventory:
     """Read every Mage project under ``path`` into a :class:`RepoInventory`.
 
     ``exclude`` holds repo-relative globs (``vendor/**``) left out of discovery and walking.
     ``workers`` caps the processes that measure block files (default: CPUs, at most 4; 1 =
-    in-process). Raises :class:`NotAMageRepo` when no project is found; every other problem
-    becomes a row of ``input_problems``.
+    in-process). With ``security_prescan`` the workers also run the per-file security
+    detectors on the block files they read (``extras["security_prescan"]``, rel path ->
+    :class:`~auditkit.readers.security.filescan.FileSecurity`), which :func:`scan_security`
+    then need not read again. ``cache``: per-file results are looked up by content in the
+    cache of :mod:`auditkit.readers.filecache` (True: the default cache, which
+    ``AUDITKIT_CACHE_DIR=off`` turns off; False: none). Raises :class:`NotAMageRepo` when no project is found; every
+    other problem becomes a row of ``input_problems``.
     """
     root = Path(path).resolve()
     exclude = tuple(exclude)
@@ -258,15 +282,20 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     by_rel = {f.rel: f for f in files}
     folder_rows = _folder_file_rows(files, project_rels)
     # Block files are measured in worker processes while this process reads the pipelines.
-    measured = _Measurer(_jobs(folder_rows, by_rel), workers)
+    file_cache = FileCache.open_default() if cache is True else (cache or None)
+    measured = _Measurer(_jobs(folder_rows, by_rel), workers, security_prescan, file_cache)
+    security: dict[str, Any] | None = {} if security_prescan else None
     try:
         rows, used_by, entry_types = _read_projects(root, locations, problems)
         rows["block_files"] = _block_file_rows(folder_rows, measured, by_rel, project_rels, used_by,
-                                               entry_types, problems, workers)
+                                               entry_types, problems, workers, security)
     finally:
         measured.close()
     frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
-    return RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
+    inventory = RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
+    if security is not None:
+        inventory.extras["security_prescan"] = security
+    return inventory
 
 
 def _read_projects(root: Path, locations: list[ProjectLocation], problems: ProblemLog

@@ -76,8 +76,12 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
     declared = pm.inspect_notebook(str(source))
     parameters = {k: v for k, v in parameters.items() if k in declared}
     try:
+        # request_save_on_cell_execute=False: papermill otherwise rewrites (and validates) the
+        # whole notebook, plotly outputs included, before and after every cell; it still writes
+        # the notebook once at the end, and on an error before raising.
         nb = pm.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False, km=kernel.ready())
+                                 progress_bar=False, log_output=False, km=kernel.ready(),
+                                 request_save_on_cell_execute=False)
     except Exception as exc:  # papermill has written the notebook with the error shown
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
     if executed.exists():
@@ -91,7 +95,7 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
 def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
-               sections: list[str] | None = None) -> ReportResult:
+               sections: list[str] | None = None, cache: bool = True) -> ReportResult:
     """Audit ``repo`` and write the complete HTML report set into ``out``.
 
     Up to ``jobs`` workers each start a kernel right away, so kernel start-up and imports overlap
@@ -110,7 +114,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     parameters: dict = {}
 
     def work(kernel: WarmKernel) -> None:
-        kernel.ready()                      # start-up and imports, while the audit runs
+        kernel.start()                      # start-up and imports, while the audit runs
         audit_ready.wait()
         while True:
             try:
@@ -125,7 +129,8 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     pool = ThreadPoolExecutor(max_workers=workers)
     futures = [pool.submit(work, k) for k in kernels]
     try:
-        audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)
+        audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until,
+                          cache=cache)
         cache = audit.save(out / "_audit")
         shutil.copy(cache / "summary.json", out / "summary.json")
         # The same findings files as `auditkit check --out`, for CI baselines and the next trend.

@@ -19,13 +19,14 @@ from auditkit.readers.security import accounts as acc
 from auditkit.readers.security import code_risks as cr
 from auditkit.readers.security import deployment as dep
 from auditkit.readers.security import exposure as exp
+from auditkit.readers.security import filescan as fs
 from auditkit.readers.security import generic_pool as gp
 from auditkit.readers.security import secrets as sec
 
 # Folders the repo reader skips but whose mere presence is a finding here; their files are
 # listed, never scanned (block outputs and logs can be large).
 _LISTED_ONLY_DIRS = frozenset({"mage_data", ".mage_data", ".file_versions"})
-MAX_SCAN_BYTES = 2 * 1024 * 1024   # larger files are data dumps, not config or code
+MAX_SCAN_BYTES = fs.MAX_SCAN_BYTES
 _YAML_SUFFIXES = (".yaml", ".yml")
 _MAGE_OWN_YAML = frozenset({"metadata.yaml", "io_config.yaml", "triggers.yaml", "settings.yaml",
                             "profiles.yml", "dbt_project.yml", "global_data_products.yaml"})
@@ -96,7 +97,8 @@ def _is_deployment_candidate(name: str, rel: str) -> str | None:
 def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> SecurityScan:
     """Gather the security posture of the repo behind ``inventory`` (and its run history).
 
-    Never raises on bad input: unreadable files and DB errors become ``problems``.
+    Never raises on bad input: unreadable files and DB errors become ``problems``. Files the
+    repo reader already scanned (``inventory.extras["security_prescan"]``) are not read again.
     """
     import time
 
@@ -111,7 +113,8 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
     texts: dict[str, str] = {}
     secret_rows: list[dict] = sec.io_config_secrets(io_config)
     risk_rows: list[dict] = []
-    python_files: list[tuple[str, str, str]] = []
+    python_files: list[tuple[str, str, str | None]] = []
+    prescanned = (getattr(inventory, "extras", None) or {}).get("security_prescan") or {}
     file_hits: list[tuple[str, str]] = []
     folder_hits: dict[str, str] = {}
     deployment_files: list[tuple[str, str]] = []
@@ -130,6 +133,11 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
                 kind = exp.file_exposure(rel, None)
                 if kind in ("secrets_key", "mage_db"):
                     file_hits.append((rel, kind))
+                continue
+            known = prescanned.get(rel)
+            if known is not None and repo_file.size <= MAX_SCAN_BYTES:
+                _take_prescan(rel, repo_file.path, known, project_of(rel) is not None,
+                              file_hits, secret_rows, risk_rows, python_files)
                 continue
             text = None
             if repo_file.size > MAX_SCAN_BYTES:
@@ -154,7 +162,8 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             if name.lower().endswith(_YAML_SUFFIXES):
                 risk_rows.extend(cr.yaml_tag_risks(rel, text))
             if name.endswith(".py") and project_of(rel) is not None:
-                python_files.append((rel, repo_file.path, text))
+                if cr.bandit_candidate(text):
+                    python_files.append((rel, repo_file.path, None))
                 risk_rows.extend(cr.ast_risks(rel, text))
             role = _is_deployment_candidate(name, rel)
             if role or exp.is_env_file(name):
@@ -198,6 +207,18 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
         scan.timings_s["accounts"] = round(time.perf_counter() - t, 3)
     scan.problems = list(problems)
     return scan
+
+
+def _take_prescan(rel: str, path: str, known: fs.FileSecurity, in_project: bool, file_hits: list,
+                  secret_rows: list, risk_rows: list, python_files: list) -> None:
+    """The rows of a file the repo reader's workers already scanned, as the loop would add them."""
+    if known.exposure:
+        file_hits.append((rel, known.exposure))
+    secret_rows.extend(known.secrets)
+    if in_project:   # code checks cover block code inside a project, as for files read here
+        risk_rows.extend(known.risks)
+        if known.bandit_candidate:
+            python_files.append((rel, path, None))
 
 
 def _with_projects(frame: pd.DataFrame, project_of) -> pd.DataFrame:

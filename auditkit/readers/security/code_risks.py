@@ -18,6 +18,8 @@ import re
 
 import pandas as pd
 
+from auditkit.readers.textcues import mentions_any
+
 CODE_RISK_COLUMNS = ["path", "line", "kind", "test_id", "detail", "project"]
 
 # bandit test id -> (kind, detail). Only these tests run; none quotes code in our output.
@@ -30,7 +32,7 @@ BANDIT_TESTS: dict[str, tuple[str, str]] = {
     "B604": ("shell_command", "function call with shell=True"),
     "B605": ("shell_command", "process started through a shell (os.system / os.popen)"),
 }
-_BANDIT_PREFILTER = re.compile(r"eval|exec|pickle|dill|shelve|yaml|shell|system|popen|spawn")
+_BANDIT_WORDS = ("eval", "exec", "pickle", "dill", "shelve", "yaml", "shell", "system", "popen", "spawn")
 
 # Calls that send SQL text to a database (pandas, DB-API, SQLAlchemy, Mage io classes).
 QUERY_CALLS = frozenset({
@@ -49,12 +51,24 @@ _SQL_CUE_RE = re.compile(r"select\s|insert\s+into|update\s+[\w.\"]+\s+set|delete
                          r"create\s+table|drop\s+table|truncate\s")
 _PII_CUE_RE = re.compile(r"e_?mail|phone|mobile|telephone|first_?name|last_?name|full_?name|surname|"
                          r"customer_name|contact_name|ssn|date_of_birth|dob|street_address")
+# Words every match of the cue regexes above contains (a quick test before the regex).
+_SQL_WORDS = ("select", "insert", "update", "delete", "merge", "create", "drop", "truncate")
+_PII_WORDS = ("mail", "phone", "mobile", "first", "last", "full", "surname", "customer_name", "contact_name",
+              "ssn", "date_of_birth", "dob", "street_address")
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
-def bandit_risks(files: list[tuple[str, str, str]]) -> list[dict]:
-    """Run the selected bandit tests on ``(rel, abs_path, text)`` files; rows per issue."""
-    candidates = [f for f in files if _BANDIT_PREFILTER.search(f[2])]
+def bandit_candidate(text: str) -> bool:
+    """Whether ``text`` names anything the selected bandit tests look at."""
+    return mentions_any(text, _BANDIT_WORDS)
+
+
+def bandit_risks(files: list[tuple[str, str, str | None]]) -> list[dict]:
+    """Run the selected bandit tests on ``(rel, abs_path, text)`` files; rows per issue.
+
+    ``text`` None marks a file the caller already found to be a :func:`bandit_candidate`.
+    """
+    candidates = [f for f in files if f[2] is None or bandit_candidate(f[2])]
     if not candidates:
         return []
     from bandit.core import config as b_config
@@ -83,17 +97,22 @@ def bandit_risks(files: list[tuple[str, str, str]]) -> list[dict]:
     return rows
 
 
-def ast_risks(rel: str, text: str) -> list[dict]:
-    """Injectable SQL and unmasked personal data in logs, found by walking the AST once."""
+def ast_risks(rel: str, text: str, tree: ast.AST | None = None) -> list[dict]:
+    """Injectable SQL and unmasked personal data in logs, found by walking the AST once.
+
+    ``tree`` is ``text`` already parsed (None: parsed here, only when the text has a cue).
+    """
     lower = text.lower()   # case-insensitive alternations are slow in ``re``; lower once instead
-    wants_sql = bool(_SQL_CUE_RE.search(lower))
-    wants_pii = ("print" in text or "log" in text) and bool(_PII_CUE_RE.search(lower))
+    wants_sql = mentions_any(lower, _SQL_WORDS) and bool(_SQL_CUE_RE.search(lower))
+    wants_pii = (("print" in text or "log" in text) and mentions_any(lower, _PII_WORDS)
+                 and bool(_PII_CUE_RE.search(lower)))
     if not (wants_sql or wants_pii):
         return []   # most block files: no need to parse at all
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []   # the repo reader already reports unparsable block files
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return []   # the repo reader already reports unparsable block files
     assignments, calls = _collect(tree)
     rows: list[dict] = []
     for scope, scope_calls in calls.items():

@@ -68,7 +68,7 @@ def file_exposure(rel: str, head: str | None) -> str | None:
         return "env_file"
     if lower.endswith(".json") and head is not None and _SERVICE_ACCOUNT_RE.search(head) and '"private_key"' in head:
         return "service_account_key"
-    if head is not None and _PEM_PRIVATE_RE.search(head):
+    if head is not None and "-----BEGIN" in head and _PEM_PRIVATE_RE.search(head):
         return "private_key"
     if lower in _KEY_FILE_NAMES or (PurePosixPath(lower).suffix in {".p12", ".pfx", ".jks", ".keystore"}):
         return "private_key"

@@ -15,7 +15,6 @@ value itself is dropped as soon as it is hashed.
 """
 from __future__ import annotations
 
-import bisect
 import logging
 import re
 from contextlib import contextmanager
@@ -24,14 +23,16 @@ from typing import Iterator
 import pandas as pd
 
 from auditkit.model import short_hash
+from auditkit.readers.textcues import word_positions
 
 SECRET_COLUMNS = ["path", "line", "kind", "detector", "fingerprint", "project", "source"]
 
-# Lower-cased text: words and prefixes any detect-secrets plugin keys on.
-_CANDIDATE_RE = re.compile(
-    r"pass|pwd|secret|token|key|auth|cred|private|api|bearer|sk[-_]|akia|asia|begin|xox|"
-    r"gh[pousr]_|github_pat|glpat|npm_|pypi-|sg\.|eyj|aiza|sq0|hook|discord|"
-    r"://[^/\s:@]+:[^/\s@]+@")
+# Lower-cased text: words and prefixes any detect-secrets plugin keys on, plus a URL with a
+# password. The words are found with str.find (see auditkit.readers.textcues).
+_CANDIDATE_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "private", "api", "bearer",
+                    "sk-", "sk_", "akia", "asia", "begin", "xox", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+                    "github_pat", "glpat", "npm_", "pypi-", "sg.", "eyj", "aiza", "sq0", "hook", "discord")
+_URL_PASSWORD_RE = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 # Original text: a quoted string long enough to pass the entropy plugins' limits.
 _LONG_QUOTED_RE = re.compile(r"""["'][\w+/=.~-]{16,}""")
 
@@ -166,11 +167,22 @@ def _filtered(value: str, line: str, plugin, secret_type: str) -> bool:
 
 def _candidate_lines(text: str) -> list[int]:
     """1-based numbers of lines a detect-secrets plugin could report on."""
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer("\n", text))
-    positions = [m.start() for m in _CANDIDATE_RE.finditer(text.lower())]
+    lower = text.lower()
+    positions = word_positions(lower, _CANDIDATE_WORDS)
+    if "://" in lower:
+        positions.extend(m.start() for m in _URL_PASSWORD_RE.finditer(lower))
     positions.extend(m.start() for m in _LONG_QUOTED_RE.finditer(text))
-    return sorted({bisect.bisect_right(starts, pos) for pos in positions})
+    if not positions:
+        return []
+    # Count newlines between successive hits (C speed) instead of indexing every line start.
+    numbers: list[int] = []
+    line, previous = 1, 0
+    for pos in sorted(positions):
+        line += text.count("\n", previous, pos)
+        previous = pos
+        if not numbers or numbers[-1] != line:
+            numbers.append(line)
+    return numbers
 
 
 def _slug(name: str) -> str:
