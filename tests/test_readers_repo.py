@@ -235,3 +235,63 @@ def test_parallel_measurement_matches_serial(fixtures_dir, monkeypatch):
     parallel = read_repo(fixtures_dir / "repos" / "rich_repo", workers=2).block_files
     serial = read_repo(fixtures_dir / "repos" / "rich_repo", workers=1).block_files
     pd.testing.assert_frame_equal(parallel, serial)
+
+
+@pytest.mark.parametrize("repo", ["rich_repo", "multi_project_repo", "hostile"])
+def test_workers_give_every_frame_exactly_as_in_process(fixtures_dir, monkeypatch, tmp_path, repo):
+    """Pipelines and block files read on worker processes (in small batches, so several
+    workers share each project) give the same rows, in the same order, problems included."""
+    import auditkit.readers.repo as repo_module
+    from auditkit.readers.repo import FRAME_COLUMNS
+
+    if repo == "hostile":
+        root = tmp_path / "hostile"
+        (root / "pipelines").mkdir(parents=True)
+        (root / "metadata.yaml").write_text("project_type: standalone\n")
+        (root / "data_loaders").mkdir()
+        for i in range(30):
+            folder = root / "pipelines" / f"p{i:02d}"
+            folder.mkdir()
+            body = ("blocks: [\n" if i % 7 == 0 else
+                    f"blocks:\n- uuid: b{i}\n  type: data_loader\n  upstream_blocks: [missing_{i}]\nname: p{i}\n")
+            (folder / "metadata.yaml").write_text(body)
+            if i % 5 == 0:
+                (folder / "triggers.yaml").write_text("triggers:\n- name: t\n  schedule_type: time\n  schedule_interval: '@daily'\n"
+                                                       if i % 10 else "triggers: [oops\n")
+            (root / "data_loaders" / f"b{i}.py").write_text("def f(:\n" if i % 9 == 0 else f"x = {i}\n")
+    else:
+        root = fixtures_dir / "repos" / repo
+    monkeypatch.setattr(repo_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(repo_module, "_CHUNK", 2)
+    calls: list[int] = []
+    original = repo_module._Workers.chunk_size
+    monkeypatch.setattr(repo_module._Workers, "chunk_size",
+                        lambda self, n, largest: (calls.append(self.pool is not None), min(2, original(self, n, largest)))[1])
+    parallel = read_repo(root, workers=2, cache=False)
+    assert any(calls), "the worker pool did not start"
+    serial = read_repo(root, workers=1, cache=False)
+    for name in FRAME_COLUMNS:
+        pd.testing.assert_frame_equal(getattr(parallel, name), getattr(serial, name), obj=name)
+    if repo == "hostile":
+        assert {"yaml", "syntax"} <= set(serial.input_problems["kind"])
+
+
+def _exit_in_worker(parent_pid: int) -> str:
+    import os
+    if os.getpid() != parent_pid:
+        os._exit(3)          # a worker dies mid-task (out of memory, killed)
+    return "done here"
+
+
+def test_a_task_whose_worker_dies_runs_in_process():
+    import os
+
+    from auditkit.readers.repo import _Workers
+
+    pool = _Workers(2, 10_000)
+    try:
+        assert pool.pool is not None
+        pending = [pool.submit(_exit_in_worker, os.getpid()) for _ in range(3)]
+        assert [result() for result in pending] == ["done here"] * 3
+    finally:
+        pool.close()

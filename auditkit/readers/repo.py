@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -25,7 +25,7 @@ from auditkit.readers.discover import BLOCK_TYPE_FOLDERS, NotAMageRepo, ProjectL
 from auditkit.readers.graph import GRAPH_COLUMNS
 from auditkit.readers.ioconfig import io_config_rows, redact, redact_text
 from auditkit.readers.paths import RepoFile, iter_repo_files, read_text_in_repo
-from auditkit.readers.pipelines import ProjectContext, read_pipeline
+from auditkit.readers.pipelines import PipelineResult, ProjectContext, read_pipeline
 from auditkit.readers.triggers import TRIGGER_COLUMNS, read_triggers
 from auditkit.readers.yamlsafe import load_yaml
 
@@ -146,61 +146,99 @@ def _worker_init() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-class _Measurer:
-    """Measures block files in worker processes while the caller goes on reading pipelines.
+class _Workers:
+    """The reader's worker processes, shared by pipeline reading and block-file measuring.
 
-    Below ``PARALLEL_MIN_FILES`` files, with ``workers <= 1`` or without process support,
-    the files are measured in-process when :meth:`results` is called.
+    :meth:`submit` returns a callable that gives the task's result. Below
+    ``PARALLEL_MIN_FILES`` files, with ``workers <= 1`` or without process support there is no
+    pool, and a task runs in this process when its result is asked for; a task whose worker
+    died runs here too.
     """
 
-    def __init__(self, jobs: list[tuple[str, int, str, str]], workers: int | None, security: bool = False,
-                 cache: FileCache | None = None) -> None:
-        self.jobs = jobs
-        self.security = security
-        self.cache = cache
+    def __init__(self, workers: int | None, n_files: int) -> None:
+        self.count = min(os.cpu_count() or 1, 4) if workers is None else workers
         self.pool: ProcessPoolExecutor | None = None
-        self.pending: list[Future] = []
-        if workers is None:
-            workers = min(os.cpu_count() or 1, 4)
-        if workers <= 1 or len(jobs) < PARALLEL_MIN_FILES:
+        if self.count <= 1 or n_files < PARALLEL_MIN_FILES:
             return
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        # Small chunks keep both workers busy to the end; paths go out, plain dicts come back.
-        chunk = max(20, min(_CHUNK, len(jobs) // (workers * 8) or 1))
         try:
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+            self.pool = ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context(method),
                                             initializer=_worker_init)
-            self.pending = [self.pool.submit(measure_many, jobs[i:i + chunk], security, cache)
-                            for i in range(0, len(jobs), chunk)]
-        except (OSError, RuntimeError):  # no process support (sandbox): measure in-process
-            self.close()
+        except (OSError, RuntimeError):  # no process support (sandbox): work in-process
+            self.pool = None
 
-    def results(self) -> list[tuple[dict, list, Any]]:
-        """(metrics, problems, security facts or None) per job, in job order. New results go
-        into the cache."""
-        results: list[tuple[dict, list, Any]] = []
-        new_entries: list[tuple[str, bytes]] = []
-        try:
-            if self.pool is not None:
-                for future in self.pending:
-                    batch, entries = future.result()
-                    results.extend(batch)
-                    new_entries.extend(entries)
-        except (OSError, RuntimeError):  # a worker died (BrokenProcessPool): measure in-process
-            results, new_entries = [], []
-        finally:
-            self.close()
-        if not results and self.jobs:   # in-process: small repo, one worker, or the pool failed
-            results, new_entries = measure_many(self.jobs, self.security, self.cache)
-        if self.cache is not None:
-            self.cache.store(new_entries)
-        return results
+    def chunk_size(self, n_tasks: int, largest: int) -> int:
+        """Items per task: all of them without a pool; else small enough to share the tail."""
+        if self.pool is None:
+            return max(1, n_tasks)
+        return max(10, min(largest, n_tasks // (self.count * 8) or 1))
+
+    def submit(self, fn, *args) -> Callable[[], Any]:
+        future: Future | None = None
+        if self.pool is not None:
+            try:
+                future = self.pool.submit(fn, *args)
+            except (OSError, RuntimeError):   # the pool broke: the rest runs in-process
+                self.close()
+
+        def result() -> Any:
+            if future is not None:
+                try:
+                    return future.result()
+                except (OSError, RuntimeError):   # a worker died (BrokenProcessPool)
+                    pass
+            return fn(*args)
+        return result
 
     def close(self) -> None:
         """Stop the workers (idempotent); pending work is cancelled."""
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+
+class _Measurer:
+    """Measures block files on the workers while the caller goes on reading pipelines."""
+
+    def __init__(self, jobs: list[tuple[str, int, str, str]], workers: _Workers, security: bool = False,
+                 cache: FileCache | None = None) -> None:
+        self.cache = cache
+        # Paths go out, plain dicts come back.
+        chunk = workers.chunk_size(len(jobs), _CHUNK)
+        self.pending = [workers.submit(measure_many, jobs[i:i + chunk], security, cache)
+                        for i in range(0, len(jobs), chunk)]
+
+    def results(self) -> list[tuple[dict, list, Any]]:
+        """(metrics, problems, security facts or None) per job, in job order. New results go
+        into the cache."""
+        results: list[tuple[dict, list, Any]] = []
+        new_entries: list[tuple[str, bytes]] = []
+        for pending in self.pending:
+            batch, entries = pending()
+            results.extend(batch)
+            new_entries.extend(entries)
+        if self.cache is not None:
+            self.cache.store(new_entries)
+        return results
+
+
+def _read_pipeline_batch(root: Path, loc: ProjectLocation, folders: list[str]
+                         ) -> list[tuple[PipelineResult, list[dict[str, Any]], list]]:
+    """(result, trigger rows, input problems) of each pipeline folder: a task for the workers."""
+    ctx = ProjectContext(root=root, path=loc.path, rel=loc.rel, name=loc.name)
+    out = []
+    for folder in folders:
+        problems = ProblemLog()
+        result = read_pipeline(ctx, folder, problems)
+        triggers: list[dict[str, Any]] = []
+        if result.row["has_triggers_yaml"]:
+            rel = result.row["path"].rsplit("/", 1)[0] + "/triggers.yaml"
+            text = read_text_in_repo(root, loc.path / "pipelines" / folder / "triggers.yaml", problems,
+                                     project=loc.name)
+            if text is not None:
+                triggers = read_triggers(text, rel, loc.name, folder, problems)
+        out.append((result, triggers, list(problems)))
+    return out
 
 
 def _folder_file_rows(files: list[RepoFile], project_rels: dict[str, ProjectLocation]) -> list[dict[str, Any]]:
@@ -225,7 +263,7 @@ def _jobs(rows: list[dict[str, Any]], by_rel: dict[str, RepoFile]) -> list[tuple
 def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: dict[str, RepoFile],
                      project_rels: dict[str, ProjectLocation], used_by: dict[str, set],
                      entry_types: dict[str, tuple[str, str]], problems: ProblemLog,
-                     workers: int | None, security: dict[str, Any] | None) -> list[dict[str, Any]]:
+                     workers: _Workers, security: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Complete ``block_files``: ``rows`` (block-folder files, being measured by ``measured``)
     plus files used by entries outside the block folders, with usage counts and metrics."""
     listed = {row["path"] for row in rows}
@@ -281,16 +319,19 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     project_rels = {loc.rel: loc for loc in locations}
     by_rel = {f.rel: f for f in files}
     folder_rows = _folder_file_rows(files, project_rels)
-    # Block files are measured in worker processes while this process reads the pipelines.
     file_cache = FileCache.open_default() if cache is True else (cache or None)
-    measured = _Measurer(_jobs(folder_rows, by_rel), workers, security_prescan, file_cache)
+    pool = _Workers(workers, len(folder_rows))
     security: dict[str, Any] | None = {} if security_prescan else None
     try:
-        rows, used_by, entry_types = _read_projects(root, locations, problems)
+        # The workers take the pipelines first, then the block files; this process reads the
+        # projects' own files and collects results in order (the same rows as in-process).
+        pipelines = _submit_pipelines(root, locations, pool)
+        measured = _Measurer(_jobs(folder_rows, by_rel), pool, security_prescan, file_cache)
+        rows, used_by, entry_types = _read_projects(root, locations, problems, pipelines)
         rows["block_files"] = _block_file_rows(folder_rows, measured, by_rel, project_rels, used_by,
-                                               entry_types, problems, workers, security)
+                                               entry_types, problems, pool, security)
     finally:
-        measured.close()
+        pool.close()
     frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
     inventory = RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
     if security is not None:
@@ -298,18 +339,31 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     return inventory
 
 
-def _read_projects(root: Path, locations: list[ProjectLocation], problems: ProblemLog
+def _submit_pipelines(root: Path, locations: list[ProjectLocation], pool: _Workers) -> list[list[Callable]]:
+    """Per project, the pending batches of :func:`_read_pipeline_batch`."""
+    pending = []
+    for loc in locations:
+        folders = list(loc.pipeline_dirs)
+        chunk = pool.chunk_size(len(folders), 50)
+        pending.append([pool.submit(_read_pipeline_batch, root, loc, folders[i:i + chunk])
+                        for i in range(0, len(folders), chunk)])
+    return pending
+
+
+def _read_projects(root: Path, locations: list[ProjectLocation], problems: ProblemLog,
+                   pipelines: list[list[Callable]]
                    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, set], dict[str, tuple[str, str]]]:
     """Rows of every frame but ``block_files``, which files each pipeline uses and the block
-    type of each file an entry points at."""
+    type of each file an entry points at. ``pipelines``: per project, the pending batches of
+    :func:`_read_pipeline_batch`."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     used_by: dict[str, set] = defaultdict(set)
     entry_types: dict[str, tuple[str, str]] = {}
-    for loc in locations:
+    for loc, batches in zip(locations, pipelines):
         rows["projects"].append(_read_project_files(root, loc, problems, rows["io_config"]))
-        ctx = ProjectContext(root=root, path=loc.path, rel=loc.rel, name=loc.name)
-        for folder in loc.pipeline_dirs:
-            result = read_pipeline(ctx, folder, problems)
+        for result, triggers, pipeline_problems in (item for batch in batches for item in batch()):
+            folder = result.row["pipeline"]
+            problems.extend(pipeline_problems)
             rows["pipelines"].append(result.row)
             rows["blocks"].extend(result.blocks)
             rows["edges"].extend(result.edges)
@@ -318,10 +372,5 @@ def _read_projects(root: Path, locations: list[ProjectLocation], problems: Probl
             for block in result.blocks:
                 if block["path"] and block["file_exists"]:
                     entry_types.setdefault(block["path"], (loc.name, block["type"]))
-            if result.row["has_triggers_yaml"]:
-                triggers_path = loc.path / "pipelines" / folder / "triggers.yaml"
-                rel = result.row["path"].rsplit("/", 1)[0] + "/triggers.yaml"
-                text = read_text_in_repo(root, triggers_path, problems, project=loc.name)
-                if text is not None:
-                    rows["triggers"].extend(read_triggers(text, rel, loc.name, folder, problems))
+            rows["triggers"].extend(triggers)
     return rows, used_by, entry_types
