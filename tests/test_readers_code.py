@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import textwrap
+from pathlib import Path
 
 import pytest
 from radon.raw import analyze
@@ -107,11 +109,63 @@ def test_code_facts_dict_is_stored(monkeypatch):
 
     def fake(text, tree, language):
         seen["args"] = (text, type(tree).__name__, language)
-        return {"marker": 1}
+        return {"marker": 1}, [7]
 
-    monkeypatch.setattr(module, "code_facts", fake)
+    monkeypatch.setattr(module, "facts_and_complexity", fake)
     metrics, _ = measure_text("x = 1\n", "python")
     assert metrics["facts"] == {"marker": 1} and seen["args"] == ("x = 1\n", "Module", "python")
-    monkeypatch.setattr(module, "code_facts", lambda *a: 1 / 0)
+    assert metrics["complexity_max"] == 7          # the scores of the same walk are used
+    monkeypatch.setattr(module, "facts_and_complexity", lambda *a: 1 / 0)
     metrics, problems = measure_text("x = 1\n", "python")
     assert metrics["facts"] == {} and problems == [("code_facts", "code facts failed: ZeroDivisionError")]
+
+
+def test_single_walk_complexity_equals_the_separate_walk_on_every_fixture_file():
+    """The complexity counted on the code-facts walk equals complexity_scores (itself checked
+    against radon) on every Python file of the demo and the fixtures, nested code included."""
+    import ast as ast_module
+
+    from auditkit.readers.code import complexity_scores
+    from auditkit.readers.code_facts import facts_and_complexity
+
+    root = Path(__file__).resolve().parents[1]
+    extra = textwrap.dedent("""
+        class A:
+            x = [i for i in range(3) if i]
+            def m(self, a):
+                assert a and self
+                def inner(b):
+                    return b if b else 0
+                class Nested:
+                    def n(self):
+                        if self: pass
+                return [j for j in a if j if j > 1]
+        @deco(lambda q: q if q else 1)
+        def f(a=1 if True else 2):
+            try:
+                pass
+            except ValueError:
+                pass
+            else:
+                pass
+            while a:
+                break
+            else:
+                pass
+            match a:
+                case 1: pass
+                case _: pass
+        if __name__ == "__main__" or False:
+            f()
+    """)
+    sources = [p.read_text(errors="replace") for base in (root / "auditkit" / "demo" / "project", root / "tests" / "fixtures")
+               for p in base.rglob("*.py")] + [extra, "x = 1\n", "if a:\n    b = c or d\n"]
+    compared = 0
+    for text in sources:
+        try:
+            tree = ast_module.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        assert facts_and_complexity(text, tree, "python")[1] == complexity_scores(tree)
+        compared += 1
+    assert compared > 40

@@ -148,7 +148,7 @@ def _decorator_name(node: ast.expr) -> str:
     return type(node).__name__
 
 
-def python_metrics(text: str) -> tuple[dict[str, Any], ast.AST | None, str | None]:
+def python_metrics(text: str, complexity: bool = True) -> tuple[dict[str, Any], ast.AST | None, str | None]:
     """Metrics of a Python source; returns (metrics, tree or None, syntax problem or None).
 
     ``has_docstring`` is true for a module docstring or a docstring on a function carrying a
@@ -189,14 +189,17 @@ def python_metrics(text: str) -> tuple[dict[str, Any], ast.AST | None, str | Non
                 has_docstring = True
     metrics.update(n_functions=len(functions), functions=functions, decorators=decorators,
                    n_tests=n_tests, has_docstring=has_docstring)
-    metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree)
+    # complexity=False: the caller takes the scores from the code-facts walk instead.
+    metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree) if complexity else (None, None)
     return metrics, tree, problem
 
 
-def _complexity(tree: ast.AST | None) -> tuple[int | None, float | None]:
+def _complexity(tree: ast.AST | None, scores: list[int] | None = None) -> tuple[int | None, float | None]:
+    """(max, mean) complexity; ``scores`` when already counted (else counted here)."""
     if tree is None:
         return None, None
-    scores = complexity_scores(tree)
+    if scores is None:
+        scores = complexity_scores(tree)
     if scores is None:  # very deep tree: let radon decide (it may hit the recursion limit)
         try:
             visitor = ComplexityVisitor.from_ast(tree)
@@ -284,7 +287,7 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
     problems: list[tuple[str, str]] = []
     tree = None
     if language == "python":
-        metrics, tree, syntax_problem = python_metrics(text)
+        metrics, tree, syntax_problem = python_metrics(text, complexity=False)
         if syntax_problem:
             problems.append(("syntax", syntax_problem))
     else:
@@ -292,11 +295,15 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
         metrics = {"lines_total": total, "lines_code": code, "n_functions": 0, "functions": [],
                    "decorators": [], "n_tests": 0, "has_docstring": False,
                    "complexity_max": None, "complexity_avg": None}
+    scores = None
     try:
-        facts = code_facts_module.code_facts(text, tree, language) or {}
+        # One walk of the AST gives the facts and the complexity scores.
+        facts, scores = code_facts_module.facts_and_complexity(text, tree, language)
     except Exception as exc:  # a teammate's fact extractor must not stop the audit
         facts = {}
         problems.append(("code_facts", f"code facts failed: {type(exc).__name__}"))
+    if tree is not None:
+        metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree, scores)
     metrics["facts"] = facts
     return metrics, problems, tree
 

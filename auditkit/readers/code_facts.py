@@ -109,9 +109,16 @@ def code_facts(text: str, tree: ast.AST | None, language: str) -> dict[str, Any]
     ``tree`` is the parsed module for Python (None when it did not parse: then only the
     text scanners run). Lists hold ``[line, detail]`` pairs or line numbers, sorted by line.
     """
+    return facts_and_complexity(text, tree, language)[0]
+
+
+def facts_and_complexity(text: str, tree: ast.AST | None, language: str) -> tuple[dict[str, Any], list[int] | None]:
+    """:func:`code_facts` plus radon's complexity per function from the same AST walk (None
+    without a tree, or when the tree is too deep; see :meth:`_PythonFacts.run`)."""
     facts = empty_facts()
+    scores = None
     if language == "python" and tree is not None:
-        _PythonFacts(facts, text).run(tree)
+        scores = _PythonFacts(facts, text).run(tree)
     elif language == "sql":
         sql_file_facts(text, facts)
     elif language in ("python", "r"):
@@ -121,7 +128,7 @@ def code_facts(text: str, tree: ast.AST | None, language: str) -> dict[str, Any]
         facts[key] = sorted(_unique(facts[key]), key=lambda item: item[0])
     for key in ("print_calls", "swallowed_exceptions", "connections_opened"):
         facts[key] = sorted(set(facts[key]))
-    return facts
+    return facts, scores
 
 
 def _unique(items: list[list]) -> list[list]:
@@ -203,6 +210,28 @@ def _is_trivial(stmt: ast.stmt) -> bool:
     return False
 
 
+# Complexity modes of the single walk (see _PythonFacts.run).
+_CX_MODULE, _CX_CLASS, _CX_FUNCTION, _CX_IGNORED = 0, 1, 2, 3
+_RADON_SAFE_DEPTH = 100   # radon recurses ~3 frames per AST level; deeper trees go to radon itself
+
+
+def _match_decisions(node: ast.Match) -> int:
+    catch_all = any(getattr(c.pattern, "pattern", False) is None for c in node.cases)
+    return max(0, len(node.cases) - catch_all)
+
+
+# Decision points radon counts, per node type (in module and function bodies).
+_DECISIONS = {
+    ast.If: lambda n: 1, ast.IfExp: lambda n: 1,
+    ast.BoolOp: lambda n: len(n.values) - 1,
+    ast.For: lambda n: 1 + bool(n.orelse), ast.While: lambda n: 1 + bool(n.orelse),
+    ast.AsyncFor: lambda n: 1 + bool(n.orelse),
+    ast.comprehension: lambda n: 1 + len(n.ifs),
+    ast.Try: lambda n: len(n.handlers) + bool(n.orelse),
+    ast.Match: _match_decisions,
+}
+
+
 class _PythonFacts:
     """Walks a module once, keeping the little context some facts need (inside a @test
     function, at module level, inside an assert)."""
@@ -218,7 +247,13 @@ class _PythonFacts:
         self.open_names: set[str] = set()
         self.reads: list[tuple[int, str, str]] = []   # (line, method, receiver) of .read()-like calls
 
-    def run(self, tree: ast.AST) -> None:
+    def run(self, tree: ast.AST) -> list[int] | None:
+        """Walk ``tree`` once for the facts and, on the same walk, radon's cyclomatic complexity.
+
+        Returns the complexity of each function and method (as
+        :func:`auditkit.readers.code.complexity_scores`; None when the tree is deeper than radon
+        can surely walk). A second walk just for complexity cost a third of the facts' time.
+        """
         handlers = {
             ast.Constant: self._constant, ast.Call: self._call, ast.ExceptHandler: self._handler,
             ast.With: self._with, ast.AsyncWith: self._with, ast.Assign: self._assign,
@@ -231,33 +266,71 @@ class _PythonFacts:
         if not self.may_branch_on_env:
             del handlers[ast.If], handlers[ast.IfExp]
         scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        stack: list[tuple[ast.AST, bool, bool, bool]] = [(tree, False, True, False)]
+        functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+        # Complexity state per node: mode (module / class body / function body / not counted),
+        # the counter decisions go to, and the depth radon would recurse to.
+        module_cell = [1]
+        scored: list[list[int]] = []
+        too_deep = False
+        stack: list[tuple] = [(tree, False, True, False, _CX_MODULE, module_cell, 0)]
         pop, push, get_handler, node_type = stack.pop, stack.append, handlers.get, ast.AST
+        decision = _DECISIONS.get
         # Same visiting order as pushing ast.iter_child_nodes (operators and contexts skipped):
         # facts on one line keep their order after the stable sort by line.
         while stack:
-            node, in_test, at_module, in_assert = pop()
+            node, in_test, at_module, in_assert, mode, cell, depth = pop()
             kind = type(node)
+            body_mode = body_cell = None
+            if mode != _CX_IGNORED and depth > _RADON_SAFE_DEPTH:
+                too_deep = True
             if kind in scopes or kind is ast.Module:
                 self._note_docstring(node)
                 if kind is not ast.Module:
                     at_module = False
                     in_test = in_test or "test" in _decorator_names(node)
+                    # radon scores functions at module level and methods of top-level classes;
+                    # closures and nested classes, decorators and defaults are not counted.
+                    if mode == _CX_IGNORED or mode == _CX_FUNCTION or (mode == _CX_CLASS and kind is ast.ClassDef):
+                        body_mode, body_cell = _CX_IGNORED, None
+                    elif kind in functions:
+                        body_mode, body_cell = _CX_FUNCTION, [1]
+                        scored.append(body_cell)
+                    else:
+                        body_mode, body_cell = _CX_CLASS, None
+                    mode, cell = _CX_IGNORED, None
             elif kind is ast.Assert:
                 if in_test:
                     self.facts["assertions"] += 1
                 in_assert = True
+                if mode == _CX_MODULE or mode == _CX_FUNCTION:
+                    cell[0] += 1
+                mode, cell = _CX_IGNORED, None      # assert hides its operands from radon
+            elif mode == _CX_MODULE or mode == _CX_FUNCTION:
+                count = decision(kind)
+                if count is not None:
+                    cell[0] += count(node)
             handler = get_handler(kind)
             if handler is not None:
                 handler(node, at_module, in_assert)
+            depth += 1
             for name in _CHILD_FIELDS.get(kind) or child_fields(kind):
                 value = getattr(node, name, None)
+                if body_mode is not None and name == "body":
+                    child_mode, child_cell = body_mode, body_cell
+                else:
+                    child_mode, child_cell = mode, cell
                 if type(value) is list:
                     for child in value:
                         if isinstance(child, node_type):
-                            push((child, in_test, at_module, in_assert))
+                            push((child, in_test, at_module, in_assert, child_mode, child_cell, depth))
                 elif isinstance(value, node_type):
-                    push((value, in_test, at_module, in_assert))
+                    push((value, in_test, at_module, in_assert, child_mode, child_cell, depth))
+        self._finish()
+        if too_deep:
+            return None
+        return [c[0] for c in scored] or [module_cell[0]]
+
+    def _finish(self) -> None:
         for line, method, receiver in self.reads:
             if receiver == "open()" or receiver in self.open_names:
                 self.facts["unchunked_reads"].append([line, f"{receiver}.{method}"])
