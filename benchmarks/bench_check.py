@@ -76,9 +76,11 @@ def timed(cmd: list[str], *, timeout: float, env: dict | None = None) -> dict:
         result = run_measured(cmd, timeout=timeout, env=env)
         result["peak_rss_mb"] = None
         return result
-    result = run_measured([gnu_time, "-f", "AUDITKIT_MAXRSS_KB=%M", *cmd], timeout=timeout, env=env)
-    match = re.search(r"AUDITKIT_MAXRSS_KB=(\d+)", result.get("stderr") or "")
+    result = run_measured([gnu_time, "-f", "AUDITKIT_MAXRSS_KB=%M CPU_S=%U+%S", *cmd], timeout=timeout, env=env)
+    match = re.search(r"AUDITKIT_MAXRSS_KB=(\d+) CPU_S=([\d.]+)\+([\d.]+)", result.get("stderr") or "")
     result["peak_rss_mb"] = round(int(match.group(1)) / 1024, 1) if match else None
+    # CPU seconds of the command and its workers: steadier than wall time on a shared machine.
+    result["cpu_s"] = round(float(match.group(2)) + float(match.group(3)), 1) if match else None
     if match:
         result["stderr"] = result["stderr"].replace(match.group(0), "").strip()
     return result

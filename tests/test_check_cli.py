@@ -107,6 +107,16 @@ def test_files_are_written_and_sarif_is_valid(repo, tmp_path, capsys):
     assert not any(u.startswith("/") for u in uris)
 
 
+def test_file_formats_alone_print_only_the_summary_line(repo, tmp_path, capsys):
+    """--format json (files for a machine) prints the one summary line, not the whole table;
+    naming table as well prints both."""
+    code, out, _ = check(capsys, repo, "--format", "json", "--out", tmp_path / "a")
+    assert code == 0 and len(out.splitlines()) == 1 and "findings (" in out and "MAGE-BLK-009" not in out
+    code, out, _ = check(capsys, repo, "--format", "table", "--format", "json", "--out", tmp_path / "b")
+    assert out.splitlines()[0].split()[:3] == ["RULE", "SEVERITY", "LOCATION"] and "MAGE-BLK-009" in out
+    assert "findings (" in out.splitlines()[-1]
+
+
 def test_out_alone_writes_all_three_files(repo, tmp_path, capsys):
     check(capsys, repo, "--out", tmp_path / "all")
     assert sorted(p.name for p in (tmp_path / "all").iterdir()) == ["findings.csv", "findings.json", "findings.sarif"]

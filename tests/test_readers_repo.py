@@ -295,3 +295,13 @@ def test_a_task_whose_worker_dies_runs_in_process():
         assert [result() for result in pending] == ["done here"] * 3
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("rel", ["a.py", "a/b.c.py", "x/.hidden", "foo.", "a/b", "a.b/c", ".x.py", "a/..py",
+                                 "deep/er/name.sql", "n.tar.gz", "dir.d/file"])
+def test_block_uuid_drops_the_suffix_as_pathlib_does(rel):
+    from pathlib import PurePosixPath
+
+    from auditkit.readers.repo import _without_suffix
+
+    assert _without_suffix(rel) == str(PurePosixPath(rel).with_suffix(""))

@@ -118,7 +118,8 @@ def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
         findings = mark_new(findings, baseline)
         shown = findings[findings["new"]]      # report only what the baseline does not know
 
-    stdout.write(render_table(shown))
+    if not formats or "table" in formats:     # --format json/csv/sarif alone: files and the summary line
+        stdout.write(render_table(shown))
     stdout.write(summary_line(findings))
     rule_run = audit.extras.get("rule_run")
     for err in getattr(rule_run, "errors", []):

@@ -13,7 +13,7 @@ import os
 from collections import Counter, defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import pandas as pd
@@ -289,8 +289,18 @@ def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: di
     return rows
 
 
+def _without_suffix(rel: str) -> str:
+    """``PurePosixPath(rel).with_suffix("")`` for a normalised relative path, without pathlib's
+    parsing (40,000 calls on a big repo)."""
+    head, slash, name = rel.rpartition("/")
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        name = name[:dot]
+    return head + slash + name
+
+
 def _file_row(project: str, repo_file: RepoFile, block_type: str, uuid_path: str) -> dict[str, Any]:
-    uuid = str(PurePosixPath(uuid_path).with_suffix("")) if "." in uuid_path.rsplit("/", 1)[-1] else uuid_path
+    uuid = _without_suffix(uuid_path)
     row = {"project": project, "path": repo_file.rel, "block_type": block_type, "uuid": uuid,
            "language": language_for(repo_file.rel), "subfolder_depth": uuid.count("/")}
     row.update(empty_metrics(repo_file.size))
