@@ -4,13 +4,14 @@ Fresh canaries are generated per run and planted in realistic forms (an AWS key 
 io_config password, a connection string in a block, a .env value, a PEM key file, a
 triggers.yaml token, metadata and compose values; in the DB a password hash and salt, an
 OAuth token, an API-trigger token and a secret value). The full report and ``check`` in every
-format run through the CLI in a subprocess; every file they write and their console output
-are searched for each canary and its base64 and hex forms.
+format run through the CLI in a subprocess; every file they write (the per-file result cache
+included) and their console output are searched for each canary and its base64 and hex forms.
 """
 from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -79,7 +80,9 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=900)
+    # The per-file result cache is an output too: keep it where the test can search it.
+    env = {**os.environ, "AUDITKIT_CACHE_DIR": str(cwd / "cache")}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=900, env=env)
 
 
 def test_no_canary_reaches_any_output(tmp_path):
@@ -99,7 +102,8 @@ def test_no_canary_reaches_any_output(tmp_path):
             "MAGE-SEC-007", "MAGE-SEC-018", "MAGE-SEC-019", "MAGE-SEC-025"} <= found, found
 
     outputs: dict[str, bytes] = {}
-    for folder in (report_out, check_out):
+    assert any((tmp_path / "cache").glob("*.sqlite"))
+    for folder in (report_out, check_out, tmp_path / "cache"):
         for path in folder.rglob("*"):
             if path.is_file():
                 outputs[str(path.relative_to(tmp_path))] = path.read_bytes()
