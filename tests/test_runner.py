@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -96,7 +97,7 @@ def test_trend_counts_new_fixed_and_unchanged_findings(tmp_path):
     assert "1 fixed" in trend.html or f"{int(totals['fixed'])} fixed" in trend.html
 
 
-def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monkeypatch):
+def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monkeypatch, capfd):
     """With one worker every notebook runs in the same warm kernel: the reset between them must
     clear what an earlier notebook defined, while the warm imports stay loaded."""
     folder = tmp_path / "notebooks"
@@ -119,6 +120,7 @@ def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monke
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     monkeypatch.setattr(runner, "available_sections", lambda: sections)
     out = tmp_path / "report"
+    sockets_before = set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*"))
     result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
     assert [s.ok for s in result.sections] == [True, True, True], [s.error for s in result.sections]
     pids = set()
@@ -127,3 +129,7 @@ def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monke
         text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
         pids.add(text.split("pid", 1)[1].split()[0])
     assert len(pids) == 1     # one kernel served all three
+    # Kernels use IPC sockets in a private folder (removed afterwards), not unencrypted TCP.
+    err = capfd.readouterr().err
+    assert "over TCP" not in err and "10_first" in err
+    assert set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*")) <= sockets_before

@@ -5,10 +5,15 @@ notebooks do themselves. Each report worker therefore starts one kernel (while t
 still being computed), imports the libraries once, and then runs its share of the section
 notebooks in that kernel, clearing the user namespace between notebooks so each notebook still
 starts from nothing but its parameters.
+
+Kernels talk over IPC sockets in a private temporary folder rather than TCP on loopback: no
+port another local user could reach, and no "running over TCP without encryption" warning.
 """
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
@@ -44,6 +49,7 @@ class WarmKernel:
     def __init__(self, cwd: str, env: dict[str, str]) -> None:
         self.cwd, self.env = cwd, env
         self.km: AsyncKernelManager | None = None
+        self.sockets: str | None = None
         self.fresh = False      # started and warmed, no notebook run in it yet
 
     def _run(self, source: str, **start_kwargs) -> None:
@@ -55,7 +61,9 @@ class WarmKernel:
         if self.km is not None and not run_sync(self.km.is_alive)():
             self.close()                  # a notebook killed it: start over
         if self.km is None:
-            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+            self.sockets = tempfile.mkdtemp(prefix="auditkit-kernel-")   # mode 0700
+            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                                         ip=os.path.join(self.sockets, "kernel"))
             self._run(WARM_IMPORTS, cwd=self.cwd, env=self.env)
             self.fresh = True
 
@@ -92,6 +100,9 @@ class WarmKernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
         finally:
             self.km = None
+            if self.sockets:
+                shutil.rmtree(self.sockets, ignore_errors=True)
+                self.sockets = None
 
 
 def report_kernel_env() -> dict[str, str]:
