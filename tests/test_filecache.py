@@ -144,3 +144,13 @@ def test_unwritable_cache_folder_still_audits(tmp_path, monkeypatch):
     assert FileCache.open_default() is None
     inventory = read_repo(_risky_repo(tmp_path / "repo"), workers=1)
     assert len(inventory.block_files) > 5
+
+
+def test_a_cache_folder_inside_the_audited_repo_is_not_used(tmp_path, monkeypatch, measured):
+    root = _risky_repo(tmp_path / "repo")
+    monkeypatch.setenv("AUDITKIT_CACHE_DIR", str(root / ".cache" / "auditkit"))
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    read_repo(root, workers=1)
+    read_repo(root, workers=1)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert len(measured) == 2 * len(read_repo(root, workers=1, cache=False).block_files)

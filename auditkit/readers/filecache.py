@@ -5,10 +5,10 @@ reading and hashing it costs ~0.1 ms. Scheduled audits and CI runs see mostly un
 so the repo reader looks each file up here first (as ruff and mypy keep their caches).
 
 * Where: ``$AUDITKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/auditkit``, else ``~/.cache/auditkit``;
-  never inside the audited repo. ``AUDITKIT_CACHE_DIR=off`` (or ``--no-cache``) turns it off.
+  never inside the audited repo (a cache folder there is not used). ``AUDITKIT_CACHE_DIR=off`` (or ``--no-cache``) turns it off.
 * Key: a hash of the file's bytes, its repo path, its language, whether security facts were
   asked for, and :func:`analyzer_version` (auditkit's version, the source of every module that
-  computes a per-file result, and the versions of Python and detect-secrets), so any change to
+  computes a per-file result, and the versions of Python, detect-secrets and radon), so any change to
   the code that produced an entry makes it unreachable.
 * Best effort: an unreadable, locked or corrupt cache is a cache miss, never an error. Workers
   only read; the calling process writes the new entries once, at the end.
@@ -54,10 +54,11 @@ def analyzer_version() -> str:
 
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{auditkit.__version__}|{sys.version}".encode())
-    try:
-        digest.update(metadata.version("detect-secrets").encode())
-    except metadata.PackageNotFoundError:
-        pass
+    for package in ("detect-secrets", "radon"):
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            pass
     for name in _ANALYZER_MODULES:
         source = getattr(importlib.import_module(name), "__file__", None)
         if source:
@@ -73,11 +74,18 @@ class FileCache:
     version: str
 
     @classmethod
-    def open_default(cls) -> "FileCache | None":
-        """The cache in :func:`cache_dir`, or None when turned off or the folder cannot be made."""
+    def open_default(cls, outside: Path | None = None) -> "FileCache | None":
+        """The cache in :func:`cache_dir`, or None when turned off, when the folder cannot be
+        made, or when it would lie inside ``outside`` (the audited repo: never written to)."""
         folder = cache_dir()
         if folder is None:
             return None
+        if outside is not None:
+            try:
+                folder.resolve().relative_to(Path(outside).resolve())
+                return None
+            except ValueError:
+                pass
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / CACHE_FILE

@@ -24,7 +24,7 @@ from auditkit.readers.filecache import FileCache
 from auditkit.readers.discover import BLOCK_TYPE_FOLDERS, NotAMageRepo, ProjectLocation, find_projects
 from auditkit.readers.graph import GRAPH_COLUMNS
 from auditkit.readers.ioconfig import io_config_rows, redact, redact_text
-from auditkit.readers.paths import RepoFile, iter_repo_files, read_text_in_repo
+from auditkit.readers.paths import RepoFile, is_within, iter_repo_files, read_text_in_repo
 from auditkit.readers.pipelines import PipelineResult, ProjectContext, read_pipeline
 from auditkit.readers.triggers import TRIGGER_COLUMNS, read_triggers
 from auditkit.readers.yamlsafe import load_yaml
@@ -329,7 +329,9 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     project_rels = {loc.rel: loc for loc in locations}
     by_rel = {f.rel: f for f in files}
     folder_rows = _folder_file_rows(files, project_rels)
-    file_cache = FileCache.open_default() if cache is True else (cache or None)
+    file_cache = FileCache.open_default(outside=root) if cache is True else (cache or None)
+    if file_cache is not None and is_within(root, Path(file_cache.path).parent):
+        file_cache = None   # a cache inside the audited repo would write into it
     pool = _Workers(workers, len(folder_rows))
     security: dict[str, Any] | None = {} if security_prescan else None
     try:
