@@ -305,3 +305,13 @@ def test_block_uuid_drops_the_suffix_as_pathlib_does(rel):
     from auditkit.readers.repo import _without_suffix
 
     assert _without_suffix(rel) == str(PurePosixPath(rel).with_suffix(""))
+
+
+def test_tasks_cancelled_by_a_closed_pool_run_in_process():
+    from auditkit.readers.repo import _Workers
+
+    pool = _Workers(2, 10_000)
+    assert pool.pool is not None
+    pending = [pool.submit(sum, [i, 1]) for i in range(50)]
+    pool.close()                 # e.g. a later submit found the pool broken and closed it
+    assert [result() for result in pending] == [i + 1 for i in range(50)]

@@ -11,7 +11,7 @@ import gc
 import multiprocessing
 import os
 from collections import Counter, defaultdict
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -185,7 +185,7 @@ class _Workers:
             if future is not None:
                 try:
                     return future.result()
-                except (OSError, RuntimeError):   # a worker died (BrokenProcessPool)
+                except (OSError, RuntimeError, CancelledError):   # a worker died, or the pool was closed
                     pass
             return fn(*args)
         return result
