@@ -133,3 +133,19 @@ def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monke
     err = capfd.readouterr().err
     assert "over TCP" not in err and "10_first" in err
     assert set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*")) <= sockets_before
+
+
+def test_kernels_fall_back_to_tcp_when_the_temp_path_is_too_long_for_a_socket(tmp_path, monkeypatch):
+    from auditkit.report.kernels import WarmKernel, report_kernel_env
+
+    long_tmp = tmp_path / ("t" * 60) / ("u" * 60)
+    long_tmp.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    kernel = WarmKernel(str(tmp_path), report_kernel_env())
+    try:
+        kernel.start()
+        from jupyter_client.utils import run_sync
+        assert kernel.km.transport == "tcp" and run_sync(kernel.km.is_alive)()
+    finally:
+        kernel.close()
+    assert not list(long_tmp.iterdir())     # the socket folder is removed either way

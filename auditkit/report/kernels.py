@@ -34,6 +34,8 @@ import auditkit.plots.history, auditkit.plots.security, auditkit.plots.deploymen
 import auditkit.readers.history, auditkit.report.trend
 """
 
+_MAX_SOCKET_PATH = 100    # sockaddr_un holds 104-108 bytes depending on the OS
+
 RESET = "get_ipython().run_line_magic('reset', '-f')"
 
 
@@ -62,8 +64,11 @@ class WarmKernel:
             self.close()                  # a notebook killed it: start over
         if self.km is None:
             self.sockets = tempfile.mkdtemp(prefix="auditkit-kernel-")   # mode 0700
-            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc",
-                                         ip=os.path.join(self.sockets, "kernel"))
+            prefix = os.path.join(self.sockets, "kernel")
+            if len(prefix) + 8 <= _MAX_SOCKET_PATH:   # "-<port>" follows the prefix
+                self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=prefix)
+            else:   # a long TMPDIR (macOS): unix socket paths are limited; loopback TCP then
+                self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
             self._run(WARM_IMPORTS, cwd=self.cwd, env=self.env)
             self.fresh = True
 
