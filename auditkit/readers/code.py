@@ -1,8 +1,9 @@
 """Per-file source metrics for block files: lines, functions, decorators, tests, complexity.
 
-Each file is read and parsed once; the same text and AST feed line counts, radon-equivalent
-cyclomatic complexity (one iterative walk, :func:`complexity_scores`) and the teammate-owned
-:func:`auditkit.readers.code_facts.code_facts`.
+Each file is read and parsed once; the same text and AST feed line counts and one walk in
+:mod:`auditkit.readers.code_facts` that yields the code facts and radon-equivalent cyclomatic
+complexity. :func:`complexity_scores` is the same count on its own walk, used when the facts
+walk failed and as the reference the single walk is tested against.
 :func:`measure_block_file` is a plain top-level function of picklable arguments so the repo
 reader can fan it out over processes for large repositories.
 """
@@ -148,12 +149,12 @@ def _decorator_name(node: ast.expr) -> str:
     return type(node).__name__
 
 
-def python_metrics(text: str, complexity: bool = True) -> tuple[dict[str, Any], ast.AST | None, str | None]:
+def python_metrics(text: str) -> tuple[dict[str, Any], ast.AST | None, str | None]:
     """Metrics of a Python source; returns (metrics, tree or None, syntax problem or None).
 
     ``has_docstring`` is true for a module docstring or a docstring on a function carrying a
-    decorator other than ``@test`` (the block's own function). Complexity is radon's cyclomatic
-    complexity over functions and methods (module level when the file has no function).
+    decorator other than ``@test`` (the block's own function). Complexity is left to the caller
+    (:func:`measure_text` takes it from the code-facts walk over the same tree).
     """
     metrics: dict[str, Any] = {}
     problem = None
@@ -189,17 +190,12 @@ def python_metrics(text: str, complexity: bool = True) -> tuple[dict[str, Any], 
                 has_docstring = True
     metrics.update(n_functions=len(functions), functions=functions, decorators=decorators,
                    n_tests=n_tests, has_docstring=has_docstring)
-    # complexity=False: the caller takes the scores from the code-facts walk instead.
-    metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree) if complexity else (None, None)
+    metrics["complexity_max"], metrics["complexity_avg"] = None, None
     return metrics, tree, problem
 
 
-def _complexity(tree: ast.AST | None, scores: list[int] | None = None) -> tuple[int | None, float | None]:
-    """(max, mean) complexity; ``scores`` when already counted (else counted here)."""
-    if tree is None:
-        return None, None
-    if scores is None:
-        scores = complexity_scores(tree)
+def _complexity(tree: ast.AST, scores: list[int] | None) -> tuple[int | None, float | None]:
+    """(max, mean) of the counted ``scores``; None scores (a very deep tree) go to radon."""
     if scores is None:  # very deep tree: let radon decide (it may hit the recursion limit)
         try:
             visitor = ComplexityVisitor.from_ast(tree)
@@ -212,7 +208,6 @@ def _complexity(tree: ast.AST | None, scores: list[int] | None = None) -> tuple[
     return max(scores), round(sum(scores) / len(scores), 3)
 
 
-_RADON_SAFE_DEPTH = 100   # radon recurses ~3 frames per AST level; deeper trees go to radon itself
 
 
 def complexity_scores(tree: ast.AST) -> list[int] | None:
@@ -233,7 +228,7 @@ def complexity_scores(tree: ast.AST) -> list[int] | None:
     pop, push = stack.pop, stack.append
     while stack:
         node, mode, cell, depth = pop()
-        if depth > _RADON_SAFE_DEPTH:
+        if depth > code_facts_module.RADON_SAFE_DEPTH:
             return None
         kind = type(node)
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
@@ -287,7 +282,7 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
     problems: list[tuple[str, str]] = []
     tree = None
     if language == "python":
-        metrics, tree, syntax_problem = python_metrics(text, complexity=False)
+        metrics, tree, syntax_problem = python_metrics(text)
         if syntax_problem:
             problems.append(("syntax", syntax_problem))
     else:
@@ -302,6 +297,7 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
     except Exception as exc:  # a teammate's fact extractor must not stop the audit
         facts = {}
         problems.append(("code_facts", f"code facts failed: {type(exc).__name__}"))
+        scores = complexity_scores(tree) if tree is not None else None
     if tree is not None:
         metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree, scores)
     metrics["facts"] = facts

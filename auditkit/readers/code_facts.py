@@ -25,7 +25,7 @@ CHECKPOINT_RE = re.compile(r"(?i)checkpoint|watermark|bookmark|resume_from|last_
 # A file whose text has none of these words cannot branch on the environment (see _is_env_test).
 # Both prefilters run on the lower-cased text: case-insensitive alternations are slow in ``re``.
 ENV_WORD_RE = re.compile(r"\b(?:mage_|deploy_|app_)?env(?:ironment|_name)?\b|\bstage\b")
-_CHECKPOINT_WORDS = ("checkpoint", "watermark", "bookmark", "resume_from", "last_processed", "high_water")
+_CHECKPOINT_WORDS = tuple(CHECKPOINT_RE.pattern.removeprefix("(?i)").split("|"))
 
 # -- call vocabularies ----------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ def _is_trivial(stmt: ast.stmt) -> bool:
 
 # Complexity modes of the single walk (see _PythonFacts.run).
 _CX_MODULE, _CX_CLASS, _CX_FUNCTION, _CX_IGNORED = 0, 1, 2, 3
-_RADON_SAFE_DEPTH = 100   # radon recurses ~3 frames per AST level; deeper trees go to radon itself
+RADON_SAFE_DEPTH = 100   # radon recurses ~3 frames per AST level; deeper trees go to radon itself
 
 
 def _match_decisions(node: ast.Match) -> int:
@@ -236,7 +236,7 @@ class _PythonFacts:
     """Walks a module once, keeping the little context some facts need (inside a @test
     function, at module level, inside an assert)."""
 
-    def __init__(self, facts: dict[str, Any], text: str = "") -> None:
+    def __init__(self, facts: dict[str, Any], text: str) -> None:
         self.facts = facts
         # Text-wide prefilters: most files cannot produce these facts, so their per-node
         # checks are skipped (a third of the walk's time on a typical block file).
@@ -281,7 +281,7 @@ class _PythonFacts:
             node, in_test, at_module, in_assert, mode, cell, depth = pop()
             kind = type(node)
             body_mode = body_cell = None
-            if mode != _CX_IGNORED and depth > _RADON_SAFE_DEPTH:
+            if mode != _CX_IGNORED and depth > RADON_SAFE_DEPTH:
                 too_deep = True
             if kind in scopes or kind is ast.Module:
                 self._note_docstring(node)

@@ -135,7 +135,7 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
                     file_hits.append((rel, kind))
                 continue
             known = prescanned.get(rel)
-            if known is not None and repo_file.size <= MAX_SCAN_BYTES:
+            if known is not None:   # scanned by the reader's workers (never over MAX_SCAN_BYTES)
                 _take_prescan(rel, repo_file.path, known, project_of(rel) is not None,
                               file_hits, secret_rows, risk_rows, python_files)
                 continue
