@@ -228,3 +228,53 @@ def test_text_prefilters_never_change_the_facts():
     # And the prefilter does skip: the environment branch is still found when it is there.
     assert facts_of("import os\nif os.getenv('ENV') == 'prod':\n    pass\n")["env_branching"]
     assert facts_of("last_checkpoint = 1\n")["has_checkpointing"]
+
+
+# -- the walk's shortcuts give the facts of the plain walk ------------------------------------
+
+class _Everything:
+    """A set that holds every name: turns off the call-name shortcut of the walk."""
+
+    def __contains__(self, _item: object) -> bool:
+        return True
+
+
+def _vocabulary() -> list[str]:
+    from auditkit.readers import code_facts as cf
+
+    names = set(cf._CALLS_WITH_FACTS) | {"all", "expect_column_values_to_not_be_null", "groupby", "merge",
+                                          "apply", "open", "cursor", "begin", "Session", "closing"}
+    return sorted(names)
+
+
+@pytest.mark.parametrize("in_assert", [False, True])
+def test_call_shortcut_changes_no_fact(monkeypatch, in_assert):
+    """Calls whose name no fact looks at skip the call checks: for every name a check does look
+    at (and some it does not), with every receiver and keyword shape, the facts are those of the
+    walk without the shortcut."""
+    from auditkit.readers import code_facts as cf
+
+    receivers = ["", "pd.", "os.environ.", "requests.", "logger.", "self.log.", "warnings.", "psycopg2.",
+                 "S3.", "open('f').", "engine.", "loader.", "signal."]
+    argument_lists = ["", "'logger'", "2024, 1, 2", "'SELECT 1'", "'INSERT INTO t VALUES (1)'",
+                      "x, chunksize=10", "host='db.internal'", "pool_size=5", "if_exists='append'",
+                      "mode='a'", "'path', 'dev'", "profile='prod'", "unique_conflict_method='UPDATE'"]
+    lines = []
+    for name in _vocabulary():
+        for receiver in receivers:
+            for args in argument_lists:
+                call = f"{receiver}{name}({args})"
+                lines.append(f"assert {call}" if in_assert else f"value = {call}")
+    source = "\n".join(lines) + "\n"
+    tree = ast.parse(source)
+    fast = code_facts(source, tree, "python")
+    monkeypatch.setattr(cf, "_CALLS_WITH_FACTS", _Everything())
+    plain = code_facts(source, tree, "python")
+    assert fast == plain
+    assert fast["uses_pool"] and fast["loads_data"] and fast["connections_opened"]
+
+
+def test_same_line_facts_come_out_in_line_then_detail_order():
+    facts = facts_of("q = ('2024-03-01', '2023-01-01'); d = datetime(2022, 5, 1)\n")
+    assert [line for line, _ in facts["hardcoded_dates"]] == [1, 1, 1]
+    assert [detail for _, detail in facts["hardcoded_dates"]] == sorted(detail for _, detail in facts["hardcoded_dates"])

@@ -65,6 +65,13 @@ DRIVER_KINDS = {"psycopg2": "postgresql", "psycopg": "postgresql", "asyncpg": "p
                 "cx_Oracle": "oracle", "oracledb": "oracle", "clickhouse_connect": "clickhouse"}
 HOST_KWARGS = frozenset({"host", "server", "account", "hostname", "dsn"})
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
+POOL_CLASSES = frozenset({"QueuePool", "SimpleConnectionPool", "ThreadedConnectionPool"})
+# Every call name _visit_call looks at (besides all/expect_* inside an assert). Other calls
+# can only tell about pooling, through their keywords: most calls of a block file take this path.
+_CALLS_WITH_FACTS = (LOAD_CALLS | EXPORT_CALLS | HTTP_READ | HTTP_WRITE | UNCHUNKED_READERS | WHOLE_FILE_READS
+                     | CONNECT_CALLS | CLOSE_CALLS | LOG_METHODS | POOL_CLASSES
+                     | {"print", "get", "getenv", "env_var", "get_secret_value", "getenvb", "load", "execute",
+                        "executemany", "sql", "ConfigFileLoader", "datetime", "date", "Timestamp"})
 
 
 # Fields that never hold a child node worth visiting: names and flags, and the ctx/op
@@ -125,10 +132,16 @@ def facts_and_complexity(text: str, tree: ast.AST | None, language: str) -> tupl
         text_facts(text, facts)
     for key in ("hardcoded_dates", "hardcoded_tables", "connection_strings", "export_modes",
                 "unchunked_reads", "http_calls", "raw_connections", "io_profiles"):
-        facts[key] = sorted(_unique(facts[key]), key=lambda item: item[0])
+        # By line, then detail: the same facts come out in the same order whatever order the
+        # walk met them in.
+        facts[key] = sorted(_unique(facts[key]), key=_line_and_detail)
     for key in ("print_calls", "swallowed_exceptions", "connections_opened"):
         facts[key] = sorted(set(facts[key]))
     return facts, scores
+
+
+def _line_and_detail(item: list) -> tuple[int, str]:
+    return item[0], str(item[1])
 
 
 def _unique(items: list[list]) -> list[list]:
@@ -169,6 +182,15 @@ def _call_name(call: ast.Call) -> tuple[str, str]:
     return "", ""
 
 
+def _callee(func: ast.expr) -> str:
+    """The last name of a call's function (``open`` for ``open`` and ``gzip.open``); as
+    :func:`_call_name` without the receiver."""
+    kind = type(func)
+    if kind is ast.Name:
+        return func.id
+    return func.attr if kind is ast.Attribute else ""
+
+
 def _kw(call: ast.Call, name: str) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg == name:
@@ -185,7 +207,10 @@ def _decorator_names(node: ast.AST) -> set[str]:
 
 
 def _is_logging_call(call: ast.Call) -> bool:
-    name, root = _call_name(call)
+    return _is_logging_name(*_call_name(call))
+
+
+def _is_logging_name(name: str, root: str) -> bool:
     if name in LOG_METHODS and (root in LOGGER_NAMES or "log" in root.lower()):
         return True
     return name in ("warn",) and root == "warnings"
@@ -255,14 +280,12 @@ class _PythonFacts:
         can surely walk). A second walk just for complexity cost a third of the facts' time.
         """
         handlers = {
-            ast.Constant: self._constant, ast.Call: self._call, ast.ExceptHandler: self._handler,
+            ast.Call: self._call, ast.ExceptHandler: self._handler,
             ast.With: self._with, ast.AsyncWith: self._with, ast.Assign: self._assign,
             ast.For: self._loop, ast.While: self._loop, ast.AsyncFor: self._loop, ast.comprehension: self._loop,
             ast.If: self._if, ast.IfExp: self._if, ast.Import: self._import, ast.ImportFrom: self._import,
             ast.Attribute: self._attribute, ast.Subscript: self._subscript,
         }
-        if self.may_checkpoint:
-            handlers[ast.Name] = self._name
         if not self.may_branch_on_env:
             del handlers[ast.If], handlers[ast.IfExp]
         scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -274,9 +297,15 @@ class _PythonFacts:
         too_deep = False
         stack: list[tuple] = [(tree, False, True, False, _CX_MODULE, module_cell, 0)]
         pop, push, get_handler, node_type = stack.pop, stack.append, handlers.get, ast.AST
-        decision = _DECISIONS.get
-        # Same visiting order as pushing ast.iter_child_nodes (operators and contexts skipped):
-        # facts on one line keep their order after the stable sort by line.
+        decision, fields_of = _DECISIONS.get, _CHILD_FIELDS.get
+        # Names and constants are leaves (no decisions, no children): they are handled where
+        # their parent meets them instead of going through the stack, about a third of all nodes.
+        name_type, constant_type = ast.Name, ast.Constant
+        on_name = self._name if self.may_checkpoint else None
+        docstrings, facts = self.docstrings, self.facts
+        # Children are pushed in ast.iter_child_nodes order (operators and contexts skipped);
+        # the lists of facts are sorted by line and detail afterwards, so visiting order
+        # does not show in the result.
         while stack:
             node, in_test, at_module, in_assert, mode, cell, depth = pop()
             kind = type(node)
@@ -313,18 +342,30 @@ class _PythonFacts:
             if handler is not None:
                 handler(node, at_module, in_assert)
             depth += 1
-            for name in _CHILD_FIELDS.get(kind) or child_fields(kind):
+            # Leaves count towards radon's depth like any node.
+            leaf_too_deep = depth > RADON_SAFE_DEPTH
+            fields = fields_of(kind)
+            if fields is None:
+                fields = child_fields(kind)
+            for name in fields:
                 value = getattr(node, name, None)
                 if body_mode is not None and name == "body":
                     child_mode, child_cell = body_mode, body_cell
                 else:
                     child_mode, child_cell = mode, cell
-                if type(value) is list:
-                    for child in value:
-                        if isinstance(child, node_type):
-                            push((child, in_test, at_module, in_assert, child_mode, child_cell, depth))
-                elif isinstance(value, node_type):
-                    push((value, in_test, at_module, in_assert, child_mode, child_cell, depth))
+                children = value if type(value) is list else (value,)
+                for child in children:
+                    child_kind = type(child)
+                    if child_kind is name_type or child_kind is constant_type:
+                        if leaf_too_deep and child_mode != _CX_IGNORED:
+                            too_deep = True
+                        if child_kind is constant_type:
+                            if type(child.value) is str and id(child) not in docstrings:
+                                scan_string(child.value, child.lineno, facts)
+                        elif on_name is not None:
+                            on_name(child)
+                    elif isinstance(child, node_type):
+                        push((child, in_test, at_module, in_assert, child_mode, child_cell, depth))
         self._finish()
         if too_deep:
             return None
@@ -342,10 +383,6 @@ class _PythonFacts:
 
     # One handler per node type; each receives (node, at_module, in_assert).
 
-    def _constant(self, node: ast.Constant, *_: bool) -> None:
-        if isinstance(node.value, str) and id(node) not in self.docstrings:
-            scan_string(node.value, node.lineno, self.facts)
-
     def _handler(self, node: ast.ExceptHandler, *_: bool) -> None:
         self._visit_handler(node)
 
@@ -360,7 +397,8 @@ class _PythonFacts:
                     self.open_names.add(item.optional_vars.id)
 
     def _assign(self, node: ast.Assign, *_: bool) -> None:
-        if isinstance(node.value, ast.Call) and _call_name(node.value)[0] == "open":
+        value = node.value
+        if type(value) is ast.Call and _callee(value.func) == "open":
             self.open_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         # config_profile = 'dev' (Mage's generated loaders): the io_config profile in use
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) and any(
@@ -388,7 +426,7 @@ class _PythonFacts:
         if self.may_checkpoint and not facts["has_checkpointing"] and CHECKPOINT_RE.search(node.attr):
             facts["has_checkpointing"] = True
 
-    def _name(self, node: ast.Name, *_: bool) -> None:
+    def _name(self, node: ast.Name) -> None:
         if not self.facts["has_checkpointing"] and CHECKPOINT_RE.search(node.id):
             self.facts["has_checkpointing"] = True
 
@@ -399,16 +437,19 @@ class _PythonFacts:
             self.facts["uses_logging"] = True
 
     def _call(self, node: ast.Call, at_module: bool, in_assert: bool) -> None:
-        self._visit_call(node, at_module, in_assert)
+        name, root = _call_name(node)
+        if name in _CALLS_WITH_FACTS or (in_assert and (name == "all" or name.startswith("expect_"))):
+            self._visit_call(node, name, root, at_module, in_assert)
+        elif node.keywords and any(k.arg in POOL_KWARGS for k in node.keywords):
+            self.facts["uses_pool"] = True
 
-    def _visit_call(self, call: ast.Call, at_module: bool, in_assert: bool) -> None:
+    def _visit_call(self, call: ast.Call, name: str, root: str, at_module: bool, in_assert: bool) -> None:
         facts = self.facts
-        name, root = _call_name(call)
         line = call.lineno
         if name == "print" and not root:
             facts["print_calls"].append(line)
-        if _is_logging_call(call) or (name == "get" and call.args and isinstance(call.args[0], ast.Constant)
-                                      and call.args[0].value == "logger"):
+        if _is_logging_name(name, root) or (name == "get" and call.args and isinstance(call.args[0], ast.Constant)
+                                            and call.args[0].value == "logger"):
             facts["uses_logging"] = True
         if name in ("getenv", "env_var", "get_secret_value", "getenvb") or (name == "get" and root == "environ"):
             facts["env_access"] = True
@@ -450,8 +491,7 @@ class _PythonFacts:
                 facts["io_profiles"].append([line, _const(profile)])
         if name in CLOSE_CALLS:
             facts["closes_connections"] = True
-        if any(k.arg in POOL_KWARGS for k in call.keywords) or name in ("QueuePool", "SimpleConnectionPool",
-                                                                        "ThreadedConnectionPool"):
+        if any(k.arg in POOL_KWARGS for k in call.keywords) or name in POOL_CLASSES:
             facts["uses_pool"] = True
         if name in ("datetime", "date", "Timestamp") and call.args:
             first = call.args[0]
