@@ -185,3 +185,50 @@ def test_candidate_lines_match_the_single_regex_they_replace(pieces):
 
     text = "".join(pieces)
     assert _candidate_lines(text) == _reference_candidate_lines(text)
+
+
+# One line per kind of detect-secrets plugin (made-up values), plus near misses.
+_PLUGIN_LINES = [
+    'aws_key = "AKIAZ3QX7Q2W4E6RT8YU"', 'aws_secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY1"',
+    'url = "postgresql://etl:Tr0ub4dor-33@db.internal:5432/dw"', 'password = "hunter2-but-longer-9"',
+    'db_pass: s3cr3t-v4lue', 'api_key := "abcdef123456"', '"x9Yz81qq" == my_password',
+    'token = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"',
+    'hook = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"',
+    'stripe = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"', 'gh = "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"',
+    'jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"',
+    "-----BEGIN RSA PRIVATE KEY-----", 'sendgrid = "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"',
+    'twilio = "SK' + "a" * 32 + '"', 'openai = "sk-' + "A1b2" * 12 + '"', "IP = '8.8.8.8'",
+    'npm = "//registry.npmjs.org/:_authToken=' + "a1b2c3d4" * 4 + 'abcd"',
+    'pypi = "pypi-AgEIcHlwaS5vcmcCJGE4YjMyNTZhLTQ1MTYtNDYwZC05ZDFlLWQ0MjU5ZjQ1NTJhMAACJXsicGVybWlzc2lvbnMiOiAidXNlciIsICJ2ZXJzaW9uIjogMX0AAAYgbqJ8XYZ"',
+    'cl_key = "abcdefghijklmnopqrstuvwx"', 'hex = "4d2c8e9f0a1b3c5d7e9f0a1b2c3d4e5f"',
+    'b64 = "c2VjcmV0LXN0dWZmLWhlcmUtdGhhdC1pcy1sb25n"', "except KeyError as exc:", "key_column = 'id'",
+    "monkey = 'banana'", "keys = list(d.keys())", 'art = "AKCp8jQ8xLHhZ8nqD3vZr1sWmY2"',
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PLUGIN_LINES + _PIECES), min_size=1, max_size=12),
+       st.sampled_from(["x.py", "config.yaml", "main.go", "app.js", "notes.txt"]))
+def test_plugin_gates_change_no_finding(lines, filename):
+    """Plugins meet only the lines their own patterns can match: every finding of every
+    plugin run on every candidate line is still found."""
+    from auditkit.readers.security import secrets
+
+    text = "\n".join(lines) + "\n"
+    with secrets.GenericSecretScanner() as scanner:
+        gated = scanner.scan_text(filename, text)
+        scanner._gates = [secrets._ALWAYS] * len(scanner.plugins)
+        plain = scanner.scan_text(filename, text)
+    assert gated == plain
+
+
+def test_plugin_gates_let_every_kind_through():
+    from auditkit.readers.security import secrets
+
+    text = "\n".join(_PLUGIN_LINES) + "\n"
+    with secrets.GenericSecretScanner() as scanner:
+        kinds = {row["kind"] for row in scanner.scan_text("x.py", text)}
+        skipped = sum(1 for gate in scanner._gates if gate is not secrets._ALWAYS)
+    assert {"aws_access_key", "basic_auth_credentials", "secret_keyword", "slack_token", "twilio_api_key",
+            "github_token", "json_web_token", "private_key", "high_entropy_string"} <= kinds
+    assert skipped >= 20   # the regex plugins and the keyword plugin are gated
