@@ -120,23 +120,29 @@ _BODY_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "decorator_
 def _header_end(node: ast.stmt) -> int:
     """Last line of a compound statement's header (signature, condition, iterable...)."""
     end = node.lineno
-    for name, value in ast.iter_fields(node):
-        if name not in _BODY_FIELDS:
-            end = max(end, _max_end_line(value))
+    for name in node._fields:
+        if name in _BODY_FIELDS:
+            continue
+        value = getattr(node, name, None)
+        if value is None or type(value) is str:
+            continue
+        value_end = _max_end_line(value)
+        if value_end > end:
+            end = value_end
     return end
 
 
 def _max_end_line(value: object) -> int:
     # Expressions carry end_lineno for their whole subtree; helper nodes such as
     # ``arguments`` or ``withitem`` do not, so look one level into them.
-    if isinstance(value, list):
+    if type(value) is list:
         return max((_max_end_line(v) for v in value), default=0)
-    if not isinstance(value, ast.AST):
-        return 0
     end = getattr(value, "end_lineno", None)
     if end is not None:
         return end
-    return max((_max_end_line(v) for _, v in ast.iter_fields(value)), default=0)
+    if not isinstance(value, ast.AST):
+        return 0
+    return max((_max_end_line(getattr(value, name, None)) for name in value._fields), default=0)
 
 
 def _decorator_name(node: ast.expr) -> str:

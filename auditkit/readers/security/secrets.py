@@ -115,11 +115,12 @@ def _plugin_gates(plugins: list) -> tuple[list, re.Pattern]:
     A regex plugin finds something only where one of its own regexes matches, so one
     alternation of every regex plugin's patterns (flags scoped to each) tells whether any of
     them can; the keyword plugin's patterns all contain its denylist of words. Both tests are
-    exact, and cost a fraction of calling ~25 plugins on every candidate line. Other plugins
-    (the entropy ones) always run.
+    exact, and cost a fraction of calling ~25 plugins on every candidate line. The entropy
+    plugins report only from quoted strings their own pattern finds. Any other plugin always runs.
     """
     from detect_secrets.plugins import keyword
     from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
 
     parts, gates = [], []
     for plugin in plugins:
@@ -130,6 +131,8 @@ def _plugin_gates(plugins: list) -> tuple[list, re.Pattern]:
                 parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
         elif isinstance(plugin, keyword.KeywordDetector) and not plugin.keyword_exclude:
             gates.append(re.compile(keyword.DENYLIST_REGEX, re.IGNORECASE))
+        elif isinstance(plugin, HighEntropyStringsPlugin) and isinstance(getattr(plugin, "regex", None), re.Pattern):
+            gates.append(plugin.regex)   # the quoted-string pattern it reports from
         else:
             gates.append(_ALWAYS)
     return gates, re.compile("|".join(parts) or "(?!)")
@@ -152,6 +155,20 @@ class GenericSecretScanner:
     def __exit__(self, *exc) -> None:
         self._context.__exit__(*exc)
 
+    def _plugins_for(self, line: str) -> list:
+        """The plugins whose gate ``line`` passes, in plugin order (see :func:`_plugin_gates`)."""
+        chosen = []
+        regex_hit = None
+        for plugin, gate in zip(self.plugins, self._gates):
+            if gate is _ANY_REGEX_PLUGIN:
+                if regex_hit is None:
+                    regex_hit = self._any_regex_plugin.search(line) is not None
+                if regex_hit:
+                    chosen.append(plugin)
+            elif gate is _ALWAYS or gate.search(line) is not None:
+                chosen.append(plugin)
+        return chosen
+
     def scan_text(self, path: str, text: str) -> list[dict]:
         """Rows for every secret the plugins find in ``text`` (filters applied)."""
         from detect_secrets.filters import heuristic
@@ -168,17 +185,13 @@ class GenericSecretScanner:
             if number > len(lines):
                 continue
             line = lines[number - 1]
-            if len(line) > 4000 or heuristic.is_indirect_reference(line):
+            if len(line) > 4000:
                 continue
-            regex_hit = None
-            for plugin, gate in zip(self.plugins, self._gates):
-                if gate is _ANY_REGEX_PLUGIN:
-                    if regex_hit is None:
-                        regex_hit = self._any_regex_plugin.search(line) is not None
-                    if not regex_hit:
-                        continue
-                elif gate is not _ALWAYS and gate.search(line) is None:
-                    continue
+            plugins = self._plugins_for(line)
+            # The indirect-reference filter is a regex too: only lines some plugin can report on need it.
+            if not plugins or heuristic.is_indirect_reference(line):
+                continue
+            for plugin in plugins:
                 for found in plugin.analyze_line(filename=path, line=line, line_number=number):
                     value = found.secret_value or ""
                     if _filtered(value, line, plugin, found.type):
