@@ -179,11 +179,20 @@ def test_effective_retry_config_merges_project_under_block():
                {"project": "x", "pipeline": "p", "block": "n", "type": "markdown", "section": "blocks",
                 "retry_config": None},
                {"project": "x", "pipeline": "p", "block": "cb", "type": "callback", "section": "callbacks",
+                "retry_config": None},
+               {"project": "x", "pipeline": "p", "block": "j", "type": "data_exporter", "section": "blocks",
+                "retry_config": '{"delay": 7}'},
+               {"project": "other", "pipeline": "q", "block": "o", "type": "data_loader", "section": "blocks",
                 "retry_config": None}])}
     frame = retries.effective_retry_config(inv).set_index("block")
-    assert sorted(frame.index) == ["a", "b"]
+    assert sorted(frame.index) == ["a", "b", "j", "o"]
     assert frame.loc["a", ["retries", "delay", "source"]].tolist() == [3, 30, "block"]
     assert frame.loc["b", ["retries", "delay", "max_delay", "source"]].tolist() == [1, 30, 60, "project"]
+    # a block setting only delay keeps the project's retries; a project without retry_config: defaults
+    assert frame.loc["j", ["retries", "delay", "source"]].tolist() == [1, 7, "project"]
+    assert frame.loc["o", ["retries", "delay", "max_delay", "exponential_backoff", "source"]].tolist() == \
+        [0, 5, 60, True, "default"]
+    assert frame.loc["o", "pipeline"] == "q" and frame.loc["j", "project"] == "x"
 
 
 def test_retry_overview_flags_flaky_and_unprotected_blocks(db, tmp_path):

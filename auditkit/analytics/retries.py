@@ -23,19 +23,28 @@ def effective_retry_config(inv) -> pd.DataFrame:
     blocks = inventory_frame(inv, "blocks", ["project", "pipeline", "block", "type", "section", "retry_config"])
     projects = inventory_frame(inv, "projects", ["project", "retry_config"])
     project_retry = {r.project: as_dict(r.retry_config) for r in projects.itertuples(index=False)}
-    rows = []
-    for b in blocks.itertuples(index=False):
-        if b.section not in (None, "blocks") or b.type in NON_EXECUTABLE_BLOCK_TYPES:
+    # Most blocks carry no retry_config: their merged config is their project's, built once.
+    project_merged = {name: ({**RETRY_DEFAULTS, **cfg}, "project" if "retries" in cfg else "default")
+                      for name, cfg in project_retry.items()}
+    plain = (RETRY_DEFAULTS, "default")
+    out: dict[str, list] = {c: [] for c in cols}
+    for project, pipeline, block, kind, section, retry_config in zip(
+            *(blocks[c].tolist() for c in ("project", "pipeline", "block", "type", "section", "retry_config"))):
+        if section not in (None, "blocks") or kind in NON_EXECUTABLE_BLOCK_TYPES:
             continue
-        block_cfg = as_dict(b.retry_config)
-        proj_cfg = project_retry.get(b.project, {})
-        merged = {**RETRY_DEFAULTS, **proj_cfg, **block_cfg}
-        source = "block" if "retries" in block_cfg else "project" if "retries" in proj_cfg else "default"
-        rows.append(dict(project=b.project, pipeline=b.pipeline, block=b.block,
-                         retries=to_int(merged.get("retries")) or 0, delay=merged.get("delay"),
-                         max_delay=merged.get("max_delay"),
-                         exponential_backoff=merged.get("exponential_backoff"), source=source))
-    return pd.DataFrame(rows, columns=cols)
+        block_cfg = as_dict(retry_config)
+        if block_cfg:
+            proj_cfg = project_retry.get(project, {})
+            merged = {**RETRY_DEFAULTS, **proj_cfg, **block_cfg}
+            source = "block" if "retries" in block_cfg else "project" if "retries" in proj_cfg else "default"
+        else:
+            merged, source = project_merged.get(project, plain)
+        for column, value in (("project", project), ("pipeline", pipeline), ("block", block),
+                              ("retries", to_int(merged.get("retries")) or 0), ("delay", merged.get("delay")),
+                              ("max_delay", merged.get("max_delay")),
+                              ("exponential_backoff", merged.get("exponential_backoff")), ("source", source)):
+            out[column].append(value)
+    return pd.DataFrame(out, columns=cols)
 
 
 @history_cached
