@@ -86,14 +86,15 @@ def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | None = None,
               config: Any = None, since: str | None = None, until: str | None = None,
-              project: str | None = None, cache: bool = True) -> Audit:
+              project: str | None = None, cache: bool = True, progress: Any = None) -> Audit:
     """Read ``repo`` (and optionally its run history), run every enabled rule, summarise.
 
     ``config`` is a path to auditkit.yaml, a dict of the same shape, or None (then
     ``<repo>/auditkit.yaml`` is used when present). Raises ``NotAMageRepo`` when ``repo`` holds
     no Mage project and ``ConfigError`` for a malformed config; every other input problem is
     recorded and the audit goes on. ``cache=False`` measures every file afresh instead of
-    reusing unchanged files' results (:mod:`auditkit.readers.filecache`).
+    reusing unchanged files' results (:mod:`auditkit.readers.filecache`). ``progress(stage,
+    done, total)`` follows the reading of a big repo (see :func:`~auditkit.readers.repo.read_repo`).
     """
     from auditkit.config import load_config
     from auditkit.readers.repo import read_repo
@@ -105,7 +106,7 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     root = Path(repo).resolve()
     cfg = load_config(config, root)
     # The reader's workers also run the per-file security detectors on the block files they read.
-    inventory = read_repo(root, exclude=cfg.exclude, security_prescan=True, cache=cache)
+    inventory = read_repo(root, exclude=cfg.exclude, security_prescan=True, cache=cache, progress=progress)
     timings["read_repo"] = time.perf_counter() - started
 
     problems: list[InputProblem] = []

@@ -315,3 +315,31 @@ def test_tasks_cancelled_by_a_closed_pool_run_in_process():
     pending = [pool.submit(sum, [i, 1]) for i in range(50)]
     pool.close()                 # e.g. a later submit found the pool broken and closed it
     assert [result() for result in pending] == [i + 1 for i in range(50)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_counts_every_pipeline_and_block_file(fixtures_dir, monkeypatch, workers):
+    """``progress(stage, done, total)`` climbs to the number of pipelines and of block files read."""
+    import auditkit.readers.repo as repo_module
+
+    monkeypatch.setattr(repo_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(repo_module, "_CHUNK", 2)
+    calls: list[tuple[str, int, int]] = []
+    inventory = read_repo(fixtures_dir / "repos" / "rich_repo", workers=workers, cache=False,
+                          progress=lambda stage, done, total: calls.append((stage, done, total)))
+    for stage, expected in (("pipelines", len(inventory.pipelines)), ("block files", len(inventory.block_files))):
+        seen = [(done, total) for name, done, total in calls if name == stage]
+        assert seen, f"no progress for {stage}"
+        assert {total for _, total in seen} == {expected}
+        dones = [done for done, _ in seen]
+        assert dones == sorted(dones) and dones[0] == 0 if stage == "pipelines" else dones == sorted(dones)
+        assert dones[-1] == expected
+    assert len([c for c in calls if c[0] == "block files"]) >= 2   # batches report as they arrive
+
+
+def test_a_failing_progress_callback_does_not_stop_the_reading(fixtures_dir):
+    def broken(stage, done, total):
+        raise BrokenPipeError("terminal closed")
+
+    inventory = read_repo(fixtures_dir / "repos" / "rich_repo", cache=False, progress=broken)
+    assert len(inventory.block_files) > 0 and len(inventory.pipelines) > 0

@@ -109,9 +109,13 @@ def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
             print(f"auditkit: {exc}", file=stderr)
             return EXIT_INPUT
 
-    audit = run_audit(args.path, history=getattr(args, "history", None), mage_data=getattr(args, "mage_data", None),
-                      config=getattr(args, "config", None), since=getattr(args, "since", None),
-                      until=getattr(args, "until", None), cache=not getattr(args, "no_cache", False))
+    from auditkit.outputs.progress import ProgressBars
+
+    with ProgressBars(stderr) as progress:
+        audit = run_audit(args.path, history=getattr(args, "history", None),
+                          mage_data=getattr(args, "mage_data", None), config=getattr(args, "config", None),
+                          since=getattr(args, "since", None), until=getattr(args, "until", None),
+                          cache=not getattr(args, "no_cache", False), progress=progress)
     findings = audit.findings
     shown = findings
     if baseline is not None:

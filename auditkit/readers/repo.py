@@ -208,15 +208,17 @@ class _Measurer:
         self.pending = [workers.submit(measure_many, jobs[i:i + chunk], security, cache)
                         for i in range(0, len(jobs), chunk)]
 
-    def results(self) -> list[tuple[dict, list, Any]]:
+    def results(self, progress: Callable[[int], None] | None = None) -> list[tuple[dict, list, Any]]:
         """(metrics, problems, security facts or None) per job, in job order. New results go
-        into the cache."""
+        into the cache. ``progress(done)`` after each batch."""
         results: list[tuple[dict, list, Any]] = []
         new_entries: list[tuple[str, bytes]] = []
         for pending in self.pending:
             batch, entries = pending()
             results.extend(batch)
             new_entries.extend(entries)
+            if progress is not None:
+                progress(len(results))
         if self.cache is not None:
             self.cache.store(new_entries)
         return results
@@ -263,7 +265,8 @@ def _jobs(rows: list[dict[str, Any]], by_rel: dict[str, RepoFile]) -> list[tuple
 def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: dict[str, RepoFile],
                      project_rels: dict[str, ProjectLocation], used_by: dict[str, set],
                      entry_types: dict[str, tuple[str, str]], problems: ProblemLog,
-                     workers: _Workers, security: dict[str, Any] | None) -> list[dict[str, Any]]:
+                     workers: _Workers, security: dict[str, Any] | None,
+                     progress: Callable[[int, int], None]) -> list[dict[str, Any]]:
     """Complete ``block_files``: ``rows`` (block-folder files, being measured by ``measured``)
     plus files used by entries outside the block folders, with usage counts and metrics."""
     listed = {row["path"] for row in rows}
@@ -275,8 +278,10 @@ def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: di
         project_prefix = next((p.rel for p in project_rels.values() if p.name == project_name), ".")
         inner = rel if project_prefix == "." else rel[len(project_prefix) + 1:]
         extra.append(_file_row(project_name, by_rel[rel], block_type, inner))
-    results = measured.results() + _Measurer(_jobs(extra, by_rel), workers, security is not None,
-                                             measured.cache).results()
+    total = len(rows) + len(extra)
+    results = measured.results(lambda done: progress(done, total))
+    results += _Measurer(_jobs(extra, by_rel), workers, security is not None, measured.cache).results()
+    progress(total, total)
     rows = rows + extra
     for row, (metrics, file_problems, file_security) in zip(rows, results):
         if security is not None and file_security is not None:
@@ -307,8 +312,12 @@ def _file_row(project: str, repo_file: RepoFile, block_type: str, uuid_path: str
     return row
 
 
+Progress = Callable[[str, int, int], None]   # (stage, done, total), see read_repo
+
+
 def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: int | None = None,
-              security_prescan: bool = False, cache: bool | FileCache = True) -> RepoInventory:
+              security_prescan: bool = False, cache: bool | FileCache = True,
+              progress: Progress | None = None) -> RepoInventory:
     """Read every Mage project under ``path`` into a :class:`RepoInventory`.
 
     ``exclude`` holds repo-relative globs (``vendor/**``) left out of discovery and walking.
@@ -318,8 +327,10 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     :class:`~auditkit.readers.security.filescan.FileSecurity`), which :func:`scan_security`
     then need not read again. ``cache``: per-file results are looked up by content in the
     cache of :mod:`auditkit.readers.filecache` (True: the default cache, which
-    ``AUDITKIT_CACHE_DIR=off`` turns off; False: none). Raises :class:`NotAMageRepo` when no project is found; every
-    other problem becomes a row of ``input_problems``.
+    ``AUDITKIT_CACHE_DIR=off`` turns off; False: none). ``progress(stage, done, total)`` is
+    called as pipelines and block files are read (stages ``"pipelines"`` and ``"block files"``),
+    for a progress bar on big repos. Raises :class:`NotAMageRepo` when no project is found;
+    every other problem becomes a row of ``input_problems``.
     """
     root = Path(path).resolve()
     exclude = tuple(exclude)
@@ -339,9 +350,11 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
         # projects' own files and collects results in order (the same rows as in-process).
         pipelines = _submit_pipelines(root, locations, pool)
         measured = _Measurer(_jobs(folder_rows, by_rel), pool, security_prescan, file_cache)
-        rows, used_by, entry_types = _read_projects(root, locations, problems, pipelines)
+        rows, used_by, entry_types = _read_projects(root, locations, problems, pipelines,
+                                                    _stage(progress, "pipelines"))
         rows["block_files"] = _block_file_rows(folder_rows, measured, by_rel, project_rels, used_by,
-                                               entry_types, problems, pool, security)
+                                               entry_types, problems, pool, security,
+                                               _stage(progress, "block files"))
     finally:
         pool.close()
     frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
@@ -349,6 +362,18 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     if security is not None:
         inventory.extras["security_prescan"] = security
     return inventory
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None]:
+    """``progress`` bound to one stage; a no-op without one. A failing callback (a closed
+    terminal) never stops the reading."""
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            try:
+                progress(stage, done, total)
+            except Exception:  # noqa: BLE001 - progress display is best effort
+                pass
+    return report
 
 
 def _submit_pipelines(root: Path, locations: list[ProjectLocation], pool: _Workers) -> list[list[Callable]]:
@@ -363,7 +388,7 @@ def _submit_pipelines(root: Path, locations: list[ProjectLocation], pool: _Worke
 
 
 def _read_projects(root: Path, locations: list[ProjectLocation], problems: ProblemLog,
-                   pipelines: list[list[Callable]]
+                   pipelines: list[list[Callable]], progress: Callable[[int, int], None]
                    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, set], dict[str, tuple[str, str]]]:
     """Rows of every frame but ``block_files``, which files each pipeline uses and the block
     type of each file an entry points at. ``pipelines``: per project, the pending batches of
@@ -371,9 +396,15 @@ def _read_projects(root: Path, locations: list[ProjectLocation], problems: Probl
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     used_by: dict[str, set] = defaultdict(set)
     entry_types: dict[str, tuple[str, str]] = {}
+    total = sum(len(loc.pipeline_dirs) for loc in locations)
+    done = 0
+    progress(done, total)
     for loc, batches in zip(locations, pipelines):
         rows["projects"].append(_read_project_files(root, loc, problems, rows["io_config"]))
         for result, triggers, pipeline_problems in (item for batch in batches for item in batch()):
+            done += 1
+            if done % 50 == 0 or done == total:
+                progress(done, total)
             folder = result.row["pipeline"]
             problems.extend(pipeline_problems)
             rows["pipelines"].append(result.row)

@@ -129,8 +129,11 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     pool = ThreadPoolExecutor(max_workers=workers)
     futures = [pool.submit(work, k) for k in kernels]
     try:
-        audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until,
-                          cache=cache)
+        from auditkit.outputs.progress import ProgressBars
+
+        with ProgressBars() as progress:
+            audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since,
+                              until=until, cache=cache, progress=progress)
         cache = audit.save(out / "_audit")
         shutil.copy(cache / "summary.json", out / "summary.json")
         # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
