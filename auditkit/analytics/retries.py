@@ -27,7 +27,7 @@ def effective_retry_config(inv) -> pd.DataFrame:
     project_merged = {name: ({**RETRY_DEFAULTS, **cfg}, "project" if "retries" in cfg else "default")
                       for name, cfg in project_retry.items()}
     plain = (RETRY_DEFAULTS, "default")
-    out: dict[str, list] = {c: [] for c in cols}
+    rows = []
     for project, pipeline, block, kind, section, retry_config in zip(
             *(blocks[c].tolist() for c in ("project", "pipeline", "block", "type", "section", "retry_config"))):
         if section not in (None, "blocks") or kind in NON_EXECUTABLE_BLOCK_TYPES:
@@ -39,12 +39,9 @@ def effective_retry_config(inv) -> pd.DataFrame:
             source = "block" if "retries" in block_cfg else "project" if "retries" in proj_cfg else "default"
         else:
             merged, source = project_merged.get(project, plain)
-        for column, value in (("project", project), ("pipeline", pipeline), ("block", block),
-                              ("retries", to_int(merged.get("retries")) or 0), ("delay", merged.get("delay")),
-                              ("max_delay", merged.get("max_delay")),
-                              ("exponential_backoff", merged.get("exponential_backoff")), ("source", source)):
-            out[column].append(value)
-    return pd.DataFrame(out, columns=cols)
+        rows.append((project, pipeline, block, to_int(merged.get("retries")) or 0, merged.get("delay"),
+                     merged.get("max_delay"), merged.get("exponential_backoff"), source))
+    return pd.DataFrame(rows, columns=cols)
 
 
 @history_cached

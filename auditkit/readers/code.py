@@ -214,8 +214,6 @@ def _complexity(tree: ast.AST, scores: list[int] | None) -> tuple[int | None, fl
     return max(scores), round(sum(scores) / len(scores), 3)
 
 
-
-
 def complexity_scores(tree: ast.AST) -> list[int] | None:
     """radon's cyclomatic complexity of each function and method, in one iterative walk.
 

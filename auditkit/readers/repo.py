@@ -401,19 +401,20 @@ def _read_projects(root: Path, locations: list[ProjectLocation], problems: Probl
     progress(done, total)
     for loc, batches in zip(locations, pipelines):
         rows["projects"].append(_read_project_files(root, loc, problems, rows["io_config"]))
-        for result, triggers, pipeline_problems in (item for batch in batches for item in batch()):
-            done += 1
-            if done % 50 == 0 or done == total:
-                progress(done, total)
-            folder = result.row["pipeline"]
-            problems.extend(pipeline_problems)
-            rows["pipelines"].append(result.row)
-            rows["blocks"].extend(result.blocks)
-            rows["edges"].extend(result.edges)
-            for rel in result.referenced:
-                used_by[rel].add((loc.name, folder))
-            for block in result.blocks:
-                if block["path"] and block["file_exists"]:
-                    entry_types.setdefault(block["path"], (loc.name, block["type"]))
-            rows["triggers"].extend(triggers)
+        for batch in batches:
+            items = batch()
+            done += len(items)
+            progress(done, total)
+            for result, triggers, pipeline_problems in items:
+                folder = result.row["pipeline"]
+                problems.extend(pipeline_problems)
+                rows["pipelines"].append(result.row)
+                rows["blocks"].extend(result.blocks)
+                rows["edges"].extend(result.edges)
+                for rel in result.referenced:
+                    used_by[rel].add((loc.name, folder))
+                for block in result.blocks:
+                    if block["path"] and block["file_exists"]:
+                        entry_types.setdefault(block["path"], (loc.name, block["type"]))
+                rows["triggers"].extend(triggers)
     return rows, used_by, entry_types

@@ -106,36 +106,40 @@ def _quiet_detect_secrets() -> Iterator[list]:
         logger.propagate = propagate
 
 
-_ALWAYS, _ANY_REGEX_PLUGIN = "always", "any regex plugin"
+_ALWAYS = None   # the gate of a plugin that meets every candidate line
 
 
-def _plugin_gates(plugins: list) -> tuple[list, re.Pattern]:
-    """For each plugin, what a line must match for the plugin to find anything in it.
+def _plugin_gates(plugins: list) -> list[re.Pattern | None]:
+    """For each plugin, a pattern a line must match for the plugin to find anything in it.
 
-    A regex plugin finds something only where one of its own regexes matches, so one
-    alternation of every regex plugin's patterns (flags scoped to each) tells whether any of
-    them can; the keyword plugin's patterns all contain its denylist of words. Both tests are
-    exact, and cost a fraction of calling ~25 plugins on every candidate line. The entropy
-    plugins report only from quoted strings their own pattern finds. Any other plugin always runs.
+    A regex plugin finds something only where one of its own regexes matches, so the regex
+    plugins share one gate: the alternation of all their patterns (flags scoped to each). The
+    keyword plugin's patterns all contain its denylist of words; the entropy plugins report
+    only from quoted strings their own pattern finds. Each gate is exact, and costs a fraction
+    of calling ~25 plugins on every candidate line. Any other plugin always runs.
     """
     from detect_secrets.plugins import keyword
     from detect_secrets.plugins.base import RegexBasedDetector
     from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
 
-    parts, gates = [], []
+    parts = []
     for plugin in plugins:
         if isinstance(plugin, RegexBasedDetector):
-            gates.append(_ANY_REGEX_PLUGIN)
             for pattern in plugin.denylist:
                 flags = ("i" if pattern.flags & re.IGNORECASE else "") + ("x" if pattern.flags & re.VERBOSE else "")
                 parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
+    any_regex_plugin = re.compile("|".join(parts) or "(?!)")
+    gates: list[re.Pattern | None] = []
+    for plugin in plugins:
+        if isinstance(plugin, RegexBasedDetector):
+            gates.append(any_regex_plugin)
         elif isinstance(plugin, keyword.KeywordDetector) and not plugin.keyword_exclude:
             gates.append(re.compile(keyword.DENYLIST_REGEX, re.IGNORECASE))
         elif isinstance(plugin, HighEntropyStringsPlugin) and isinstance(getattr(plugin, "regex", None), re.Pattern):
             gates.append(plugin.regex)   # the quoted-string pattern it reports from
         else:
             gates.append(_ALWAYS)
-    return gates, re.compile("|".join(parts) or "(?!)")
+    return gates
 
 
 class GenericSecretScanner:
@@ -144,12 +148,11 @@ class GenericSecretScanner:
     def __init__(self) -> None:
         self._context = _quiet_detect_secrets()
         self.plugins: list = []
-        self._gates: list = []
-        self._any_regex_plugin: re.Pattern | None = None
+        self._gates: list[re.Pattern | None] = []
 
     def __enter__(self) -> "GenericSecretScanner":
         self.plugins = self._context.__enter__()
-        self._gates, self._any_regex_plugin = _plugin_gates(self.plugins)
+        self._gates = _plugin_gates(self.plugins)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -158,15 +161,15 @@ class GenericSecretScanner:
     def _plugins_for(self, line: str) -> list:
         """The plugins whose gate ``line`` passes, in plugin order (see :func:`_plugin_gates`)."""
         chosen = []
-        regex_hit = None
+        hits: dict[re.Pattern, bool] = {}   # the regex plugins share one gate: search it once
         for plugin, gate in zip(self.plugins, self._gates):
-            if gate is _ANY_REGEX_PLUGIN:
-                if regex_hit is None:
-                    regex_hit = self._any_regex_plugin.search(line) is not None
-                if regex_hit:
-                    chosen.append(plugin)
-            elif gate is _ALWAYS or gate.search(line) is not None:
-                chosen.append(plugin)
+            if gate is not _ALWAYS:
+                hit = hits.get(gate)
+                if hit is None:
+                    hit = hits[gate] = gate.search(line) is not None
+                if not hit:
+                    continue
+            chosen.append(plugin)
         return chosen
 
     def scan_text(self, path: str, text: str) -> list[dict]:
