@@ -41,7 +41,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
 MANIFEST = HERE / "manifest.yaml"
-LABELS = HERE / "labels.csv"
+LABELS = HERE / "labels.csv"      # plus any labels-*.csv beside it (one per labelling round)
 PRECISION = HERE / "precision.csv"
 LABEL_FIELDS = ["repo", "rule", "severity", "path", "line", "pipeline", "block", "fingerprint",
                 "verdict", "reason", "baseline"]
@@ -116,10 +116,11 @@ def key_of(repo: str, rec: dict) -> tuple:
 
 
 def load_labels() -> list[dict]:
-    if not LABELS.is_file():
-        return []
-    with open(LABELS, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    labels: list[dict] = []
+    for path in sorted(HERE.glob("labels*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            labels.extend(csv.DictReader(fh))
+    return labels
 
 
 def match_labels(current: list[tuple[tuple, dict]], labels: list[dict]) -> dict[int, dict]:
