@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,19 @@ import pandas as pd
 
 from auditkit.model import SEVERITIES, InputProblem, findings_frame
 
-CACHE_FILE = "audit.pkl"
+CACHE_FILE = "audit.json"
+
+
+def _audit_codec():
+    """The data-only codec of a saved audit and the record classes it may rebuild."""
+    from auditkit.datacodec import DataCodec
+    from auditkit.model import Finding
+    from auditkit.readers.git import GitInfo
+    from auditkit.readers.repo import RepoInventory
+    from auditkit.readers.security import SecurityScan
+    from auditkit.rules.engine import RuleError, RuleRun, SkippedRule
+
+    return DataCodec([Finding, InputProblem, RepoInventory, GitInfo, SecurityScan, RuleRun, SkippedRule, RuleError])
 
 
 @dataclass
@@ -68,14 +79,18 @@ class Audit:
         state = {k: v for k, v in self.__dict__.items() if k != "_history"}
         if self._history is not None:
             state["history_memo"] = dict(self._history.__dict__.get("_analytics_cache", {}))
-        # The cache is our own file written in this run and read back by our notebooks.
-        (folder / CACHE_FILE).write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        # JSON through a data-only codec: reading it back never runs code (no pickle).
+        (folder / CACHE_FILE).write_text(_audit_codec().dumps(state), encoding="utf-8")
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> "Audit":
-        state = pickle.loads((Path(folder) / CACHE_FILE).read_bytes())
+        """The audit :meth:`save` wrote; ``ValueError`` when the file is not one."""
+        state = _audit_codec().loads((Path(folder) / CACHE_FILE).read_text(encoding="utf-8"))
+        expected = {f for f in cls.__dataclass_fields__ if f != "_history"}
+        if not isinstance(state, dict) or not set(state) <= expected or "inventory" not in state:
+            raise ValueError(f"{Path(folder) / CACHE_FILE} is not a saved audit")
         return cls(**state)
 
 
@@ -204,7 +219,12 @@ def open_audit(repo: str | None = None, *, history: str | None = None, mage_data
     """For notebooks: load the runner's cached audit when ``audit_cache`` holds one,
     otherwise audit ``repo`` now (the embedded demo when ``repo`` is empty)."""
     if audit_cache and (Path(audit_cache) / CACHE_FILE).exists():
-        return Audit.load(audit_cache)
+        try:
+            return Audit.load(audit_cache)
+        except (ValueError, OSError):
+            if not repo:
+                raise
+            # An unreadable cache is a miss when the notebook can audit the repo itself.
     if not repo:
         from auditkit.demo.workspace import demo_for_notebooks
         repo, history, mage_data = demo_for_notebooks()

@@ -110,13 +110,13 @@ def test_a_damaged_cache_is_a_miss_not_an_error(tmp_path, cache, measured, damag
             if damage == "wrong_table":
                 db.execute("create table other (x)")
             else:
-                # Every key the audit will look up holds bytes that are not a pickle.
+                # Every key the audit will look up holds bytes that are not an entry.
                 db.execute("create table result (key text primary key, value blob not null)")
                 for rel in clean.block_files["path"]:
                     data = (root / rel).read_bytes()
                     language = clean.block_files.set_index("path").loc[rel, "language"]
                     db.execute("insert into result values (?, ?)",
-                               (cache.key(rel, language, False, data), b"not a pickle"))
+                               (cache.key(rel, language, False, data), b"not an entry"))
     measured.clear()
     again = read_repo(root, workers=1, cache=cache)
     assert len(measured) == len(clean.block_files)
@@ -154,3 +154,49 @@ def test_a_cache_folder_inside_the_audited_repo_is_not_used(tmp_path, monkeypatc
     read_repo(root, workers=1)
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     assert len(measured) == 2 * len(read_repo(root, workers=1, cache=False).block_files)
+
+
+class _RunsCode:
+    """Unpickling this calls ``open(marker, "w")``: proof that a loader ran code from the file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("payload", ["pickle", "json_object"])
+def test_a_crafted_entry_runs_nothing_and_is_a_miss(tmp_path, cache, measured, payload):
+    import json
+    import pickle
+
+    root = _risky_repo(tmp_path / "repo")
+    clean = read_repo(root, workers=1, cache=False)
+    marker = tmp_path / "ran"
+    bomb = pickle.dumps(_RunsCode(tmp_path / "control"))
+    pickle.loads(bomb)                          # the payload is live: unpickled, it writes a file
+    assert (tmp_path / "control").exists()
+    entry = pickle.dumps(_RunsCode(marker)) if payload == "pickle" else json.dumps(
+        {"$obj": ["_RunsCode", {"marker": str(marker)}]})
+    with sqlite3.connect(cache.path) as db:
+        db.execute("create table result (key text primary key, value text not null)")
+        for rel, language in zip(clean.block_files["path"], clean.block_files["language"]):
+            db.execute("insert into result values (?, ?)",
+                       (cache.key(rel, language, False, (root / rel).read_bytes()), entry))
+    measured.clear()
+    again = read_repo(root, workers=1, cache=cache)
+    assert not marker.exists()
+    assert len(measured) == len(clean.block_files)      # every crafted entry was a miss
+    _same_inventory(clean, again)
+
+
+def test_cached_results_are_json_text(tmp_path, cache):
+    import json
+
+    read_repo(_risky_repo(tmp_path / "repo"), workers=1, security_prescan=True, cache=cache)
+    with sqlite3.connect(cache.path) as db:
+        values = [v for (v,) in db.execute("select value from result")]
+    assert values and all(isinstance(v, str) for v in values)
+    for value in values:
+        json.loads(value)                       # plain JSON, readable by any tool

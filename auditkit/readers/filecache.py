@@ -13,12 +13,15 @@ so the repo reader looks each file up here first (as ruff and mypy keep their ca
 * Best effort: an unreadable, locked or corrupt cache is a cache miss, never an error. Workers
   only read; the calling process writes the new entries once, at the end.
 * Bounded: a cache file over ``MAX_CACHE_BYTES`` is started afresh.
+* Data only: results are stored as JSON text through :class:`auditkit.datacodec.DataCodec`, never
+  pickled, because the cache may come from a shared CI cache. Reading an entry builds plain values
+  and :class:`~auditkit.readers.security.filescan.FileSecurity` records and nothing else; an entry
+  that is not such data is a miss.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -27,12 +30,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 MAX_CACHE_BYTES = 1024 * 1024 * 1024
-CACHE_FILE = "file-results-v1.sqlite"
+CACHE_FILE = "file-results-v2.sqlite"   # v1 held pickles; it is never read
 # Modules whose code decides a cached per-file result.
 _ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.code_facts", "auditkit.readers.literal_facts",
                      "auditkit.readers.paths", "auditkit.readers.filecache",
                      "auditkit.readers.security.filescan", "auditkit.readers.security.secrets",
-                     "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure")
+                     "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure",
+                     "auditkit.datacodec")
 
 
 def cache_dir() -> Path | None:
@@ -68,7 +72,7 @@ def analyzer_version() -> str:
 
 @dataclass(frozen=True)
 class FileCache:
-    """A handle on the cache file, cheap to pickle into worker processes."""
+    """A handle on the cache file (two strings: cheap to hand to worker processes)."""
 
     path: str
     version: str
@@ -105,7 +109,7 @@ class FileCache:
     def reader(self) -> "CacheReader":
         return CacheReader(self.path)
 
-    def store(self, entries: Iterable[tuple[str, bytes]]) -> int:
+    def store(self, entries: Iterable[tuple[str, str]]) -> int:
         """Write new entries in one transaction; returns how many (0 when the cache is unusable)."""
         entries = list(entries)
         if not entries:
@@ -116,7 +120,7 @@ class FileCache:
                 try:
                     db.execute("PRAGMA synchronous = OFF")   # a cache: a torn write is repaired, not fatal
                     with db:
-                        db.execute("CREATE TABLE IF NOT EXISTS result (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                        db.execute("CREATE TABLE IF NOT EXISTS result (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                         db.executemany("INSERT OR REPLACE INTO result (key, value) VALUES (?, ?)", entries)
                 finally:
                     db.close()
@@ -150,8 +154,8 @@ class CacheReader:
             return None
         try:
             row = self.db.execute("SELECT value FROM result WHERE key = ?", (key,)).fetchone()
-            return pickle.loads(row[0]) if row else None
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return _codec().loads(row[0]) if row else None
+        except (sqlite3.Error, ValueError, TypeError, UnicodeDecodeError):
             return None
 
     def close(self) -> None:
@@ -166,5 +170,14 @@ class CacheReader:
         self.close()
 
 
-def dumps(result: Any) -> bytes:
-    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+@lru_cache(maxsize=1)
+def _codec():
+    from auditkit.datacodec import DataCodec
+    from auditkit.readers.security.filescan import FileSecurity
+
+    return DataCodec([FileSecurity])
+
+
+def dumps(result: Any) -> str:
+    """One per-file result as the JSON text stored in the cache."""
+    return _codec().dumps(result)
