@@ -70,7 +70,7 @@ def test_bandit_check_fires_on_risky_and_not_on_safe(tmp_path, kind, risky, safe
 
 
 def test_bandit_detail_never_quotes_code(tmp_path):
-    text = "def f():\n    password = 'canary-bandit-77'\n    return eval(password)\n"
+    text = "def f(extra):\n    password = 'canary-bandit-77' + extra\n    return eval(password)\n"
     path = tmp_path / "x.py"
     path.write_text(text)
     rows = bandit_risks([("x.py", str(path), text)])

@@ -36,7 +36,7 @@ _ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.code_facts", "au
                      "auditkit.readers.paths", "auditkit.readers.filecache",
                      "auditkit.readers.security.filescan", "auditkit.readers.security.secrets",
                      "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure",
-                     "auditkit.datacodec")
+                     "auditkit.readers.security.trust", "auditkit.datacodec")
 
 
 def cache_dir() -> Path | None:

@@ -9,6 +9,13 @@ write email, phone or name fields unmasked.
 
 ``detail`` is built from our own wording per check, never from bandit's message or the code
 text: bandit's hard-coded-password messages quote the password.
+
+Not reported (:mod:`auditkit.readers.security.trust` decides what the module's own code fixes):
+SQL whose interpolated parts are all constants, names bound to constants, loop variables over
+constant lists, or deployment settings (``os.getenv``); ``eval``/``exec`` of text built only from
+such values (e.g. an entry of a literal dict); ``yaml.load`` with ``SafeLoader``/``FullLoader``
+(FullLoader builds no arbitrary objects since PyYAML 5.4, CVE-2020-14343; Mage ships PyYAML 6).
+Findings of one kind on consecutive lines of one function are one row (``line``..``end_line``).
 """
 from __future__ import annotations
 
@@ -18,9 +25,10 @@ import re
 
 import pandas as pd
 
+from auditkit.readers.security.trust import ModuleTrust
 from auditkit.readers.textcues import mentions_any
 
-CODE_RISK_COLUMNS = ["path", "line", "kind", "test_id", "detail", "project"]
+CODE_RISK_COLUMNS = ["path", "line", "kind", "test_id", "detail", "project", "end_line"]
 
 # bandit test id -> (kind, detail). Only these tests run; none quotes code in our output.
 BANDIT_TESTS: dict[str, tuple[str, str]] = {
@@ -33,6 +41,10 @@ BANDIT_TESTS: dict[str, tuple[str, str]] = {
     "B605": ("shell_command", "process started through a shell (os.system / os.popen)"),
 }
 _BANDIT_WORDS = ("eval", "exec", "pickle", "dill", "shelve", "yaml", "shell", "system", "popen", "spawn")
+# bandit tests whose hits are checked again against the file's AST (trusted input, safe loaders).
+_RECHECKED = {"B102": "exec", "B307": "eval", "B506": "load"}
+# PyYAML loaders that build no arbitrary Python objects (FullLoader: since PyYAML 5.4).
+SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "FullLoader", "CFullLoader", "BaseLoader", "CBaseLoader"})
 
 # Calls that send SQL text to a database (pandas, DB-API, SQLAlchemy, Mage io classes).
 QUERY_CALLS = frozenset({
@@ -93,8 +105,58 @@ def bandit_risks(files: list[tuple[str, str, str | None]]) -> list[dict]:
             continue
         kind, detail = BANDIT_TESTS[issue.test_id]
         rows.append({"path": by_abs.get(issue.fname, issue.fname), "line": int(issue.lineno),
-                     "kind": kind, "test_id": issue.test_id, "detail": detail, "project": None})
-    return rows
+                     "kind": kind, "test_id": issue.test_id, "detail": detail, "project": None,
+                     "_abs": issue.fname})
+    return _recheck_bandit_rows(rows)
+
+
+def _recheck_bandit_rows(rows: list[dict]) -> list[dict]:
+    """Drop eval/exec hits whose input the module itself fixes and yaml.load hits with a safe
+    loader; tag each row with its function (for grouping). Files are parsed once, only when hit."""
+    trees: dict[str, tuple[ast.AST, ModuleTrust] | None] = {}
+    kept = []
+    for row in rows:
+        source = row.pop("_abs")
+        if source not in trees:
+            trees[source] = _parse_file(source)
+        parsed = trees[source]
+        if parsed is None:
+            kept.append(row)
+            continue
+        tree, trust = parsed
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno == row["line"]]
+        checked = [c for c in calls if _call_name(c) == _RECHECKED.get(row["test_id"])]
+        if checked and all(_harmless(call, row["test_id"], trust) for call in checked):
+            continue
+        if calls:
+            row["scope"] = _scope_name(trust.function_of(calls[0]))
+        kept.append(row)
+    return kept
+
+
+def _parse_file(path: str) -> tuple[ast.AST, ModuleTrust] | None:
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+        return tree, ModuleTrust(tree)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _harmless(call: ast.Call, test_id: str, trust: ModuleTrust) -> bool:
+    """An eval/exec of trusted text, or a yaml.load with a loader that builds no objects."""
+    if test_id == "B506":
+        loaders = [k.value for k in call.keywords if k.arg == "Loader"] + list(call.args[1:2])
+        return bool(loaders) and all(_dotted_tail(loader) in SAFE_YAML_LOADERS for loader in loaders)
+    return bool(call.args) and trust.trusted(call.args[0])
+
+
+def _dotted_tail(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def _scope_name(scope: ast.AST) -> str:
+    return getattr(scope, "name", "")
 
 
 def ast_risks(rel: str, text: str, tree: ast.AST | None = None) -> list[dict]:
@@ -114,29 +176,40 @@ def ast_risks(rel: str, text: str, tree: ast.AST | None = None) -> list[dict]:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return []   # the repo reader already reports unparsable block files
     assignments, calls = _collect(tree)
+    trust: list[ModuleTrust] = []    # built on the first SQL hit only
+
+    def trusted(node: ast.AST) -> bool:
+        if not trust:
+            trust.append(ModuleTrust(tree))
+        return trust[0].trusted(node)
+
     rows: list[dict] = []
     for scope, scope_calls in calls.items():
         built = _dynamic_sql_names(assignments.get(scope, [])) if wants_sql else {}
         for call in scope_calls:
+            found = []
             if wants_sql:
-                rows.extend(_check_query_call(rel, call, built))
+                found += _check_query_call(rel, call, built, trusted)
             if wants_pii:
-                rows.extend(_check_log_call(rel, call))
+                found += _check_log_call(rel, call)
+            for row in found:
+                row["scope"] = _scope_name(scope)
+            rows += found
     return rows
 
 
-def _collect(tree: ast.AST) -> tuple[dict[int, list[ast.AST]], dict[int, list[ast.Call]]]:
-    """Assignments and calls grouped by enclosing function (module = 0), in one iterative walk."""
-    assignments: dict[int, list[ast.AST]] = {}
-    calls: dict[int, list[ast.Call]] = {}
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+def _collect(tree: ast.AST) -> tuple[dict[ast.AST, list[ast.AST]], dict[ast.AST, list[ast.Call]]]:
+    """Assignments and calls grouped by enclosing function (or the module), in one iterative walk."""
+    assignments: dict[ast.AST, list[ast.AST]] = {}
+    calls: dict[ast.AST, list[ast.Call]] = {}
+    stack: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
     while stack:
         node, scope = stack.pop()
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             assignments.setdefault(scope, []).append(node)
         elif isinstance(node, ast.Call):
             calls.setdefault(scope, []).append(node)
-        inner = id(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else scope
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else scope
         stack.extend((child, inner) for child in ast.iter_child_nodes(node))
     return assignments, calls
 
@@ -200,7 +273,7 @@ def _call_name(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def _check_query_call(rel: str, call: ast.Call, built: dict[str, str]) -> list[dict]:
+def _check_query_call(rel: str, call: ast.Call, built: dict[str, str], trusted) -> list[dict]:
     name = _call_name(call)
     if name not in QUERY_CALLS:
         return []
@@ -211,7 +284,7 @@ def _check_query_call(rel: str, call: ast.Call, built: dict[str, str]) -> list[d
             how = built[arg.id]
         elif _dynamic_string(arg) and _looks_like_sql(arg):
             how = _dynamic_string(arg)
-        if how:
+        if how and not trusted(arg):   # only constants and deployment settings: nothing to inject
             return [{"path": rel, "line": call.lineno, "kind": "sql_injection", "test_id": "AK-SQL",
                      "detail": f"SQL built with {how} passed to {name}(); use bound parameters",
                      "project": None}]
@@ -279,9 +352,30 @@ def yaml_tag_risks(rel: str, text: str) -> list[dict]:
 
 
 def code_risks_frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=CODE_RISK_COLUMNS)
+    """Rows as a frame, one row per (path, kind, function) run of consecutive lines."""
+    frame = pd.DataFrame(_group_consecutive(rows), columns=CODE_RISK_COLUMNS)
     if frame.empty:
         return frame
     frame = frame.drop_duplicates(["path", "line", "kind"]).sort_values(["path", "line"], kind="stable")
     frame["line"] = frame["line"].astype("Int64")
+    frame["end_line"] = frame["end_line"].astype("Int64")
     return frame.reset_index(drop=True)
+
+
+def _group_consecutive(rows: list[dict]) -> list[dict]:
+    """Merge findings of one kind on consecutive lines of one function (the same mistake
+    repeated line after line is one finding); the merged row spans ``line``..``end_line``."""
+    unique = {(r["path"], r["line"], r["kind"]): r for r in rows}
+    ordered = sorted(unique.values(), key=lambda r: (r["path"], r["kind"], r.get("scope") or "", r["line"]))
+    merged: list[dict] = []
+    for row in ordered:
+        last = merged[-1] if merged else None
+        if (last is not None and (last["path"], last["kind"], last.get("scope") or "") ==
+                (row["path"], row["kind"], row.get("scope") or "") and row["line"] - last["end_line"] <= 1):
+            last["end_line"] = row["line"]
+            continue
+        merged.append({**row, "end_line": row["line"]})
+    for row in merged:
+        if row["end_line"] != row["line"]:
+            row["detail"] = f"{row['detail']} (lines {row['line']}-{row['end_line']})"
+    return merged

@@ -5,13 +5,30 @@ from auditkit.rules.base import register
 from auditkit.rules.security.base import CODE, SecurityRule
 
 class _CodeRiskRule(SecurityRule):
+    """One finding per row of ``scan.code_risks`` of ``kinds``, except in block files that no
+    pipeline uses or that are untouched Mage templates (when the inventory says so): code that
+    never runs is reported once, as unused, by the block rules."""
+
     kinds: tuple[str, ...] = ()
+    skip_unused_files = True
 
     def check(self):
+        quiet = self.unused_block_files() if self.skip_unused_files else frozenset()
         for row in self.frame_rows("code_risks", kind=self.kinds):
+            if row["path"] in quiet:
+                continue
             yield self.finding(row["detail"], key=(row["kind"], row.get("line")), project=row.get("project"),
                                path=row["path"], line=row.get("line"),
                                evidence=f"check={row['test_id']}")
+
+    def unused_block_files(self) -> frozenset[str]:
+        files = getattr(self.ctx.inventory, "block_files", None)
+        if files is None or files.empty or "referenced" not in files.columns:
+            return frozenset()
+        unused = ~files["referenced"].fillna(True).astype(bool)
+        if "template" in files.columns:
+            unused |= files["template"].fillna(False).astype(bool)
+        return frozenset(files.loc[unused, "path"])
 
 
 @register
@@ -38,6 +55,7 @@ class YamlPythonTag(_CodeRiskRule):
     severity = "high"
     practices = CODE
     kinds = ("yaml_python_tag",)
+    skip_unused_files = False    # a !!python tag has no legitimate use: reported wherever it is
 
 
 @register
@@ -47,7 +65,11 @@ class SqlBuiltFromStrings(_CodeRiskRule):
     What it checks:
         Calls such as ``execute``, ``read_sql``, ``query``, ``load`` or ``text`` whose SQL
         argument (directly or through a variable of the same function) is built from run-time
-        values.
+        values. Not reported: SQL whose interpolated parts are all fixed by the module itself
+        (constants, names bound to constants, loops over constant lists, helper parameters that
+        every call fills with such values) or deployment settings (``os.getenv``), such as a
+        table name from a constant list with the row values bound as parameters; files that
+        no pipeline uses or that are untouched Mage templates.
 
     Why it matters:
         Values spliced into SQL can change the statement (SQL injection) and break on quotes;
@@ -73,7 +95,9 @@ class DynamicCodeExecution(_CodeRiskRule):
     """A block calls ``eval`` or ``exec`` (bandit B307, B102).
 
     What it checks:
-        ``eval(...)`` and ``exec(...)`` calls in Python files of Mage projects.
+        ``eval(...)`` and ``exec(...)`` calls in Python files of Mage projects, except when the
+        text can only come from the module's own constants (e.g. an entry of a literal dict)
+        and in files no pipeline uses. Hits on consecutive lines of one function are one finding.
 
     Why it matters:
         Text that reaches them runs as code with the pipeline's credentials; the guide says
@@ -99,7 +123,9 @@ class UnsafeDeserialization(_CodeRiskRule):
     """A block loads pickle data or YAML with an unsafe loader (bandit B301, B506).
 
     What it checks:
-        ``pickle``/``dill``/``shelve`` loads and ``yaml.load`` without a safe loader.
+        ``pickle``/``dill``/``shelve`` loads and ``yaml.load`` without a safe loader
+        (``SafeLoader`` and ``FullLoader`` are safe: FullLoader builds no arbitrary objects
+        since PyYAML 5.4, CVE-2020-14343).
 
     Why it matters:
         Both construct arbitrary objects, so a tampered input file runs code.
