@@ -15,7 +15,7 @@ import pandas as pd
 from auditkit.readers.security import SecurityScan
 from auditkit.readers.security.accounts import ACCOUNT_COLUMNS, API_TRIGGER_COLUMNS, STORED_SECRET_COLUMNS
 from auditkit.readers.security.code_risks import CODE_RISK_COLUMNS
-from auditkit.readers.security.deployment import DEPLOYMENT_COLUMNS
+from auditkit.readers.security.deployment import DEPLOYMENT_COLUMNS, SERVER_SETTING_COLUMNS
 from auditkit.readers.security.exposure import EXPOSED_COLUMNS
 from auditkit.readers.security.secrets import SECRET_COLUMNS
 from auditkit.rules.base import REGISTRY, RuleContext
@@ -48,7 +48,8 @@ def deployment(**overrides) -> dict:
            "auth_enabled": True, "auth_source": "setting", "ports_all_interfaces": False,
            "published_ports": ["127.0.0.1:6789:6789"], "jwt_secret": "reference", "owner_password": "unset",
            "notebook_edit": "1", "env": "prod", "production": True, "token_expiry_s": None,
-           "authentication_mode": None}
+           "authentication_mode": None, "production_evidence": "ENV=prod", "role": "web_server",
+           "image_file": COMPOSE, "image_line": 3, "line": 2, "public": None, "image_from_default": False}
     row.update(overrides)
     return row
 
@@ -69,10 +70,16 @@ def api_trigger(**overrides) -> dict:
     return row
 
 
+def command_line(value: str = "literal (redacted): password option", risk_level: str = "high") -> dict:
+    return {"file": COMPOSE, "setting": "command_line_credential", "value_summary": value, "mage_version": None,
+            "risk": risk_level, "service": "init", "line": 12, "project": None}
+
+
 def make_scan(*, secrets=(), exposed_files=(), code_risks=(), deployments=(), accounts=(), api_triggers=(),
-              stored_secrets=(), committed_trigger_tokens=()) -> SecurityScan:
+              stored_secrets=(), committed_trigger_tokens=(), server_settings=()) -> SecurityScan:
     """A SecurityScan holding exactly the given rows (every frame has its contract columns)."""
     return SecurityScan(
+        server_settings=frame(list(server_settings), SERVER_SETTING_COLUMNS),
         secrets=frame(list(secrets), SECRET_COLUMNS), exposed_files=frame(list(exposed_files), EXPOSED_COLUMNS),
         code_risks=frame(list(code_risks), CODE_RISK_COLUMNS), deployments=frame(list(deployments), DEPLOYMENT_COLUMNS),
         accounts=frame(list(accounts), ACCOUNT_COLUMNS), api_triggers=frame(list(api_triggers), API_TRIGGER_COLUMNS),
@@ -131,8 +138,10 @@ CASES += [
     case("MAGE-SEC-020", "JWT secret unset", 1, deployments=[deployment(jwt_secret="unset")]),
     case("MAGE-SEC-020", "JWT secret literal or referenced", 0,
          deployments=[deployment(), deployment(service="m2", jwt_secret="literal")]),
-    case("MAGE-SEC-021", "prod with edit access", 2,
-         deployments=[deployment(notebook_edit="unset"), deployment(service="m2", notebook_edit="0")]),
+    case("MAGE-SEC-021", "prod with edit access (two services of one file: one finding)", 1,
+         deployments=[deployment(notebook_edit="unset"), deployment(service="m2", notebook_edit="unset")]),
+    case("MAGE-SEC-021", "prod with edit access in two files", 2,
+         deployments=[deployment(notebook_edit="unset"), deployment(file="deploy/compose.yml", notebook_edit="0")]),
     case("MAGE-SEC-021", "edit off in prod, on in dev", 0,
          deployments=[deployment(), deployment(service="dev", env="dev", production=False, notebook_edit="unset")]),
     case("MAGE-SEC-022", "one-year tokens", 1, deployments=[deployment(token_expiry_s=31_536_000)]),
@@ -145,6 +154,30 @@ CASES += [
     case("MAGE-SEC-024", "latest image", 1,
          deployments=[deployment(image="mageai/mageai:latest", mage_version="latest", image_pinned=False)]),
     case("MAGE-SEC-024", "pinned image", 0, deployments=[deployment()]),
+    case("MAGE-SEC-024", "moving tag; unknown tag not judged", 1,
+         deployments=[deployment(image="mageai/mageai:nightly", mage_version="nightly", image_pinned=False),
+                      deployment(service="m2", image="mageai/mageai:ours", mage_version="ours", image_pinned=None)]),
+    # --- local development set-ups: advice or nothing ---
+    case("MAGE-SEC-018", "auth off in a dev set-up is low advice", 1,
+         deployments=[deployment(auth_enabled=False, production=False, production_evidence=None)]),
+    case("MAGE-SEC-018", "auth off on a scheduler (no UI)", 0,
+         deployments=[deployment(auth_enabled=False, role="scheduler")]),
+    case("MAGE-SEC-018", "public server left to an unpinned image's default", 1,
+         deployments=[deployment(auth_source="version default (unpinned image)", public="allUsers",
+                                 image_pinned=False, mage_version="latest")]),
+    case("MAGE-SEC-020", "JWT unset: dev set-up, Dockerfile, auth off", 0,
+         deployments=[deployment(jwt_secret="unset", production=False, production_evidence=None),
+                      deployment(file="Dockerfile", kind="dockerfile", service=None, jwt_secret="unset"),
+                      deployment(service="m3", jwt_secret="unset", auth_enabled=False)]),
+    case("MAGE-SEC-023", "dev quickstart port mapping", 0,
+         deployments=[deployment(ports_all_interfaces=True, production=False, production_evidence=None)]),
+    case("MAGE-SEC-019", "literal owner password in dev", 1,
+         deployments=[deployment(owner_password="literal", production=False, production_evidence=None)]),
+    # --- command lines ---
+    case("MAGE-SEC-040", "literal and variable credentials", 2,
+         server_settings=[command_line(), command_line("reference: minio client secret key", "low")]),
+    case("MAGE-SEC-040", "other settings only", 0,
+         server_settings=[dict(command_line(), setting="JWT_SECRET", value_summary="literal (redacted)")]),
     # --- accounts (read from the run history by the scanner) ---
     case("MAGE-SEC-025", "default password", 1,
          accounts=[account("u1", uses_default_password=True, is_owner=True, is_default_owner=True), account("u2")]),

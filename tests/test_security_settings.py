@@ -51,7 +51,8 @@ def test_authentication_follows_setting_or_version_default(tmp_path, image, env,
 
 
 def test_auth_off_on_all_interfaces_is_critical(tmp_path):
-    result = scan(make_repo(tmp_path, {"docker-compose.yml": compose(ports='    ports:\n      - "6789:6789"\n')}))
+    server = '    restart: always\n    ports:\n      - "6789:6789"\n'      # a server deployment
+    result = scan(make_repo(tmp_path, {"docker-compose.yml": compose(ports=server)}))
     assert [f.severity for f in findings(result, "MAGE-SEC-018")] == ["critical"]
     assert findings(result, "MAGE-SEC-023")
 
@@ -90,7 +91,8 @@ def test_production_and_token_lifetime_rules_fire(tmp_path, env, rule_id):
 
 
 def test_jwt_secret_unset_and_unpinned_image_fire(tmp_path):
-    svc = "services:\n  magic:\n    image: mageai/mageai:latest\n    environment:\n      REQUIRE_USER_AUTHENTICATION: 1\n"
+    svc = ("services:\n  magic:\n    image: mageai/mageai:latest\n    restart: unless-stopped\n"
+           "    environment:\n      REQUIRE_USER_AUTHENTICATION: 1\n")
     result = scan(make_repo(tmp_path, {"docker-compose.yml": svc}))
     assert {"MAGE-SEC-020", "MAGE-SEC-024"} <= rule_ids(result)
 

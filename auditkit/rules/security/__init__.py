@@ -4,4 +4,4 @@ They read ``ctx.extras["security"]`` (a :class:`auditkit.readers.security.Securi
 account rules also need the run history. Evidence names a kind and a short fingerprint,
 never a value.
 """
-from auditkit.rules.security import code, exposure, secrets, server  # noqa: F401
+from auditkit.rules.security import accounts, code, exposure, secrets, server  # noqa: F401

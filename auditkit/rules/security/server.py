@@ -1,4 +1,10 @@
-"""Security rules: server settings in deployment files, and accounts in the run history."""
+"""Security rules: Mage server settings in deployment files (compose, Dockerfile, Kubernetes, Terraform).
+
+A deployment is a *server* deployment only with evidence (``production``, see
+:mod:`auditkit.readers.security.deploy_evidence`); a local development set-up gets advice at low
+severity, or nothing where the setting only matters on a server. Services of one file that share
+a problem are one finding naming them all.
+"""
 from __future__ import annotations
 
 from typing import Iterator
@@ -6,13 +12,38 @@ from typing import Iterator
 from auditkit.rules.base import Threshold, register
 from auditkit.rules.security.base import AUTH, SECRETS, SecurityRule
 
-class _DeploymentRule(SecurityRule):
-    def deployments(self) -> Iterator[dict]:
-        yield from self.frame_rows("deployments")
+WEB_ROLES = ("web_server", "server")
 
-    def at(self, row: dict, message: str, key: str, evidence: str, severity: str | None = None):
-        return self.finding(message, key=(row.get("service"), key), project=row.get("project"),
-                            path=row["file"], evidence=evidence, severity=severity)
+
+class _DeploymentRule(SecurityRule):
+    def deployments(self, web_only: bool = False) -> Iterator[dict]:
+        for row in self.frame_rows("deployments"):
+            if web_only and row.get("role") not in WEB_ROLES:
+                continue
+            yield row
+
+    def grouped(self, hits: list[tuple[dict, str, str, str, str | None]], path_of=None):
+        """One finding per (file, message, severity) from ``(row, message, key, evidence, severity)``
+        hits: services of one file with the same problem are named together."""
+        groups: dict[tuple, list] = {}
+        for hit in hits:
+            row = hit[0]
+            path = path_of(row) if path_of else row["file"]
+            groups.setdefault((path, hit[1], hit[4]), []).append(hit)
+        for (path, message, severity), items in groups.items():
+            row, _, key, evidence, _ = items[0]
+            services = [r.get("service") for r, *_ in items if r.get("service")]
+            if len(services) > 1:
+                message = f"{message} (services {', '.join(services)})"
+            line = row.get("image_line") if path_of else row.get("line")
+            yield self.finding(message, key=(row.get("service"), key), project=row.get("project"), path=path,
+                               line=None if line is None else int(line),
+                               evidence=evidence + _where(row), severity=severity)
+
+
+def _where(row: dict) -> str:
+    evidence = row.get("production_evidence")
+    return f" deployment={'server (' + evidence + ')' if evidence else 'local development'}"
 
 
 @register
@@ -20,13 +51,19 @@ class AuthenticationDisabled(_DeploymentRule):
     """A Mage deployment runs without user authentication.
 
     What it checks:
-        ``REQUIRE_USER_AUTHENTICATION`` of each Mage deployment (compose service, Dockerfile,
-        Kubernetes or Terraform), or its default for the pinned image: off before 0.9.78.
-        Critical when the port is also published on all interfaces.
+        ``REQUIRE_USER_AUTHENTICATION`` of each Mage web server (compose service, Dockerfile,
+        Kubernetes or Terraform), or its default for the pinned image: off before 0.9.78. High on
+        a server deployment, critical when it is also reachable from outside (port on all
+        interfaces, Cloud Run ``allUsers``); low advice for a local development set-up, medium
+        when its port is published on all interfaces. A public server deployment that leaves the
+        setting to the default of an unpinned image is reported too: images pulled before 0.9.78
+        run without authentication.
 
     Why it matters:
         Without authentication every caller is owner: they can read secrets, edit and run
-        code on the server (CVE-2025-2129 changed the default).
+        code on the server (CVE-2025-2129 changed the default). Mage also answers any web page's
+        requests (``Access-Control-Allow-Origin: *``), so even a laptop server is reachable from
+        the browser.
 
     Example:
         ``image: mageai/mageai:0.9.76`` with no ``REQUIRE_USER_AUTHENTICATION`` and ``"6789:6789"``.
@@ -43,12 +80,18 @@ class AuthenticationDisabled(_DeploymentRule):
     practices = AUTH
 
     def check(self):
-        for row in self.deployments():
+        hits = []
+        for row in self.deployments(web_only=True):
+            public, server = row.get("public"), bool(row.get("production"))
+            evidence = f"auth_source={row.get('auth_source')} mage_version={row.get('mage_version')}"
             if row.get("auth_enabled") is False:
-                exposed = bool(row.get("ports_all_interfaces"))
-                yield self.at(row, "user authentication is off" + (" and the port is published on all interfaces" if exposed else ""),
-                              "auth", f"auth_source={row.get('auth_source')} mage_version={row.get('mage_version')}",
-                              severity="critical" if exposed else None)
+                exposed = f" and it is reachable from outside ({public})" if public else ""
+                severity = ("critical" if public else "high") if server else ("medium" if public else "low")
+                hits.append((row, "user authentication is off" + exposed, "auth", evidence, severity))
+            elif (server and public and row.get("auth_source") == "version default (unpinned image)"):
+                hits.append((row, "user authentication is not set on a public deployment; the unpinned image's "
+                             f"default decides it (off before 0.9.78; {public})", "auth", evidence, "high"))
+        yield from self.grouped(hits)
 
 
 @register
@@ -56,13 +99,15 @@ class DefaultOwnerPasswordConfigured(_DeploymentRule):
     """A deployment file sets ``DEFAULT_OWNER_PASSWORD`` to a literal.
 
     What it checks:
-        Literal (not ``${VAR}`` or secret reference) values of ``DEFAULT_OWNER_PASSWORD``.
+        Literal values of ``DEFAULT_OWNER_PASSWORD``. A variable (``${VAR}``, also
+        ``${VAR:-fallback}``, secret references) is not a literal. High on a server deployment,
+        low advice in a local development set-up.
 
     Why it matters:
         The first owner account gets this password; committed, it is the owner login.
 
     Example:
-        ``DEFAULT_OWNER_PASSWORD: Welcome2024!`` in ``docker-compose.yml``.
+        ``DEFAULT_OWNER_PASSWORD: Welcome2024!`` in ``docker-compose.prod.yml``.
 
     Fix:
         Pass it from a secret store, log in once and change it.
@@ -75,24 +120,27 @@ class DefaultOwnerPasswordConfigured(_DeploymentRule):
     practices = AUTH
 
     def check(self):
-        for row in self.deployments():
-            if row.get("owner_password") == "literal":
-                yield self.at(row, "DEFAULT_OWNER_PASSWORD is a literal in a committed file", "owner_password",
-                              "setting=DEFAULT_OWNER_PASSWORD value=literal (redacted)")
+        hits = [(row, "DEFAULT_OWNER_PASSWORD is a literal in a committed file", "owner_password",
+                 "setting=DEFAULT_OWNER_PASSWORD value=literal (redacted)", None if row.get("production") else "low")
+                for row in self.deployments() if row.get("owner_password") == "literal"]
+        yield from self.grouped(hits)
 
 
 @register
 class JwtSecretDefault(_DeploymentRule):
-    """A deployment leaves ``JWT_SECRET`` unset, so sessions are signed with Mage's default.
+    """A server deployment with authentication leaves ``JWT_SECRET`` unset.
 
     What it checks:
-        Mage deployments without ``JWT_SECRET``.
+        Mage web servers of server deployments (evidence: Kubernetes/Terraform, ``ENV=prod``,
+        production names, ``restart: always``, a reverse proxy) whose authentication is not off
+        and that set no ``JWT_SECRET``. Never a Dockerfile alone (an image build), a local
+        development set-up, or a deployment without authentication (MAGE-SEC-018 reports that).
 
     Why it matters:
         The default ``materia`` is public; anyone can decode or mint the session JWT wrapper.
 
     Example:
-        A compose service with no ``JWT_SECRET`` in ``environment`` or ``env_file``.
+        A compose service with ``restart: always`` and no ``JWT_SECRET`` in ``environment`` or ``env_file``.
 
     Fix:
         Set ``JWT_SECRET`` from a secret store to a long random value.
@@ -105,10 +153,12 @@ class JwtSecretDefault(_DeploymentRule):
     practices = AUTH
 
     def check(self):
-        for row in self.deployments():
-            if row.get("jwt_secret") == "unset":
-                yield self.at(row, "JWT_SECRET is not set; Mage signs sessions with its public default",
-                              "jwt", "setting=JWT_SECRET value=unset")
+        hits = [(row, "JWT_SECRET is not set; Mage signs sessions with its public default", "jwt",
+                 "setting=JWT_SECRET value=unset", None)
+                for row in self.deployments(web_only=True)
+                if row.get("production") and row.get("kind") != "dockerfile"
+                and row.get("auth_enabled") is not False and row.get("jwt_secret") == "unset"]
+        yield from self.grouped(hits)
 
 
 @register
@@ -116,7 +166,7 @@ class NotebookEditInProduction(_DeploymentRule):
     """A production deployment leaves notebook editing enabled.
 
     What it checks:
-        Deployments with ``ENV`` ``prod``/``production`` whose ``DISABLE_NOTEBOOK_EDIT_ACCESS``
+        Server deployments (see MAGE-SEC-020 for the evidence) whose ``DISABLE_NOTEBOOK_EDIT_ACCESS``
         is unset or ``0``.
 
     Why it matters:
@@ -137,10 +187,11 @@ class NotebookEditInProduction(_DeploymentRule):
     practices = AUTH
 
     def check(self):
-        for row in self.deployments():
-            if row.get("production") and str(row.get("notebook_edit")) in ("unset", "0"):
-                yield self.at(row, "production deployment allows editing and running code in the UI",
-                              "notebook_edit", f"DISABLE_NOTEBOOK_EDIT_ACCESS={row.get('notebook_edit')}")
+        hits = [(row, "production deployment allows editing and running code in the UI", "notebook_edit",
+                 f"DISABLE_NOTEBOOK_EDIT_ACCESS={row.get('notebook_edit')}", None)
+                for row in self.deployments(web_only=True)
+                if row.get("production") and str(row.get("notebook_edit")) in ("unset", "0")]
+        yield from self.grouped(hits)
 
 
 @register
@@ -172,27 +223,29 @@ class LongAccessTokenLifetime(_DeploymentRule):
 
     def check(self):
         limit = self.option("max_seconds")
-        for row in self.deployments():
-            expiry = row.get("token_expiry_s")
-            if expiry is not None and expiry > limit:
-                yield self.at(row, f"access tokens live {int(expiry)} s (maximum {limit})", "expiry",
-                              f"MAGE_ACCESS_TOKEN_EXPIRY_TIME={int(expiry)}")
+        hits = [(row, f"access tokens live {int(row['token_expiry_s'])} s (maximum {limit})", "expiry",
+                 f"MAGE_ACCESS_TOKEN_EXPIRY_TIME={int(row['token_expiry_s'])}", None)
+                for row in self.deployments(web_only=True)
+                if row.get("token_expiry_s") is not None and row["token_expiry_s"] > limit]
+        yield from self.grouped(hits)
 
 
 @register
 class PortOnAllInterfaces(_DeploymentRule):
-    """The Mage port is published on all network interfaces.
+    """The Mage port of a server deployment is published on all network interfaces.
 
     What it checks:
-        Compose ``ports`` of Mage services without a host address (``"6789:6789"``) or bound
-        to ``0.0.0.0``.
+        Compose ``ports`` of Mage web servers of server deployments (see MAGE-SEC-020) without a
+        host address (``"6789:6789"``) or bound to ``0.0.0.0``, after ``${VAR:-default}``
+        interpolation. Local development set-ups are not reported (the quickstart mapping);
+        when their authentication is off, MAGE-SEC-018 names the exposure.
 
     Why it matters:
         The UI and API (which sends ``Access-Control-Allow-Origin: *``) become reachable from
-        the whole network.
+        the whole network instead of only through the reverse proxy.
 
     Example:
-        ``ports: ["6789:6789"]``.
+        ``ports: ["6789:6789"]`` on a service with ``restart: always``.
 
     Fix:
         ``"127.0.0.1:6789:6789"`` behind a reverse proxy with TLS and an allow-list.
@@ -205,18 +258,22 @@ class PortOnAllInterfaces(_DeploymentRule):
     practices = ("BP-SECURITY-AUTHENTICATION",)
 
     def check(self):
-        for row in self.deployments():
-            if row.get("ports_all_interfaces"):
-                yield self.at(row, "Mage port published on all interfaces", "ports",
-                              "ports=" + ",".join(row.get("published_ports") or []))
+        hits = [(row, "Mage port published on all interfaces", "ports",
+                 "ports=" + ",".join(row.get("published_ports") or []), None)
+                for row in self.deployments(web_only=True)
+                if row.get("production") and row.get("ports_all_interfaces")]
+        yield from self.grouped(hits)
 
 
 @register
 class UnpinnedMageImage(_DeploymentRule):
-    """A deployment uses ``mageai/mageai`` without a version tag or with ``latest``.
+    """A deployment uses ``mageai/mageai`` without a fixed version.
 
     What it checks:
-        Image references of Mage deployments.
+        The Mage image of each deployment: no tag, ``latest``, ``alpha``, ``nightly``, ``dev``
+        and other moving tags, or a moving major/minor tag (``0.9``). ``${VAR:-0.9.79}`` is
+        pinned to its default; a compose service with ``build:`` runs the Dockerfile's ``FROM``
+        (reported there, once), not its ``image:`` name.
 
     Why it matters:
         The running version (and its security defaults, such as authentication before
@@ -236,181 +293,49 @@ class UnpinnedMageImage(_DeploymentRule):
     practices = AUTH
 
     def check(self):
-        for row in self.deployments():
-            if row.get("image") and not row.get("image_pinned"):
-                yield self.at(row, "Mage image is not pinned to a version", "image",
-                              f"tag={row.get('mage_version') or 'none'}")
-
-
-class _AccountRule(SecurityRule):
-    needs = frozenset({"security", "history"})
+        hits = [(row, "Mage image is not pinned to a version", "image", f"tag={row.get('mage_version') or 'none'}", None)
+                for row in self.deployments() if row.get("image") and row.get("image_pinned") is False]
+        yield from self.grouped(hits, path_of=lambda row: row.get("image_file") or row["file"])
 
 
 @register
-class DefaultOwnerPassword(_AccountRule):
-    """A user still has Mage's default password ``admin``.
+class CredentialOnCommandLine(SecurityRule):
+    """A credential is passed on a command line in a Mage deployment file.
 
     What it checks:
-        bcrypt hashes of the default owner and of owners/admins in the run-history DB
-        against ``admin`` (only the yes/no answer is kept).
+        ``command:``/``entrypoint:`` of every service of a compose file that runs Mage, and
+        ``RUN``/``CMD``/``ENTRYPOINT`` of Mage Dockerfiles: ``mc alias set`` secret keys, options
+        named like a password, token or key (``--password X``), ``mysql -pX``, ``aws configure set``
+        secrets and URLs with a password. A literal is medium (high on a server deployment); a
+        variable is low (medium on a server deployment): it is not committed but still ends up on
+        the command line.
 
     Why it matters:
-        ``admin@admin.com`` / ``admin`` is the first thing an attacker tries; it is owner.
+        Command lines are visible to every user of the host (``ps``), are kept in the container's
+        configuration (``docker inspect``) and, for ``RUN``, in the image history.
 
     Example:
-        The ``admin@admin.com`` user created by the first ``mage start``.
+        ``entrypoint: mc alias set store http://minio:9000 admin S3cretKey``.
 
     Fix:
-        Log in and change the password, or create a named owner and delete the default user.
+        Pass credentials through environment variables or files the tool reads
+        (``MC_HOST_<alias>``, ``--password-stdin``, Docker secrets), never as arguments.
     """
 
-    id = "MAGE-SEC-025"
-    name = "default-owner-password"
-    title = "Default owner password unchanged"
-    severity = "critical"
-    practices = AUTH
-
-    def check(self):
-        for row in self.frame_rows("accounts"):
-            if row.get("uses_default_password") is True:
-                yield self.finding("a user account still uses the default password 'admin'",
-                                   key=row["user_key"], evidence=f"user={row['user_key']} domain={row.get('email_domain')}")
-
-
-@register
-class TooManyAdmins(_AccountRule):
-    """More owners and admins than the configured maximum.
-
-    What it checks:
-        Users with the Owner or Admin role (new role tables or the legacy ``owner`` column
-        and ``roles`` bitmask) against ``max_admins``.
-
-    Why it matters:
-        Every admin can read secrets and change any pipeline; the guide asks for least privilege.
-
-    Example:
-        Nine of twelve users are admins.
-
-    Fix:
-        Give editors and viewers the Editor/Viewer roles.
-
-    Options:
-        ``max_admins``: the largest acceptable number of owners plus admins.
-    """
-
-    id = "MAGE-SEC-026"
-    name = "too-many-admins"
-    title = "Too many owners and admins"
-    severity = "low"
-    practices = AUTH
-    thresholds = (Threshold("max_admins", 3, "largest acceptable number of owners plus admins", "integer >= 1"),)
-
-    def check(self):
-        frame = self.scan.accounts
-        if frame.empty:
-            return
-        count = int((frame["is_owner"].astype(bool) | frame["is_admin"].astype(bool)).sum())
-        limit = self.option("max_admins")
-        if count > limit:
-            yield self.finding(f"{count} users are owners or admins (maximum {limit})", key="admins",
-                               evidence=f"owners_and_admins={count} users={len(frame)}")
-
-
-@register
-class UserWithoutRole(_AccountRule):
-    """A user has no role.
-
-    What it checks:
-        Users with no ``user_role`` row, no legacy ``roles`` bits and no ``owner`` flag.
-
-    Why it matters:
-        Access of role-less users depends on fallbacks; stale accounts often look like this.
-
-    Example:
-        A former contractor's user with no role.
-
-    Fix:
-        Assign a role or delete the user.
-    """
-
-    id = "MAGE-SEC-027"
-    name = "user-without-role"
-    title = "User without a role"
-    severity = "low"
-    practices = AUTH
-
-    def check(self):
-        for row in self.frame_rows("accounts"):
-            if not row.get("roles") and not row.get("legacy_roles") and not row.get("is_owner"):
-                yield self.finding("user has no role", key=row["user_key"], evidence=f"user={row['user_key']}")
-
-
-@register
-class ActiveApiTrigger(_AccountRule):
-    """An active API trigger is authenticated only by its token; high when that token is committed.
-
-    What it checks:
-        Active ``API`` schedules in the run-history DB; their token fingerprint is compared
-        with the tokens committed in ``triggers.yaml``.
-
-    Why it matters:
-        The API-trigger endpoint accepts the token alone, even with user authentication on.
-
-    Example:
-        An active API trigger whose token is also in ``pipelines/x/triggers.yaml``.
-
-    Fix:
-        Keep tokens out of git, rotate committed ones, and deactivate unused API triggers.
-    """
-
-    id = "MAGE-SEC-028"
-    name = "active-api-trigger"
-    title = "Active API trigger (token-only access)"
-    severity = "low"
+    id = "MAGE-SEC-040"
+    name = "credential-on-command-line"
+    title = "Credential passed on a command line"
+    severity = "medium"
     practices = SECRETS
 
     def check(self):
-        committed = self.scan.committed_trigger_tokens
-        for row in self.frame_rows("api_triggers"):
-            if not (row.get("active") and row.get("has_token")):
-                continue
-            leaked = row.get("token_fingerprint") in committed
+        for row in self.frame_rows("server_settings", setting="command_line_credential"):
+            literal = str(row["value_summary"]).startswith("literal")
+            risk = row.get("risk")
+            kind = str(row["value_summary"]).split(": ", 1)[-1]
             yield self.finding(
-                "active API trigger whose token is committed in triggers.yaml" if leaked
-                else "active API trigger is reachable with its token alone",
-                key=(row.get("pipeline_uuid"), row.get("name")), pipeline=row.get("pipeline_uuid"),
-                evidence=f"trigger={row.get('name')} token_committed={leaked}",
-                severity="high" if leaked else None)
-
-
-@register
-class StoredSecretsWithCommittedKey(_AccountRule):
-    """Mage's ``secret`` table has rows and the key that decrypts them is committed.
-
-    What it checks:
-        Rows in the DB's ``secret`` table together with a committed ``secrets/key``.
-
-    Why it matters:
-        Key plus DB decrypt every stored secret: all of them must be considered leaked.
-
-    Example:
-        ``mage_data/secrets/key`` committed while the DB stores ``stripe_api_key``.
-
-    Fix:
-        Rotate every stored secret, remove the key from git history and keep ``secrets/`` ignored.
-    """
-
-    id = "MAGE-SEC-029"
-    name = "stored-secrets-with-committed-key"
-    title = "Stored secrets decryptable with a committed key"
-    severity = "critical"
-    practices = SECRETS
-
-    def check(self):
-        stored = self.scan.stored_secrets
-        n = int(stored["n_secrets"].sum()) if len(stored) else 0
-        keys = [r for r in self.frame_rows("exposed_files", kind="secrets_key")]
-        if n and keys:
-            yield self.finding(f"{n} stored secrets can be decrypted with the committed key",
-                               key="secrets", path=keys[0]["path"], project=keys[0].get("project"),
-                               evidence=f"stored_secrets={n} key_files={len(keys)}")
+                f"{'a literal' if literal else 'a variable'} credential ({kind}) is passed on a command line",
+                key=(row.get("service"), kind, row.get("line")), project=row.get("project"), path=row["file"],
+                line=None if row.get("line") is None else int(row["line"]),
+                evidence=f"service={row.get('service')} value={'literal (redacted)' if literal else 'reference'}",
+                severity=risk if risk in ("low", "medium", "high") else None)
