@@ -173,6 +173,12 @@ CASES += [
          deployments=[deployment(ports_all_interfaces=True, production=False, production_evidence=None)]),
     case("MAGE-SEC-019", "literal owner password in dev", 1,
          deployments=[deployment(owner_password="literal", production=False, production_evidence=None)]),
+    # --- exposed folders: files inside them are named in the folder's finding ---
+    case("MAGE-SEC-010", "a DB inside the data folder is part of the folder finding", 1,
+         exposed_files=[exposed("mage_data_dir", "mage_data"),
+                        dict(exposed("mage_db", "mage_data/p/mage-ai.db"), folder="mage_data")]),
+    case("MAGE-SEC-009", "a key inside the data folder is part of the folder finding", 0,
+         exposed_files=[dict(exposed("secrets_key", "mage_data/secrets/key"), folder="mage_data")]),
     # --- command lines ---
     case("MAGE-SEC-040", "literal and variable credentials", 2,
          server_settings=[command_line(), command_line("reference: minio client secret key", "low")]),

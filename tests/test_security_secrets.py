@@ -111,7 +111,7 @@ def test_env_file_is_exposed_and_its_credentials_found_but_example_is_not(tmp_pa
     ("mage_data/secrets/key", "Zm9vYmFyYmF6", "secrets_key"),
     ("mage_data/proj/mage-ai.db", b"SQLite format 3\x00", "mage_db"),
     ("mage_data/proj/pipelines/p1/scheduler_state.json", "{}", "mage_data_dir"),
-    ("proj/.ssh_tunnel/aws_emr.json", "{}", "ssh_tunnel_dir"),
+    ("proj/.ssh_tunnel/aws_emr.json", '{"master_host": "10.0.0.5"}', "ssh_tunnel_dir"),
     ("proj/.file_versions/io_config.yaml/1718000000", "x", "file_versions_dir"),
 ])
 def test_exposed_file_kinds(tmp_path, rel, content, kind):

@@ -194,7 +194,7 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
     scan.secrets = _with_projects(sec.merge_secret_rows(secret_rows), project_of)
     scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
     scan.code_risks = _with_projects(cr.code_risks_frame(risk_rows), project_of)
-    scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of)
+    scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of, root=root)
 
     if history is not None and getattr(history, "engine", None) is not None:
         t = time.perf_counter()

@@ -6,15 +6,28 @@ Kinds: ``env_file`` (``.env``, ``.env.prod``; examples and templates are allowed
 ``secrets/key``, which decrypts every value of the ``secret`` table), ``mage_db``
 (``mage-ai.db``), and whole folders: ``mage_data_dir``, ``ssh_tunnel_dir``,
 ``file_versions_dir``. Folders are reported once, at their top, not once per file.
+
+One problem, one row to report: files of a kind listed above that sit inside an exposed folder
+(the ``mage-ai.db`` and ``secrets/key`` of a committed ``mage_data/``) keep a row (with
+``folder`` set, so MAGE-SEC-029 still finds the key) but are named in the folder's row
+(``contains``) instead of being reported on their own. The folder's row says what its databases
+hold (``db_contents``, counts only; :mod:`auditkit.readers.security.committed_db`). A
+``.ssh_tunnel/`` folder whose files are all empty or ``{}`` (what the server writes on start) is
+not exposed.
 """
 from __future__ import annotations
 
+import os
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-EXPOSED_COLUMNS = ["path", "kind", "reason", "project"]
+from auditkit.readers.security import committed_db
+
+EXPOSED_COLUMNS = ["path", "kind", "reason", "project", "folder", "contains", "db_contents"]
+_EMPTY_STATE = re.compile(r"^\s*(\{\s*\}|\[\s*\])?\s*$")
+_MAX_STATE_BYTES = 64 * 1024
 
 _ENV_EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults", ".tmpl")
 _KEY_FILE_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
@@ -76,12 +89,41 @@ def file_exposure(rel: str, head: str | None) -> str | None:
 
 
 def exposures_frame(file_hits: list[tuple[str, str]], folder_hits: dict[str, str],
-                    project_of) -> pd.DataFrame:
-    """Frame of exposed files and folders; ``project_of(path)`` names the owning project."""
-    rows = [{"path": path, "kind": kind, "reason": REASONS[kind], "project": project_of(path)}
-            for path, kind in file_hits]
-    for folder, kind in sorted(folder_hits.items()):
+                    project_of, root: str | Path | None = None) -> pd.DataFrame:
+    """Frame of exposed files and folders; ``project_of(path)`` names the owning project.
+    ``root`` (the repo) lets folders be looked into: committed databases, empty tunnel state."""
+    folders = dict(folder_hits)
+    if root is not None:
+        folders = {f: k for f, k in folders.items() if not (k == "ssh_tunnel_dir" and _empty_state(Path(root), f))}
+    rows = []
+    for path, kind in file_hits:
+        inside = next((f for f in folders if path.startswith(f + "/")), None)
+        contents = {path: committed_db.db_contents(Path(root, path))} if kind == "mage_db" and root is not None \
+            and inside is None else None
+        rows.append({"path": path, "kind": kind, "reason": REASONS[kind], "project": project_of(path),
+                     "folder": inside, "contains": [], "db_contents": contents})
+    for folder, kind in sorted(folders.items()):
         reason = next(r for k, r in _FOLDERS.values() if k == kind)
-        rows.append({"path": folder, "kind": kind, "reason": reason, "project": project_of(folder)})
+        members = sorted(r["path"] for r in rows if r["folder"] == folder)
+        contents = {m: committed_db.db_contents(Path(root, m)) if root is not None else None
+                    for m in members if PurePosixPath(m).name.lower() == "mage-ai.db"}
+        rows.append({"path": folder, "kind": kind, "reason": reason, "project": project_of(folder),
+                     "folder": None, "contains": [f"{PurePosixPath(m).relative_to(folder)}" for m in members],
+                     "db_contents": contents or None})
     frame = pd.DataFrame(rows, columns=EXPOSED_COLUMNS)
     return frame.drop_duplicates(["path", "kind"]).sort_values(["kind", "path"]).reset_index(drop=True)
+
+
+def _empty_state(root: Path, folder: str) -> bool:
+    """Every file under ``root/folder`` is empty or an empty JSON object/list (symlinks: not empty)."""
+    base = root / folder
+    try:
+        files = [Path(top, name) for top, _dirs, names in os.walk(base) for name in names]   # links not followed
+        for path in files:
+            if path.is_symlink() or path.stat().st_size > _MAX_STATE_BYTES:
+                return False
+            if not _EMPTY_STATE.match(path.read_text(encoding="utf-8", errors="replace")):
+                return False
+        return True
+    except OSError:
+        return False

@@ -36,7 +36,10 @@ class _DeploymentRule(SecurityRule):
             if len(services) > 1:
                 message = f"{message} (services {', '.join(services)})"
             line = row.get("image_line") if path_of else row.get("line")
-            yield self.finding(message, key=(row.get("service"), key), project=row.get("project"), path=path,
+            # Reported in the file that defines the image (a Dockerfile a service builds, a
+            # Terraform variables file): keyed by that file alone, as a deployment of its own is.
+            owner = row.get("service") if path == row["file"] else None
+            yield self.finding(message, key=(owner, key), project=row.get("project"), path=path,
                                line=None if line is None else int(line),
                                evidence=evidence + _where(row), severity=severity)
 
