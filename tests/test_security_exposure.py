@@ -25,7 +25,7 @@ def make_db(path: Path, users: int = 0, tokens: int = 0, runs: int = 0, secrets:
         db.execute("create table oauth2_access_token (id integer, token text, user_id integer)")
         db.execute("create table pipeline_run (id integer)")
         db.execute("create table secret (id integer, name text, value text)")
-        db.execute("create table pipeline_schedule (id integer, token text)")
+        db.execute("create table pipeline_schedule (id integer, token text, schedule_type text)")
         for i in range(users):
             db.execute('insert into "user" values (?, ?, ?)', (i, f"canary-user{i}@example.com", "$2b$14$canaryhash"))
         for i in range(tokens):
@@ -51,7 +51,7 @@ def test_mage_data_folder_is_one_finding_naming_its_db_and_key(tmp_path):
     findings = run(result, "MAGE-SEC-010") + run(result, "MAGE-SEC-009")
     assert [(f.rule_id, f.path, f.severity) for f in findings] == [("MAGE-SEC-010", "mage_data", "critical")]
     message = findings[0].message
-    assert "proj/mage-ai.db" in message and "2 users" in message and "3 secrets" in message and "secrets key" in message
+    assert "proj/mage-ai.db" in message and "2 users" in message and "3 stored secrets" in message and "secrets key" in message
     assert "secrets/key" in findings[0].evidence
     # The key keeps its row for the stored-secrets rule, marked as inside the folder.
     key_row = result.exposed_files.set_index("path").loc["mage_data/secrets/key"]
@@ -83,7 +83,7 @@ def test_a_db_outside_a_data_folder_is_reported_by_itself(tmp_path):
 def test_the_committed_db_is_read_without_changing_it(tmp_path):
     path = make_db(tmp_path / "mage-ai.db", users=1)
     before = (path.read_bytes(), path.stat().st_mtime_ns, sorted(p.name for p in tmp_path.iterdir()))
-    assert db_contents(path) == {"users": 1, "access_tokens": 0, "trigger_tokens": 0, "secrets": 0, "pipeline_runs": 0}
+    assert db_contents(path) == {"users": 1, "access_tokens": 0, "api_trigger_tokens": 0, "secrets": 0, "pipeline_runs": 0}
     assert (path.read_bytes(), path.stat().st_mtime_ns, sorted(p.name for p in tmp_path.iterdir())) == before
     assert db_contents(tmp_path / "missing.db") is None
 
@@ -97,3 +97,14 @@ def test_stored_secrets_rule_still_sees_a_key_inside_the_data_folder(tmp_path):
     result.stored_secrets = pd.DataFrame([{"n_secrets": 2, "n_legacy": 0, "n_scopes": 1}], columns=STORED_SECRET_COLUMNS)
     assert [f.path for f in run(result, "MAGE-SEC-029", history=object())] == ["mage_data/secrets/key"]
     assert make_scan().exposed_files.empty
+
+
+def test_only_api_trigger_tokens_count_as_credentials(tmp_path):
+    path = make_db(tmp_path / "mage-ai.db")
+    with sqlite3.connect(path) as db:
+        db.executemany("insert into pipeline_schedule values (?, ?, ?)",
+                       [(1, "canary-time-token", "time"), (2, "canary-api-token", "api")])
+    assert db_contents(path)["api_trigger_tokens"] == 1
+    with sqlite3.connect(path) as db:
+        db.execute("delete from pipeline_schedule where schedule_type = 'api'")
+    assert db_contents(path)["api_trigger_tokens"] == 0

@@ -14,11 +14,16 @@ from pathlib import Path
 COUNTED = {
     "users": 'SELECT COUNT(*) FROM "user"',
     "access_tokens": "SELECT COUNT(*) FROM oauth2_access_token",
-    "trigger_tokens": "SELECT COUNT(*) FROM pipeline_schedule WHERE token IS NOT NULL AND token != ''",
+    # Only API triggers: their token is the endpoint's credential (time triggers have one too, unused).
+    "api_trigger_tokens": "SELECT COUNT(*) FROM pipeline_schedule WHERE token IS NOT NULL AND token != '' "
+                          "AND UPPER(CAST(schedule_type AS VARCHAR(16))) = 'API'",
     "secrets": "SELECT COUNT(*) FROM secret",
     "pipeline_runs": "SELECT COUNT(*) FROM pipeline_run",
 }
-SENSITIVE = ("users", "access_tokens", "trigger_tokens", "secrets")
+SENSITIVE = ("users", "access_tokens", "api_trigger_tokens", "secrets")
+_NOUNS = {"users": ("user", "users"), "access_tokens": ("access token", "access tokens"),
+          "api_trigger_tokens": ("API-trigger token", "API-trigger tokens"), "secrets": ("stored secret", "stored secrets"),
+          "pipeline_runs": ("pipeline run", "pipeline runs")}
 
 
 def db_contents(path: str | Path) -> dict[str, int] | None:
@@ -34,7 +39,10 @@ def db_contents(path: str | Path) -> dict[str, int] | None:
         counts = {}
         for key, sql in COUNTED.items():
             table = sql.split(" FROM ")[1].split()[0].strip('"')
-            counts[key] = int(db.execute(sql).fetchone()[0]) if table in tables else 0
+            try:
+                counts[key] = int(db.execute(sql).fetchone()[0]) if table in tables else 0
+            except sqlite3.OperationalError:     # an older schema without the column
+                counts[key] = 0
         return counts
     except sqlite3.Error:
         return None
@@ -46,7 +54,7 @@ def describe(counts: dict[str, int] | None) -> str:
     """A short phrase for a finding: what the DB holds (counts only)."""
     if counts is None:
         return "could not be read"
-    held = [f"{counts[k]} {k.replace('_', ' ')}" for k in (*SENSITIVE, "pipeline_runs") if counts.get(k)]
+    held = [f"{counts[k]} {_NOUNS[k][counts[k] != 1]}" for k in (*SENSITIVE, "pipeline_runs") if counts.get(k)]
     return "holds " + ", ".join(held) if held else "holds no users, tokens, secrets or runs (empty schema)"
 
 
