@@ -40,7 +40,7 @@ def forms(value: str) -> set[str]:
 def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     c = {name: canary() for name in (
         "aws_secret", "io_config_password", "block_password", "env_value", "pem_body", "trigger_token",
-        "openai_key", "owner_password", "db_salt", "db_oauth", "db_schedule_token", "db_secret")}
+        "openai_key", "owner_password", "db_salt", "db_oauth", "db_schedule_token", "db_secret", "cmdline_secret")}
     c["aws_key_id"] = "AKIA" + uuid.uuid4().hex[:16].upper()
     io_config = (Path(__file__).parent / "fixtures" / "security" / "io_config_template.yaml").read_text()
     io_config += f"prod:\n  POSTGRES_PASSWORD: {c['io_config_password']}\n"
@@ -54,7 +54,8 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
                 f"  status: active\n  token: {c['trigger_token']}\n")
     compose = ("services:\n  magic:\n    image: mageai/mageai:0.9.76\n    environment:\n"
                f"      DEFAULT_OWNER_PASSWORD: {c['owner_password']}\n      JWT_SECRET: {c['owner_password']}x\n"
-               "    ports:\n      - \"6789:6789\"\n")
+               "    ports:\n      - \"6789:6789\"\n"
+               f"  init:\n    image: minio/mc:RELEASE.2024-01-01\n    entrypoint: mc alias set s http://m:9000 u {c['cmdline_secret']}\n")
     repo = make_repo(tmp_path / "repo", {
         "proj/data_loaders/load_x.py": block,
         "proj/pipelines/p1/triggers.yaml": triggers,
@@ -76,6 +77,9 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
            status="ACTIVE", token=c["db_schedule_token"], repo_path=str(repo / "proj"))
     insert(conn, "secret", id=1, name="stripe", value=c["db_secret"], repo_name=str(repo), key_uuid="k")
     conn.close()
+    committed = repo / "mage_data" / "proj" / "mage-ai.db"       # the same DB committed: its rows are counted
+    committed.parent.mkdir(parents=True)
+    committed.write_bytes(db.read_bytes())
     return repo, db, c
 
 
@@ -99,7 +103,7 @@ def test_no_canary_reaches_any_output(tmp_path):
     found = {f["rule_id"] for f in json.loads((check_out / "findings.json").read_text())["findings"]} \
         if (check_out / "findings.json").exists() else set()
     assert {"MAGE-SEC-001", "MAGE-SEC-002", "MAGE-SEC-003", "MAGE-SEC-004", "MAGE-SEC-005",
-            "MAGE-SEC-007", "MAGE-SEC-018", "MAGE-SEC-019", "MAGE-SEC-025"} <= found, found
+            "MAGE-SEC-007", "MAGE-SEC-010", "MAGE-SEC-018", "MAGE-SEC-019", "MAGE-SEC-025", "MAGE-SEC-040"} <= found, found
 
     outputs: dict[str, bytes] = {}
     assert any((tmp_path / "cache").glob("*.sqlite"))

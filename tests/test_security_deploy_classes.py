@@ -215,3 +215,12 @@ def test_ports_bound_by_variables_with_local_defaults_are_not_all_interfaces():
     ports = cmp_ports({"ports": ["${APP_IP:-${BIND_IP:-127.0.0.1}}:${PORT:-26789}:6789", "${IP}:6789:6789",
                                  "6789:6789"]}, {})
     assert [all_if for _, all_if in ports] == [False, False, True]
+
+
+def test_a_dockerfile_built_by_compose_still_has_its_command_lines_checked(tmp_path):
+    text = compose(service(extra="    build: .\n"))
+    result = scan(make_repo(tmp_path, {"docker-compose.yml": text,
+                                       "Dockerfile": "FROM mageai/mageai:0.9.79\nRUN pip install --index-url "
+                                                     "https://bot:Tok3n-value@pkgs.example/simple extra\n"}))
+    assert list(result.deployments["file"]) == ["docker-compose.yml"]
+    assert [(f.path, f.line) for f in run(result, "MAGE-SEC-040")] == [("Dockerfile", 2)]

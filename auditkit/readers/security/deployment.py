@@ -93,8 +93,7 @@ class DeploymentReader:
         for rel, text in self.compose:
             built |= self._judge_compose(rel, text)
         for rel, text in sorted(self.dockerfiles.items()):
-            if rel not in built:
-                self._judge_dockerfile(rel, text)
+            self._judge_dockerfile(rel, text, built_by_compose=rel in built)
         for folder, paths in sorted(tf.modules(sorted(self.terraform)).items()):
             self._judge_terraform({p: self.terraform[p] for p in paths})
         for rel, text in self.manifests:
@@ -178,14 +177,18 @@ class DeploymentReader:
                               "mage_version": None, "risk": None,
                               "service": service, "line": line, "project": self.project_of(rel)})
 
-    def _judge_dockerfile(self, rel: str, text: str) -> None:
+    def _judge_dockerfile(self, rel: str, text: str, built_by_compose: bool = False) -> None:
+        """A Mage Dockerfile: a deployment of its own unless a compose service builds it (then it
+        is part of that service's row); its command-line credentials either way."""
         docker = cmp.read_dockerfile(rel, text)
         if not docker.image:
             return
-        raw = {k: (v, line) for k, (v, line) in docker.env.items()}
-        env = {k: v for k, (v, _) in docker.env.items()}
-        self._add(rel, None, "dockerfile", docker.image, raw, {}, [], evidence=ev.file_evidence(rel, "dockerfile", env),
-                  role="server", image_file=rel, image_line=docker.image_line, line=docker.image_line)
+        if not built_by_compose:
+            raw = {k: (v, line) for k, (v, line) in docker.env.items()}
+            env = {k: v for k, (v, _) in docker.env.items()}
+            self._add(rel, None, "dockerfile", docker.image, raw, {}, [],
+                      evidence=ev.file_evidence(rel, "dockerfile", env), role="server", image_file=rel,
+                      image_line=docker.image_line, line=docker.image_line)
         for how, kind, line in docker.credentials:
             self._credential_row(rel, None, how, kind, line)
 
