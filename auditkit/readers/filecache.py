@@ -32,7 +32,8 @@ CACHE_FILE = "file-results-v1.sqlite"
 _ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.code_facts", "auditkit.readers.literal_facts",
                      "auditkit.readers.paths", "auditkit.readers.filecache",
                      "auditkit.readers.security.filescan", "auditkit.readers.security.secrets",
-                     "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure")
+                     "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure",
+                     "auditkit.readers.templates")
 
 
 def cache_dir() -> Path | None:
@@ -63,6 +64,8 @@ def analyzer_version() -> str:
         source = getattr(importlib.import_module(name), "__file__", None)
         if source:
             digest.update(Path(source).read_bytes())
+    from auditkit.readers.templates import TEMPLATES_JSON   # data a per-file result depends on
+    digest.update(TEMPLATES_JSON.read_bytes())
     return digest.hexdigest()
 
 
