@@ -30,7 +30,7 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 docs: $(STAMP)
-	$(BIN)/auditkit rules --format md > docs/rules.md
+	$(BIN)/auditkit rules --format md --precision benchmarks/ecosystem/precision.csv > docs/rules.md
 
 clean:
 	rm -rf reports/demo .pytest_cache

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--format", choices=["md", "json"], default="md")
+    rules.add_argument("--precision", metavar="CSV",
+                       help="per-rule precision measured by the ecosystem check "
+                            "(benchmarks/ecosystem/precision.csv), shown with each rule")
     return parser
 
 
@@ -82,8 +85,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from auditkit.rules.catalogue import render_catalogue
-    sys.stdout.write(render_catalogue(args.format))
+    from auditkit.rules.catalogue import load_precision, render_catalogue
+    sys.stdout.write(render_catalogue(args.format, load_precision(getattr(args, "precision", None))))
     return EXIT_OK
 
 

@@ -57,6 +57,7 @@ class Config:
 
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     disabled: set[str] = field(default_factory=set)
+    enabled: set[str] = field(default_factory=set)      # switched on explicitly (rules: {ID: true})
     severity: dict[str, str] = field(default_factory=dict)
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
@@ -128,7 +129,7 @@ def parse_config(data: Any, source: str | None = None) -> Config:
     rules = _rules_by_key()
     cfg = Config(source=source)
     cfg.thresholds = _parse_thresholds(data.get("thresholds"), rules)
-    cfg.disabled = _parse_switches(data.get("rules"), data.get("disable"), rules)
+    cfg.disabled, cfg.enabled = _parse_switches(data.get("rules"), data.get("disable"), rules)
     cfg.severity = _parse_severity(data.get("severity"), rules)
     cfg.include = _string_list(data.get("include"), "include")
     cfg.exclude = _string_list(data.get("exclude"), "exclude")
@@ -209,17 +210,18 @@ def _typed_like(value: Any, default: Any, where: str) -> Any:
     return value
 
 
-def _parse_switches(rules_value: Any, disable_value: Any, rules: dict[str, type]) -> set[str]:
+def _parse_switches(rules_value: Any, disable_value: Any, rules: dict[str, type]) -> tuple[set[str], set[str]]:
+    """(switched off, switched on) rule ids; ``disable`` wins over ``rules: {ID: true}``."""
     disabled: set[str] = set()
-    for key, enabled in _mapping(rules_value, "rules").items():
+    enabled: set[str] = set()
+    for key, on in _mapping(rules_value, "rules").items():
         rule_id = _rule_id(key, f"rules.{key}", rules)
-        if not isinstance(enabled, bool):
-            raise ConfigError(f"rules.{key}: expected true or false, got {enabled!r}")
-        if not enabled:
-            disabled.add(rule_id)
+        if not isinstance(on, bool):
+            raise ConfigError(f"rules.{key}: expected true or false, got {on!r}")
+        (enabled if on else disabled).add(rule_id)
     for i, key in enumerate(_string_list(disable_value, "disable")):
         disabled.add(_rule_id(key, f"disable[{i}]", rules))
-    return disabled
+    return disabled, enabled - disabled
 
 
 def _parse_severity(value: Any, rules: dict[str, type]) -> dict[str, str]:

@@ -91,6 +91,7 @@ class Finding:
     waived: bool = False
     waiver_reason: str | None = None
     waiver_expires: str | None = None
+    pipelines: tuple[str, ...] = ()     # every pipeline concerned (for a block file: those using it)
     extra: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
@@ -99,10 +100,12 @@ class Finding:
 
 FINDING_COLUMNS = [
     "rule_id", "severity", "category", "message", "fingerprint", "project", "pipeline",
-    "block", "path", "line", "evidence", "waived", "waiver_reason", "waiver_expires",
+    "block", "path", "line", "evidence", "waived", "waiver_reason", "waiver_expires", "pipelines",
 ]
 
 
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     rows = [{k: getattr(f, k) for k in FINDING_COLUMNS} for f in findings]
+    for row in rows:
+        row["pipelines"] = list(row["pipelines"])
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)

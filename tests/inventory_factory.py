@@ -26,7 +26,7 @@ DEFAULTS: dict[str, dict] = {
     },
     "io_config": {
         "project": PROJECT, "path": f"{PROJECT}/io_config.yaml", "profile": "default", "key": "",
-        "value_kind": "env_var", "fingerprint": None, "line": None,
+        "value_kind": "env_var", "fingerprint": None, "target_scope": None, "line": None,
     },
     "pipelines": {
         "project": PROJECT, "pipeline": "sales_revenue_daily", "uuid_in_yaml": None, "name": None,
@@ -49,7 +49,7 @@ DEFAULTS: dict[str, dict] = {
         "uuid": None, "language": "python", "subfolder_depth": 0, "size_bytes": 2000,
         "lines_total": 80, "lines_code": 60, "n_functions": 2, "functions": [], "decorators": [],
         "n_tests": 1, "has_docstring": True, "complexity_max": 2, "complexity_avg": 1.5,
-        "referenced": True, "n_pipelines": 1, "skipped": None, "facts": {},
+        "referenced": True, "n_pipelines": 1, "skipped": None, "facts": {}, "template": False,
     },
     "edges": {"project": PROJECT, "pipeline": "sales_revenue_daily", "upstream": "a", "downstream": "b",
               "dangling": False},

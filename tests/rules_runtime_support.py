@@ -26,7 +26,8 @@ def run_case(rule_id: str, frames: dict, thresholds: dict | None) -> list:
     return findings(rule_id, inventory=make_inventory(**frames), thresholds=thresholds)
 
 
-def make_git(branches=("main",), commits=(), tags=(), ci_files=(".github/workflows/ci.yml",)) -> GitInfo:
+def make_git(branches=("main",), commits=(), tags=(), ci_files=(".github/workflows/ci.yml",),
+             deploy_files=()) -> GitInfo:
     """A GitInfo from branch names, commit dicts (subject plus optional overrides) and tag names."""
     branch_rows = [{"name": b, "kind": branch_kind(b), "last_commit_at": pd.Timestamp("2024-01-01", tz="UTC"),
                     "is_remote": False, "is_local": True, "remotes": [], "sha": "0" * 40} for b in branches]
@@ -43,6 +44,7 @@ def make_git(branches=("main",), commits=(), tags=(), ci_files=(".github/workflo
     return GitInfo(toplevel="/repo", subdir=".", branches=pd.DataFrame(branch_rows, columns=BRANCH_COLUMNS),
                    commits=pd.DataFrame(commit_rows, columns=COMMIT_COLUMNS),
                    tags=pd.DataFrame(tag_rows, columns=TAG_COLUMNS), ci_files=list(ci_files),
+                   deploy_files=list(deploy_files),
                    main_branch="main" if "main" in branches else None)
 
 

@@ -45,8 +45,10 @@ CASES = [
     ("MAGE-BLK-004", {"block_files": [bf("proj/custom/run_all.py", facts={"loads_data": True, "exports_data": True})]}, None, 0),
     ("MAGE-BLK-004", {"block_files": [bf(TRANSFORMER, facts={"loads_data": True})]}, None, 0),   # unknown
     ("MAGE-BLK-005", {"block_files": [bf(facts={"hardcoded_dates": [[12, "'2024-01-01'"]],
-                                               "hardcoded_tables": [[3, "customers"], [9, "orders"]]})]}, None, 2),
+                                               "hardcoded_tables": [[3, "customers"], [9, "orders"]]})]}, None, 1),
     ("MAGE-BLK-005", {"block_files": [bf(facts={"hardcoded_dates": [], "hardcoded_tables": []})]}, None, 0),
+    # a loader naming the table it loads is what a loader is for
+    ("MAGE-BLK-005", {"block_files": [bf(facts={"hardcoded_tables": [[3, "customers"]]})]}, None, 0),
     ("MAGE-BLK-006", {"block_files": [bf(facts={"connection_strings": [[4, "postgresql"]]})]}, None, 1),
     ("MAGE-BLK-006", {"block_files": [bf(facts={"connection_strings": []})]}, None, 0),
     ("MAGE-BLK-007", {"block_files": [bf("proj/data_loaders/customers.py")]}, None, 1),
@@ -56,25 +58,43 @@ CASES = [
     ("MAGE-BLK-007", {"block_files": [bf("proj/data_loaders/fetch_x.py")]}, {"loader_prefixes": ["load_", "fetch_"]}, 0),
     ("MAGE-BLK-008", {"block_files": [bf("proj/data_loaders/a/b/c/load_x.py", subfolder_depth=3)]}, None, 1),
     ("MAGE-BLK-008", {"block_files": [bf("proj/data_loaders/a/b/load_x.py", subfolder_depth=2)]}, None, 0),
+    # dbt decides its own models/ layout; an unused file is MAGE-BLK-010's
+    ("MAGE-BLK-008", {"block_files": [bf("proj/dbt/shop/models/gold/daily/revenue.sql", block_type="dbt",
+                                         language="sql", subfolder_depth=4),
+                                      bf("proj/data_loaders/a/b/c/load_x.py", subfolder_depth=3, referenced=False)]},
+     None, 0),
     ("MAGE-BLK-009", {"blocks": [{"block": "load_x", "file_exists": False}]}, None, 1),
     ("MAGE-BLK-009", {"blocks": [{"block": "load_x", "file_exists": True}]}, None, 0),
     ("MAGE-BLK-009", {"blocks": [{"block": "rep", "file_exists": False, "path_source": "none"}]}, None, 0),
     ("MAGE-BLK-010", {"block_files": [bf(referenced=False)]}, None, 1),
     ("MAGE-BLK-010", {"block_files": [bf(referenced=True), bf("proj/scratchpads/try.py", referenced=False)]}, None, 0),
+    ("MAGE-BLK-010", {"block_files": [bf("proj/transformers/fill_in_missing_values.py", referenced=False,
+                                         template=True)]}, None, 0),   # MAGE-BLK-013's
     ("MAGE-BLK-011", {"block_files": [bf(n_pipelines=6)]}, None, 1),
     ("MAGE-BLK-011", {"block_files": [bf(n_pipelines=5)]}, None, 0),
     ("MAGE-BLK-012", {"block_files": [bf(f"proj/data_loaders/load_{i}.py") for i in range(21)]}, None, 1),
     ("MAGE-BLK-012", {"block_files": [bf(f"proj/data_loaders/load_{i}.py") for i in range(20)]}, None, 0),
+    ("MAGE-BLK-013", {"block_files": [bf("proj/data_loaders/load_titanic.py", template=True),
+                                      bf("proj/transformers/fill_in_missing_values.py", template=True)],
+                      "pipelines": [pl("example_pipeline")],
+                      "blocks": [{"pipeline": "example_pipeline", "block": "load_titanic",
+                                  "path": "proj/data_loaders/load_titanic.py"}]}, None, 1),
+    ("MAGE-BLK-013", {"block_files": [bf()], "pipelines": [pl()], "blocks": [{"path": LOADER}]}, None, 0),
     # --- documentation ---
     ("MAGE-DOC-001", {"block_files": [bf(has_docstring=False)]}, None, 1),
     ("MAGE-DOC-001", {"block_files": [bf(has_docstring=True), bf("proj/transformers/t.sql", language="sql",
                                                                    has_docstring=False)]}, None, 0),
+    # a short block's code is its documentation
+    ("MAGE-DOC-001", {"block_files": [bf(has_docstring=False, lines_code=25)]}, None, 0),
     ("MAGE-DOC-002", {"pipelines": [pl(description=None), pl("b_x_daily", description="  ")]}, None, 2),
     ("MAGE-DOC-002", {"pipelines": [pl(description="Builds the daily revenue table.")]}, None, 0),
     # --- testing ---
     ("MAGE-TST-001", {"block_files": [bf(n_tests=0), bf(TRANSFORMER, n_tests=0)]}, None, 2),
     ("MAGE-TST-001", {"block_files": [bf(n_tests=1), bf("proj/custom/c.py", n_tests=0),
                                       bf("proj/transformers/t.sql", language="sql", n_tests=0)]}, None, 0),
+    # an exporter returns nothing to test; unused files and untouched templates are other rules'
+    ("MAGE-TST-001", {"block_files": [bf(EXPORTER, n_tests=0), bf(n_tests=0, referenced=False),
+                                      bf(TRANSFORMER, n_tests=0, template=True)]}, None, 0),
     ("MAGE-TST-002", {"block_files": [bf(n_tests=2, facts={"assertions": 0})]}, None, 1),
     ("MAGE-TST-002", {"block_files": [bf(n_tests=1, facts={"assertions": 3}), bf(n_tests=0, facts={"assertions": 0})]}, None, 0),
     ("MAGE-TST-002", {"block_files": [bf(n_tests=1, facts={"assertions": 2})]}, {"min_assertions": 3}, 1),
@@ -88,6 +108,16 @@ CASES = [
                       "block_files": [bf(facts={})]}, None, 0),          # not analysed: unknown
     ("MAGE-TST-003", {"pipelines": [pl(type="integration")], "blocks": [{"block": "load_orders", "path": LOADER}],
                       "block_files": [bf(facts={"dq_checks": False})]}, None, 0),
+    # Mage's example pipeline, a broken pipeline and a dbt pipeline (dbt tests guard it)
+    ("MAGE-TST-003", {"pipelines": [pl("example_pipeline"), pl("broken_daily"), pl("dbt_daily")],
+                      "blocks": [{"pipeline": "example_pipeline", "block": "load_titanic", "path": LOADER},
+                                 {"pipeline": "broken_daily", "block": "load_orders", "path": TRANSFORMER,
+                                  "file_exists": False},
+                                 {"pipeline": "dbt_daily", "block": "load_orders", "path": EXPORTER},
+                                 {"pipeline": "dbt_daily", "block": "dbt/shop/models/orders", "type": "dbt",
+                                  "path": "proj/dbt/shop/models/orders.sql"}],
+                      "block_files": [bf(facts={"dq_checks": False}, template=True),
+                                      bf(EXPORTER, facts={"dq_checks": False})]}, None, 0),
     # --- pipelines ---
     ("MAGE-PIP-001", {"pipelines": [pl("test_pipe"), pl("RevenueReport"), pl("sales_revenue_report")]}, None, 3),
     ("MAGE-PIP-001", {"pipelines": [pl("sales_revenue_daily"), pl("marketing_campaign_attribution_hourly"),
@@ -148,9 +178,10 @@ def test_every_own_rule_has_a_firing_and_a_quiet_case():
 
 
 def test_hardcoded_findings_point_at_first_line_and_never_hold_snippets():
-    findings = _run("MAGE-BLK-005", {"block_files": [bf(facts={"hardcoded_tables": [[9, "orders"], [3, "customers"]]})]}, None)
+    findings = _run("MAGE-BLK-005", {"block_files": [bf(facts={"hardcoded_dates": [[9, "day='2024-01-02'"],
+                                                                                  [3, "month='2024-01'"]]})]}, None)
     assert findings[0].line == 3
-    assert "customers" not in (findings[0].evidence or "") and "3, 9" in findings[0].evidence
+    assert "2024" not in (findings[0].evidence or "") and "3, 9" in findings[0].evidence
 
 
 def test_fingerprint_ignores_line_and_message_but_not_location():
@@ -172,3 +203,19 @@ def test_rules_treat_missing_facts_column_as_unknown():
     for rule_id in ("MAGE-BLK-004", "MAGE-BLK-005", "MAGE-BLK-006", "MAGE-TST-002", "MAGE-TST-003"):
         assert list(REGISTRY[rule_id](RuleContext(inventory=inv)).check()) == []
     assert len(list(REGISTRY["MAGE-BLK-001"](RuleContext(inventory=inv)).check())) == 1
+
+
+@pytest.mark.parametrize("rule_id", ["MAGE-BLK-001", "MAGE-BLK-004", "MAGE-BLK-005", "MAGE-DOC-001", "MAGE-TST-001",
+                                     "MAGE-TST-002", "MAGE-REL-001", "MAGE-PRF-002", "MAGE-REL-004"])
+def test_no_finding_piles_on_an_unused_or_template_file(rule_id):
+    """A file no pipeline uses is reported once (MAGE-BLK-010), an untouched template once
+    (MAGE-BLK-013): no rule about a file's content adds to them."""
+    bad = dict(lines_code=600, has_docstring=False, n_tests=2,
+               facts={"loads_data": True, "exports_data": True, "hardcoded_dates": [[3, "d='2024-01-01'"]],
+                      "assertions": 0, "swallowed_exceptions": [5], "connections_opened": [4],
+                      "closes_connections": False, "export_modes": [[7, "append"]]})
+    if rule_id == "MAGE-TST-001":
+        bad["n_tests"] = 0
+    assert _run(rule_id, {"block_files": [bf(TRANSFORMER, **bad)]}, None), "the planted file must fire"
+    assert _run(rule_id, {"block_files": [bf(TRANSFORMER, referenced=False, **bad)]}, None) == []
+    assert _run(rule_id, {"block_files": [bf(TRANSFORMER, template=True, **bad)]}, None) == []

@@ -10,8 +10,9 @@ from rules_runtime_support import findings, make_git, run_case
 LOADER = "proj/data_loaders/load_orders.py"
 
 
-def io(profile, key, kind="literal", fingerprint="fp1", line=3):
-    return {"profile": profile, "key": key, "value_kind": kind, "fingerprint": fingerprint, "line": line}
+def io(profile, key, kind="literal", fingerprint="fp1", line=3, scope="remote"):
+    return {"profile": profile, "key": key, "value_kind": kind, "fingerprint": fingerprint, "line": line,
+            "target_scope": scope if kind == "literal" else None}
 
 
 INVENTORY_CASES = [
@@ -19,6 +20,9 @@ INVENTORY_CASES = [
     ("MAGE-DEP-001", {"io_config": [io("prod", "POSTGRES_HOST", "env_var", None),
                                     io("prod", "POSTGRES_PASSWORD"),          # security's job
                                     io("default", "POSTGRES_HOST", "placeholder", None)]}, None, 0),
+    # a compose service name or localhost is each stack's own machine; a database name alone is not a host
+    ("MAGE-DEP-001", {"io_config": [io("dev", "POSTGRES_HOST", scope="local"), io("prod", "POSTGRES_DBNAME"),
+                                    io("prod", "CLICKHOUSE_USER")]}, None, 0),
     ("MAGE-DEP-002", {"io_config": [io("default", "POSTGRES_HOST", "placeholder", None)]}, None, 1),
     ("MAGE-DEP-002", {"io_config": [io("dev", "POSTGRES_HOST", "env_var", None),
                                     io("prod", "POSTGRES_HOST", "env_var", None)]}, None, 0),
@@ -27,8 +31,19 @@ INVENTORY_CASES = [
                                     io("prod", "SNOWFLAKE_USER", fingerprint="abc")]}, None, 1),
     ("MAGE-DEP-003", {"io_config": [io("dev", "SNOWFLAKE_USER", fingerprint="abc"),
                                     io("prod", "SNOWFLAKE_USER", fingerprint="xyz")]}, None, 0),
-    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "dev"]]}}]}, None, 1),
-    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "default"]]}}]}, None, 0),
+    # profiles of different systems on one server are not environments sharing a value
+    ("MAGE-DEP-003", {"io_config": [io("source", "POSTGRES_HOST", fingerprint="abc"),
+                                    io("metadata", "POSTGRES_HOST", fingerprint="abc")]}, None, 0),
+    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "dev"]]}}],
+                      "io_config": [io("dev", "X", "env_var", None), io("prod", "X", "env_var", None)]}, None, 1),
+    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "default"]]}}],
+                      "io_config": [io("dev", "X", "env_var", None), io("prod", "X", "env_var", None)]}, None, 0),
+    # a profile named after a system is not an environment; one environment profile pins nothing
+    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "Google"]]}}],
+                      "io_config": [io("dev", "X", "env_var", None), io("prod", "X", "env_var", None),
+                                    io("Google", "X", "env_var", None)]}, None, 0),
+    ("MAGE-DEP-004", {"block_files": [{"path": LOADER, "facts": {"io_profiles": [[11, "dev"]]}}],
+                      "io_config": [io("dev", "X", "env_var", None)]}, None, 0),
     ("MAGE-DEP-005", {"triggers": [{"name": "a", "envs": ["prod"]}, {"name": "b", "envs": []}]}, None, 1),
     ("MAGE-DEP-005", {"triggers": [{"name": "a", "envs": []}],
                       "io_config": [io("dev", "X", "env_var", None), io("prod", "X", "env_var", None)]}, None, 1),
@@ -55,13 +70,20 @@ GIT_CASES = [
                                        {"subject": "Merge branch 'staging'", "on_main": True, "is_merge": True,
                                         "n_parents": 2},
                                        {"subject": "feat: y", "on_main": False}]), None, 0),
+    # without CI a direct commit to main deploys nothing: a personal repository's habit
+    ("MAGE-DEP-010", make_git(commits=[{"subject": "init", "on_main": True, "n_parents": 0},
+                                       {"subject": "hotfix revenue", "on_main": True}], ci_files=()), None, 0),
     ("MAGE-DEP-011", make_git(commits=CONVENTIONAL[:6] + SLOPPY[:6]), None, 1),
     ("MAGE-DEP-011", make_git(commits=CONVENTIONAL + ["wip"]), None, 0),
     ("MAGE-DEP-011", make_git(commits=SLOPPY[:5]), None, 0),                # too few to judge
     ("MAGE-DEP-012", make_git(commits=CONVENTIONAL * 3, tags=["nightly"]), None, 1),
     ("MAGE-DEP-012", make_git(commits=CONVENTIONAL * 3, tags=["v1.2.0"]), None, 0),
-    ("MAGE-DEP-013", make_git(ci_files=()), None, 1),
-    ("MAGE-DEP-013", make_git(ci_files=(".gitlab-ci.yml",)), None, 0),
+    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL, deploy_files=("Dockerfile",)), None, 1),
+    ("MAGE-DEP-013", make_git(ci_files=(".gitlab-ci.yml",), commits=CONVENTIONAL, deploy_files=("Dockerfile",)),
+     None, 0),
+    # a sandbox with a few commits, or a project deployed nowhere, is not expected to have CI
+    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL[:5], deploy_files=("Dockerfile",)), None, 0),
+    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL), None, 0),
     ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "files_changed": 40} for i in range(5)]
                       + CONVENTIONAL), None, 1),
     ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "lines_changed": 5000} for i in range(2)]

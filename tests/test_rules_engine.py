@@ -87,7 +87,8 @@ def test_waiver_by_path_marks_matching_findings_only():
 
 def test_waiver_by_pipeline_pattern():
     inv = make_inventory(pipelines=[{"pipeline": "tmp_one", "tags": []}, {"pipeline": "sales_x_daily", "tags": []}])
-    result, _ = run({"waivers": [{"rule": "pipeline-untagged", "pipeline": "tmp_*", "reason": "scratch"}]},
+    result, _ = run({"rules": {"pipeline-untagged": True},       # off by default
+                     "waivers": [{"rule": "pipeline-untagged", "pipeline": "tmp_*", "reason": "scratch"}]},
                     rules=("MAGE-PIP-002",), inventory=inv)
     assert {f.pipeline: f.waived for f in result} == {"tmp_one": True, "sales_x_daily": False}
 
@@ -127,3 +128,14 @@ def test_all_rules_run_on_a_healthy_inventory_without_errors_or_findings():
     assert result.errors == []
     own = [f for f in result if f.rule_id.split("-")[1] in ("BLK", "DOC", "TST", "PIP")]
     assert own == []
+
+
+def test_rules_off_by_default_are_skipped_with_the_reason_until_switched_on():
+    inv = make_inventory(pipelines=[{"pipeline": "tmp_one", "tags": []}])
+    result, ctx = run({}, rules=("MAGE-PIP-002",), inventory=inv)
+    assert result == [] and "off by default" in result.status()["skipped"]["MAGE-PIP-002"]
+    result, _ = run({"rules": {"MAGE-PIP-002": True}}, rules=("MAGE-PIP-002",), inventory=inv)
+    assert [f.pipeline for f in result] == ["tmp_one"]
+    result, _ = run({"rules": {"MAGE-PIP-002": True}, "disable": ["MAGE-PIP-002"]}, rules=("MAGE-PIP-002",),
+                    inventory=inv)
+    assert result == [] and result.status()["skipped"]["MAGE-PIP-002"] == "disabled in configuration"

@@ -25,6 +25,11 @@ CASES = [
     ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 2}}],
                       "blocks": [{"block": "load_orders", "type": "data_loader"}]}, None, 0),
     ("MAGE-REL-002", {"blocks": [{"block": "clean", "type": "transformer"}]}, None, 0),
+    # a pipeline whose block file is gone (MAGE-BLK-009) or that is Mage's untouched example
+    ("MAGE-REL-002", {"pipelines": [{"pipeline": "broken_daily"}, {"pipeline": "example_pipeline"}],
+                      "blocks": [{"pipeline": "broken_daily", "block": "load_orders", "file_exists": False},
+                                 {"pipeline": "example_pipeline", "block": "load_titanic"}],
+                      "block_files": [{"path": "proj/data_loaders/load_titanic.py", "template": True}]}, None, 0),
     ("MAGE-REL-002", {"pipelines": [{"type": "streaming"}], "blocks": [{"block": "load_orders"}]}, None, 0),
     ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 1}}],
                       "blocks": [{"block": "load_orders", "retry_config": None}]}, {"min_retries": 3}, 1),

@@ -17,6 +17,7 @@ from auditkit.model import SEVERITIES, SEVERITY_RANK
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 MESSAGE_WIDTH = 100
+MAX_PROBLEMS_SHOWN = 20   # input problems listed on stderr; the files hold all of them
 
 
 def gate(findings: pd.DataFrame, fail_on: str | None) -> int:
@@ -75,13 +76,15 @@ def render_table(findings: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_line(findings: pd.DataFrame) -> str:
+def summary_line(findings: pd.DataFrame, input_problems: int = 0) -> str:
     waived = findings["waived"].fillna(False).astype(bool) if len(findings) else pd.Series([], dtype=bool)
     active = findings[~waived] if len(findings) else findings
     counts = ", ".join(f"{int((active['severity'] == s).sum())} {s}" for s in reversed(SEVERITIES)) if len(active) else "0"
     extra = f"; {int(waived.sum())} waived" if len(findings) else ""
     if "new" in findings.columns and len(findings):
         extra += f"; {int(findings['new'].sum())} new since baseline"
+    if input_problems:
+        extra += f"; {input_problems} input problem(s): some files could not be read"
     return f"{len(active)} findings ({counts}){extra}\n"
 
 
@@ -89,7 +92,7 @@ def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
     """Run ``auditkit check`` for parsed ``args``; returns the exit code."""
     from auditkit.audit import run_audit
     from auditkit.outputs.baseline import BaselineError, load_baseline, mark_new
-    from auditkit.outputs.findings import FILE_NAMES, project_metadata_paths, write_findings
+    from auditkit.outputs.findings import FILE_NAMES, printable, project_metadata_paths, write_findings
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
@@ -124,18 +127,22 @@ def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
 
     if not formats or "table" in formats:     # --format json/csv/sarif alone: files and the summary line
         stdout.write(render_table(shown))
-    stdout.write(summary_line(findings))
+    stdout.write(summary_line(findings, len(audit.input_problems)))
     rule_run = audit.extras.get("rule_run")
     for err in getattr(rule_run, "errors", []):
         print(f"auditkit: rule {err.rule_id} failed and was skipped: {err.error}", file=stderr)
-    if len(audit.input_problems):
-        print(f"auditkit: {len(audit.input_problems)} input problem(s) could not be read; see findings report",
-              file=stderr)
+    problems = audit.input_problems
+    for row in problems.head(MAX_PROBLEMS_SHOWN).to_dict("records"):
+        print(printable(f"auditkit: input problem: {row['path']}: {row['reason']}"), file=stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        print(f"auditkit: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more input problem(s) "
+              "(all are in findings.json/.csv/.sarif)", file=stderr)
     if file_formats:
         # Files hold every finding (with a ``new`` flag under --baseline) so that this
         # findings.json can serve as the next baseline.
         written = write_findings(findings, args.out, file_formats, repo=audit.repo_root,
-                                 fallback_paths=project_metadata_paths(audit.inventory))
+                                 fallback_paths=project_metadata_paths(audit.inventory),
+                                 input_problems=audit.input_problems)
         for path in written.values():
             print(f"wrote {path}", file=stderr)
     return gate(findings, getattr(args, "fail_on", None))

@@ -1,8 +1,10 @@
 """Write findings for people and CI: findings.json, findings.csv and findings.sarif (SARIF 2.1.0).
 
-All writers take the findings DataFrame of an audit (columns ``auditkit.model.FINDING_COLUMNS``).
-Paths in every output are repo-relative; evidence never holds secret values (rules guarantee
-it), so nothing is redacted here.
+All writers take the findings DataFrame of an audit (columns ``auditkit.model.FINDING_COLUMNS``)
+and, optionally, its input problems (what could not be read: columns ``path, kind, reason,
+project``), which every format carries too: JSON under ``input_problems``, CSV as rows of rule
+``INPUT``, SARIF as tool execution notifications. Paths in every output are repo-relative;
+evidence never holds secret values (rules guarantee it), so nothing is redacted here.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/s
 FINGERPRINT_KEY = "auditkitFingerprint/v1"
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 FILE_NAMES = {"json": "findings.json", "csv": "findings.csv", "sarif": "findings.sarif"}
+PROBLEM_COLUMNS = ["path", "kind", "reason", "project"]
+INPUT_RULE = "INPUT"     # rule_id of input-problem rows in findings.csv
 
 
 def tool_info() -> dict:
@@ -57,14 +61,34 @@ def findings_summary(findings: pd.DataFrame) -> dict:
     }
 
 
-def findings_document(findings: pd.DataFrame, repo: str, generated_at: str | None = None) -> dict:
+def problem_records(problems: pd.DataFrame | None) -> list[dict]:
+    """Input problems as JSON-ready dicts (path, kind, reason, project)."""
+    if problems is None or not len(problems):
+        return []
+    frame = problems.reindex(columns=PROBLEM_COLUMNS)
+    return [{k: (None if pd.isna(v) else printable(str(v))) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes of file names (surrogate escapes) shown as ``\\xff``, so
+    every output can encode it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def findings_document(findings: pd.DataFrame, repo: str, generated_at: str | None = None,
+                      input_problems: pd.DataFrame | None = None) -> dict:
     """The content of findings.json."""
+    problems = problem_records(input_problems)
+    summary = findings_summary(findings)
+    summary["input_problems"] = len(problems)
     return {
         "tool": tool_info(),
         "generated_at": generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "repo": repo,
         "findings": _records(findings),
-        "summary": findings_summary(findings),
+        "input_problems": problems,
+        "summary": summary,
     }
 
 
@@ -84,16 +108,26 @@ def dumps_lines(document: dict) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
-def write_json(findings: pd.DataFrame, path: str | Path, repo: str) -> Path:
+def write_json(findings: pd.DataFrame, path: str | Path, repo: str,
+               input_problems: pd.DataFrame | None = None) -> Path:
     path = Path(path)
-    path.write_text(dumps_lines(findings_document(findings, repo)), encoding="utf-8")
+    path.write_text(dumps_lines(findings_document(findings, repo, input_problems=input_problems)), encoding="utf-8")
     return path
 
 
-def write_csv(findings: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(findings: pd.DataFrame, path: str | Path, input_problems: pd.DataFrame | None = None) -> Path:
     path = Path(path)
     extra = [c for c in ("new",) if c in findings.columns]
-    findings.reindex(columns=FINDING_COLUMNS + extra).to_csv(path, index=False)
+    frame = findings.reindex(columns=FINDING_COLUMNS + extra)
+    if "pipelines" in frame and len(frame):
+        frame["pipelines"] = frame["pipelines"].map(lambda v: ";".join(v) if isinstance(v, (list, tuple)) else v)
+    problems = pd.DataFrame([{"rule_id": INPUT_RULE, "severity": "info", "category": "input",
+                              "message": p["reason"], "project": p["project"], "path": p["path"],
+                              "evidence": p["kind"], "waived": False}
+                             for p in problem_records(input_problems)], columns=frame.columns)
+    if len(problems):
+        frame = pd.concat([frame, problems], ignore_index=True) if len(frame) else problems
+    frame.to_csv(path, index=False, errors="backslashreplace")   # undecodable file names
     return path
 
 
@@ -142,11 +176,22 @@ def _sarif_result(rec: dict, rule_index: dict[str, int], fallback_paths: dict[st
     return result
 
 
+def _notification(problem: dict) -> dict:
+    note: dict = {"level": "warning", "message": {"text": problem["reason"]},
+                  "descriptor": {"id": f"input/{problem['kind']}"}}
+    if problem.get("path"):
+        note["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": problem["path"],
+                                                                        "uriBaseId": "%SRCROOT%"}}}]
+    return note
+
+
 def sarif_document(findings: pd.DataFrame, rules: Iterable | None = None,
-                   fallback_paths: dict[str, str] | None = None) -> dict:
+                   fallback_paths: dict[str, str] | None = None,
+                   input_problems: pd.DataFrame | None = None) -> dict:
     """A SARIF 2.1.0 log with one run: the rule catalogue as ``tool.driver.rules`` and one
     result per finding (repo-relative URIs against ``%SRCROOT%``). ``fallback_paths`` maps a
-    project name to a file used as location of that project's findings without a path."""
+    project name to a file used as location of that project's findings without a path. Input
+    problems become tool execution notifications of the run's invocation."""
     if rules is None:
         from auditkit.rules.base import all_rules
         rules = list(all_rules())
@@ -159,14 +204,18 @@ def sarif_document(findings: pd.DataFrame, rules: Iterable | None = None,
         "runs": [{
             "tool": {"driver": driver},
             "columnKind": "unicodeCodePoints",
+            "invocations": [{"executionSuccessful": True,
+                             "toolExecutionNotifications": [_notification(p) for p in problem_records(input_problems)]}],
             "results": [_sarif_result(rec, rule_index, fallback_paths or {}) for rec in _records(findings)],
         }],
     }
 
 
-def write_sarif(findings: pd.DataFrame, path: str | Path, fallback_paths: dict[str, str] | None = None) -> Path:
+def write_sarif(findings: pd.DataFrame, path: str | Path, fallback_paths: dict[str, str] | None = None,
+                input_problems: pd.DataFrame | None = None) -> Path:
     path = Path(path)
-    path.write_text(dumps_lines(sarif_document(findings, fallback_paths=fallback_paths)), encoding="utf-8")
+    document = sarif_document(findings, fallback_paths=fallback_paths, input_problems=input_problems)
+    path.write_text(dumps_lines(document), encoding="utf-8")
     return path
 
 
@@ -180,7 +229,8 @@ def project_metadata_paths(inventory) -> dict[str, str]:
 
 
 def write_findings(findings: pd.DataFrame, out_dir: str | Path, formats: Iterable[str], repo: str,
-                   fallback_paths: dict[str, str] | None = None) -> dict[str, Path]:
+                   fallback_paths: dict[str, str] | None = None,
+                   input_problems: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the requested formats (json, csv, sarif) into ``out_dir``; returns format -> path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -188,9 +238,9 @@ def write_findings(findings: pd.DataFrame, out_dir: str | Path, formats: Iterabl
     for fmt in formats:
         target = out / FILE_NAMES[fmt]
         if fmt == "json":
-            written[fmt] = write_json(findings, target, repo)
+            written[fmt] = write_json(findings, target, repo, input_problems)
         elif fmt == "csv":
-            written[fmt] = write_csv(findings, target)
+            written[fmt] = write_csv(findings, target, input_problems)
         elif fmt == "sarif":
-            written[fmt] = write_sarif(findings, target, fallback_paths)
+            written[fmt] = write_sarif(findings, target, fallback_paths, input_problems)
     return written

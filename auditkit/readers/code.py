@@ -18,6 +18,7 @@ from radon.visitors import ComplexityVisitor
 
 from auditkit.readers import code_facts as code_facts_module
 from auditkit.readers.paths import MAX_FILE_BYTES, decode_text, read_limited
+from auditkit.readers.templates import is_template_code
 
 LANGUAGE_BY_EXTENSION = {
     ".py": "python", ".sql": "sql", ".r": "r", ".yaml": "yaml", ".yml": "yaml", ".md": "markdown",
@@ -27,7 +28,7 @@ _LINE_COMMENT = {"sql": ("--",), "r": ("#",), "yaml": ("#",), "python": ("#",)}
 # Columns this module fills in block_files (besides the ones repo.py knows from the path).
 METRIC_COLUMNS = [
     "size_bytes", "lines_total", "lines_code", "n_functions", "functions", "decorators", "n_tests",
-    "has_docstring", "complexity_max", "complexity_avg", "skipped", "facts",
+    "has_docstring", "complexity_max", "complexity_avg", "skipped", "facts", "template",
 ]
 
 
@@ -42,6 +43,7 @@ def empty_metrics(size: int = 0, skipped: str | None = None) -> dict[str, Any]:
         "size_bytes": size, "lines_total": None, "lines_code": None, "n_functions": 0,
         "functions": [], "decorators": [], "n_tests": 0, "has_docstring": False,
         "complexity_max": None, "complexity_avg": None, "skipped": skipped, "facts": {},
+        "template": False,
     }
 
 
@@ -305,6 +307,8 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
     if tree is not None:
         metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree, scores)
     metrics["facts"] = facts
+    # Untouched Mage scaffolding (every code line is template text): not the team's code.
+    metrics["template"] = language in ("python", "sql", "r") and is_template_code(text)
     return metrics, problems, tree
 
 

@@ -19,8 +19,13 @@ from auditkit.readers.textcues import mentions_any
 from auditkit.readers.literal_facts import SQL_SELECT_RE, SQL_START_RE, scan_string, sql_file_facts, text_facts
 
 # Mage io classes whose with_config() opens nothing that needs closing (object stores, files).
+# Roots of connect-like calls that hold no database session to leak: Mage io classes over
+# object stores and HTTP APIs (BigQuery's client is an HTTP client), HTTP and websocket clients,
+# and in-process DuckDB.
 NO_CONNECTION_IO = frozenset({"S3", "GoogleCloudStorage", "AzureBlobStorage", "FileIO", "GoogleSheets",
-                              "B2", "R2"})
+                              "B2", "R2", "BigQuery", "Airtable", "Algolia", "Chroma", "Qdrant", "Weaviate",
+                              "requests", "httpx", "aiohttp", "websockets", "websocket", "socketio",
+                              "duckdb"})
 CHECKPOINT_RE = re.compile(r"(?i)checkpoint|watermark|bookmark|resume_from|last_processed|high_water")
 # A file whose text has none of these words cannot branch on the environment (see _is_env_test).
 # Both prefilters run on the lower-cased text: case-insensitive alternations are slow in ``re``.
@@ -216,25 +221,6 @@ def _is_logging_name(name: str, root: str) -> bool:
     return name in ("warn",) and root == "warnings"
 
 
-def _is_trivial(stmt: ast.stmt) -> bool:
-    """Statements that do nothing about an error: pass, continue, ``...``, return a constant."""
-    if isinstance(stmt, (ast.Pass, ast.Continue, ast.Break)):
-        return True
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-        return True
-    if isinstance(stmt, ast.Return):
-        value = stmt.value
-        if value is None or isinstance(value, ast.Constant):
-            return True
-        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-            return not value.elts
-        if isinstance(value, ast.Dict):
-            return not value.keys
-        # return pd.DataFrame(): an empty result that hides the failure
-        return isinstance(value, ast.Call) and not value.args and not value.keywords
-    return False
-
-
 # Complexity modes of the single walk (see _PythonFacts.run).
 _CX_MODULE, _CX_CLASS, _CX_FUNCTION, _CX_IGNORED = 0, 1, 2, 3
 RADON_SAFE_DEPTH = 100   # radon recurses ~3 frames per AST level; deeper trees go to radon itself
@@ -271,6 +257,7 @@ class _PythonFacts:
         self.docstrings: set[int] = set()
         self.open_names: set[str] = set()
         self.reads: list[tuple[int, str, str]] = []   # (line, method, receiver) of .read()-like calls
+        self.cleanup_handlers: set[int] = set()        # ids of handlers of best-effort cleanup
 
     def run(self, tree: ast.AST) -> list[int] | None:
         """Walk ``tree`` once for the facts and, on the same walk, radon's cyclomatic complexity.
@@ -280,7 +267,7 @@ class _PythonFacts:
         can surely walk). A second walk just for complexity cost a third of the facts' time.
         """
         handlers = {
-            ast.Call: self._call, ast.ExceptHandler: self._handler,
+            ast.Call: self._call, ast.ExceptHandler: self._handler, ast.Try: self._try,
             ast.With: self._with, ast.AsyncWith: self._with, ast.Assign: self._assign,
             ast.For: self._loop, ast.While: self._loop, ast.AsyncFor: self._loop, ast.comprehension: self._loop,
             ast.If: self._if, ast.IfExp: self._if, ast.Import: self._import, ast.ImportFrom: self._import,
@@ -516,16 +503,58 @@ class _PythonFacts:
             return
         self.facts["export_modes"].append([line, str(mode).lower()])
 
+    def _try(self, node: ast.Try, *_: bool) -> None:
+        # A try that only releases resources (close, remove, dispose...) is best-effort
+        # cleanup: ignoring its errors is deliberate. Its handlers are visited after it.
+        if node.body and all(_is_cleanup(stmt) for stmt in node.body):
+            self.cleanup_handlers.update(id(h) for h in node.handlers)
+
     def _visit_handler(self, handler: ast.ExceptHandler) -> None:
+        """Record a handler that hides an error from everyone.
+
+        Only broad handlers (bare, ``Exception``, ``BaseException``) count: a typed handler
+        (``except ValueError: return None``) is a deliberate fallback. A broad handler is fine
+        when it re-raises (anywhere inside it, also under a ``with``), exits, logs through a
+        logger, or passes the error on (returns, stores or appends the caught exception). A
+        print does not count: it reaches the block log, but the run goes on as if nothing
+        failed. Best-effort cleanup (see :meth:`_try`) is left alone.
+        """
+        if not _is_broad(handler.type) or id(handler) in self.cleanup_handlers:
+            return
+        bound = handler.name
         for node in ast.walk(handler):
             if isinstance(node, ast.Raise):
                 return
-            if isinstance(node, ast.Call) and (_is_logging_call(node) or _call_name(node)[0] == "print"):
-                return
-        caught = handler.type
-        broad = caught is None or (isinstance(caught, ast.Name) and caught.id in BROAD_EXCEPTIONS)
-        if broad or all(_is_trivial(stmt) for stmt in handler.body):
-            self.facts["swallowed_exceptions"].append(handler.lineno)
+            if isinstance(node, ast.Call):
+                name, root = _call_name(node)
+                if _is_logging_call(node) or (name in ("exit", "_exit", "abort") and root in ("sys", "os")):
+                    return
+                if bound and name != "print" and _mentions(node, bound):
+                    return          # the error is handed to some call (errors.append(e), notify(e))
+            elif bound and isinstance(node, (ast.Return, ast.Assign, ast.AugAssign, ast.Yield)) \
+                    and node.value is not None and _mentions(node.value, bound):
+                return              # the error goes back to the caller or into state it reads
+        self.facts["swallowed_exceptions"].append(handler.lineno)
+
+
+CLEANUP_CALLS = frozenset({"close", "remove", "unlink", "rmtree", "rmdir", "dispose", "rollback", "disconnect",
+                           "kill", "terminate", "shutdown", "cleanup", "delete", "release", "stop", "quit"})
+
+
+def _is_broad(caught: ast.expr | None) -> bool:
+    if caught is None:
+        return True
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return any(isinstance(n, ast.Name) and n.id in BROAD_EXCEPTIONS for n in names)
+
+
+def _is_cleanup(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            and _call_name(stmt.value)[0] in CLEANUP_CALLS)
+
+
+def _mentions(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
 
 def _const(node: ast.expr | None) -> Any:

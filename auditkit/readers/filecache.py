@@ -36,7 +36,7 @@ _ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.code_facts", "au
                      "auditkit.readers.paths", "auditkit.readers.filecache",
                      "auditkit.readers.security.filescan", "auditkit.readers.security.secrets",
                      "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure",
-                     "auditkit.readers.security.trust", "auditkit.datacodec")
+                     "auditkit.readers.security.trust", "auditkit.datacodec", "auditkit.readers.templates")
 
 
 def cache_dir() -> Path | None:
@@ -67,6 +67,8 @@ def analyzer_version() -> str:
         source = getattr(importlib.import_module(name), "__file__", None)
         if source:
             digest.update(Path(source).read_bytes())
+    from auditkit.readers.templates import TEMPLATES_JSON   # data a per-file result depends on
+    digest.update(TEMPLATES_JSON.read_bytes())
     return digest.hexdigest()
 
 

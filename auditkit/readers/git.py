@@ -51,6 +51,12 @@ CI_PATHSPECS = (
     ".buildkite/*", "cloudbuild.yaml", "cloudbuild.yml", ".drone.yml", ".travis.yml", "buildspec.yml",
     ".woodpecker.yml", "*/.gitlab-ci.yml", "*/Jenkinsfile", "*/cloudbuild.yaml",
 )
+# Files that show the project is deployed somewhere (containers, infrastructure as code).
+DEPLOY_PATHSPECS = (
+    ":(glob)**/Dockerfile", ":(glob)**/Dockerfile.*", ":(glob)**/*.dockerfile", ":(glob)**/docker-compose*.y*ml",
+    ":(glob)**/compose*.y*ml", ":(glob)**/*.tf", ":(glob)**/Chart.yaml", ":(glob)**/kustomization.y*ml",
+    ":(glob)**/Procfile", ":(glob)**/app.yaml", ":(glob)**/serverless.y*ml",
+)
 
 
 @dataclass
@@ -63,6 +69,7 @@ class GitInfo:
     commits: pd.DataFrame
     tags: pd.DataFrame
     ci_files: list[str] = field(default_factory=list)   # repo-relative (to toplevel) CI configs
+    deploy_files: list[str] = field(default_factory=list)   # Dockerfiles, compose, terraform, charts
     current_branch: str | None = None
     main_branch: str | None = None
     is_shallow: bool = False
@@ -145,7 +152,11 @@ def read_git(root: str | os.PathLike) -> GitInfo | None:
     """Git metadata for the audited folder ``root``; None without git or a repository.
 
     The repository top is found with ``git rev-parse --show-toplevel`` and used only when
-    ``root`` lies inside it. At most ``MAX_COMMITS`` commits (newest first, all refs) are read.
+    ``root`` lies inside it and is tracked there: a folder the enclosing repository ignores or
+    never committed has no git history of its own, and another repository's branches, commits
+    and CI must not be reported as its own. At most ``MAX_COMMITS`` commits (newest first, all
+    refs) are read. CI and deployment files count at the repository's top and at the audited
+    folder's root.
     """
     root = os.path.realpath(os.fspath(root))
     if not os.path.isdir(root):
@@ -158,6 +169,8 @@ def read_git(root: str | os.PathLike) -> GitInfo | None:
         return None
     problems: list[InputProblem] = []
     subdir = os.path.relpath(root, top).replace(os.sep, "/")
+    if subdir != "." and not (_git(top, "ls-tree", "--name-only", "HEAD", "--", subdir) or "").strip():
+        return None     # not in the enclosing repository's history (ignored, untracked, no commit)
     branches = read_branches(top)
     main_branch = _main_branch(branches)
     commits, capped = read_commits(top, main_branch)
@@ -167,7 +180,8 @@ def read_git(root: str | os.PathLike) -> GitInfo | None:
     current = _git(top, "symbolic-ref", "--quiet", "--short", "HEAD")
     shallow = (_git(top, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
     return GitInfo(toplevel=top, subdir=subdir, branches=branches, commits=commits,
-                   tags=read_tags(top), ci_files=read_ci_files(top), current_branch=(current or "").strip() or None,
+                   tags=read_tags(top), ci_files=read_ci_files(top, subdir), deploy_files=read_deploy_files(top),
+                   current_branch=(current or "").strip() or None,
                    main_branch=main_branch, is_shallow=shallow, commits_capped=capped, problems=problems)
 
 
@@ -277,11 +291,22 @@ def read_tags(top: str) -> pd.DataFrame:
     return frame
 
 
-def read_ci_files(top: str) -> list[str]:
-    """CI configuration files known to git (tracked, or new and not ignored), relative to top.
+def read_ci_files(top: str, subdir: str = ".") -> list[str]:
+    """CI configuration files known to git (tracked, or new and not ignored), relative to top:
+    those of the repository and those at the audited folder's root (``subdir``).
 
     Only names are listed; no file content is read."""
-    out = _git(top, "ls-files", "--cached", "--others", "--exclude-standard", "--", *CI_PATHSPECS)
+    specs = list(CI_PATHSPECS)
+    if subdir not in (".", ""):
+        specs += [f"{subdir}/{spec}" for spec in CI_PATHSPECS if not spec.startswith("*/")]
+    out = _git(top, "ls-files", "--cached", "--others", "--exclude-standard", "--", *specs)
+    return sorted(set((out or "").splitlines()))
+
+
+def read_deploy_files(top: str) -> list[str]:
+    """Tracked files that deploy the project somewhere (Dockerfiles, compose files, terraform,
+    Helm charts, ...), relative to top; names only."""
+    out = _git(top, "ls-files", "--cached", "--", *DEPLOY_PATHSPECS)
     return sorted(set((out or "").splitlines()))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -118,8 +119,27 @@ def io_config_rows(node: yaml.Node | None, project: str, path: str) -> list[dict
             fingerprint = short_hash(leaf.value) if kind == "literal" else None
             rows.append({"project": project, "path": path, "profile": profile, "key": key,
                          "value_kind": kind, "fingerprint": fingerprint,
+                         "target_scope": target_scope(leaf.value) if kind == "literal" else None,
                          "line": leaf_key_node.start_mark.line + 1})
     return rows
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "host.docker.internal", "0.0.0.0", "::1"})
+
+
+def target_scope(text: str) -> str:
+    """Where a literal network target points, without keeping it: ``local`` (this machine, or
+    a single-label name such as a compose service ``postgres``, which each stack resolves to
+    its own container) or ``remote`` (a dotted host name, an IP address of another machine,
+    a URL to one). Used for host-like keys; other values come out ``remote`` and mean nothing."""
+    value = text.strip()
+    host = urlsplit(value).hostname if "://" in value else value.rsplit("@", 1)[-1].split("/", 1)[0]
+    host = (host or "").strip("[]").lower()
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    if not host or host in _LOCAL_HOSTS or host.startswith("127.") or "." not in host:
+        return "local"
+    return "remote"
 
 
 def _leaves(node: yaml.Node, prefix: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:

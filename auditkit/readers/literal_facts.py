@@ -25,7 +25,7 @@ DATE_PREFIX_RE = re.compile(r"""[A-Za-z_][\w.]*["'`]?\s*(?:>=|<=|<>|!=|==|=|<|>|
                             re.I)
 
 SQL_START_RE = re.compile(r"(?is)^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(select|with|insert|update|delete|merge|"
-                          r"create|upsert|replace|copy|truncate)\b")
+                          r"create|upsert|replace|copy|truncate|drop)\b")
 SQL_TABLE_RE = re.compile(
     r"(?i)\b(from|join|into|update|merge\s+into|table(?:\s+if\s+(?:not\s+)?exists)?)\s+"
     r"((?:[\"`\[]?[a-z_][\w$]*[\"`\]]?\.){0,2}[\"`\[]?[a-z_][\w$]*[\"`\]]?)(\s*\()?"
@@ -41,7 +41,8 @@ SQL_EXPORT_RE = re.compile(r"(?i)\b(insert\s+(?:into|overwrite)|merge\s+into|cre
 SQL_MODE_PATTERNS = [
     (re.compile(r"(?i)\bon\s+conflict\b|\bon\s+duplicate\s+key\s+update\b|\bupsert\b"), "upsert"),
     (re.compile(r"(?i)\bmerge\s+into\b"), "merge"),
-    (re.compile(r"(?i)\binsert\s+overwrite\b|\bcreate\s+or\s+replace\s+table\b"), "replace"),
+    # Dropping or replacing the whole table before inserting rebuilds it: a rerun does not duplicate.
+    (re.compile(r"(?i)\binsert\s+overwrite\b|\bcreate\s+or\s+replace\s+table\b|\bdrop\s+table\b"), "replace"),
     (re.compile(r"(?i)\binsert\s+into\b"), "insert"),
     (re.compile(r"(?i)\bdelete\s+from\b|\btruncate\b"), "delete"),
 ]

@@ -50,6 +50,9 @@ class Rule:
     thresholds: ClassVar[tuple[Threshold, ...]] = ()
     needs: ClassVar[frozenset[str]] = frozenset({"inventory"})   # inventory, history, git, security
     practices: ClassVar[tuple[str, ...]] = ()                    # guide practice ids it checks
+    # Rules whose findings did not hold up on real repos stay available but are switched on
+    # only by the user (``rules: {ID: true}``); ``off_by_default`` says why they are off.
+    off_by_default: ClassVar[str] = ""
 
     def __init__(self, ctx: RuleContext, severity: str | None = None) -> None:
         self.ctx = ctx

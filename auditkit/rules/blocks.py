@@ -9,7 +9,7 @@ from collections import Counter
 
 from auditkit.rules.base import Rule, Threshold, register
 from auditkit.rules.util import (
-    fact, fact_lines, first_line, frame_of, leaf, logic_files, number, rows, short_list,
+    fact, fact_lines, first_line, frame_of, leaf, logic_files, number, pipeline_condition, rows, short_list,
 )
 
 
@@ -83,6 +83,9 @@ class BlockAboveIdealSize(Rule):
     title = "Block above the ideal size"
     category = "blocks"
     severity = "low"
+    off_by_default = ("the guide's ideal range is advice, not a limit: on real repos half of the files "
+                      "just above it were coherent single-purpose blocks (long column lists, DDL); "
+                      "MAGE-BLK-001 reports blocks over the maximum")
     thresholds = (Threshold("ideal_max", 200, "upper end of the ideal block size in code lines", "integer > 0"),)
     practices = ("BP-BLOCK-SIZE",)
 
@@ -127,6 +130,8 @@ class BlockTriviallySmall(Rule):
     title = "Block with almost no code"
     category = "blocks"
     severity = "info"
+    off_by_default = ("line counts cannot tell a stub from a short block that does one clear task "
+                      "(a one-statement SQL exporter is Mage's normal form); on real repos 2 of 9 held up")
     thresholds = (Threshold("min_lines", 5, "smallest meaningful number of code lines", "integer >= 0"),)
     practices = ("BP-BLOCK-SIZE",)
 
@@ -200,31 +205,31 @@ class _HardcodedFacts(Rule):
 
 @register
 class BlockHardcodedValues(_HardcodedFacts):
-    """A block hard-codes dates or table names.
+    """A block hard-codes the dates of the data it processes.
 
     What it checks:
-        Date literals (``'2024-01-31'``) and table names inside SQL strings or table
-        arguments found in loader, transformer, exporter and custom block code.
+        Date literals (``'2024-01-31'``) in loader, transformer, exporter and custom block code
+        that pipelines run. Table names are not reported: a loader naming the table it loads
+        is what a loader is for, and on real repos such findings were noise.
 
     Why it matters:
-        Hard-coded values tie a block to one run or one table: it cannot be reused in another
-        pipeline, backfilled for another period, or pointed at a staging table.
+        A fixed date ties a block to one run: it cannot be backfilled for another period, and
+        a rerun loads the same window again.
 
     Example:
         ``pd.read_sql("SELECT * FROM customers WHERE month='2024-01'", conn)``
 
     Fix:
-        Take dates from the run (``kwargs['execution_date']``) or pipeline variables, and table
-        names from block configuration or variables.
+        Take dates from the run (``kwargs['execution_date']``) or pipeline variables.
     """
 
     id = "MAGE-BLK-005"
     name = "block-hardcoded-values"
-    title = "Hard-coded dates or tables in a block"
+    title = "Hard-coded dates in a block"
     category = "blocks"
     severity = "low"
     practices = ("BP-BLOCK-REUSABILITY",)
-    kinds = (("hardcoded_dates", "dates"), ("hardcoded_tables", "table names"))
+    kinds = (("hardcoded_dates", "dates"),)
 
 
 @register
@@ -284,6 +289,9 @@ class BlockNaming(Rule):
     title = "Block name does not follow the naming convention"
     category = "blocks"
     severity = "low"
+    off_by_default = ("the load_/transform_/export_ prefixes are a convention few teams adopt: on real "
+                      "repos it fired on most blocks of every project and none of the labelled findings "
+                      "was worth a reviewer's time; switch it on when the team has adopted the convention")
     thresholds = (
         Threshold("loader_prefixes", ["load_"], "accepted name prefixes of data loaders", "list of strings"),
         Threshold("transformer_prefixes", ["transform_"], "accepted name prefixes of transformers", "list of strings"),
@@ -322,7 +330,8 @@ class BlockSubfolderTooDeep(Rule):
         ``transformers/sales/eu/daily/transform_orders.py``
 
     Fix:
-        Flatten the tree to ``<category>/<block>`` (by source, domain or function).
+        Flatten the tree to ``<category>/<block>`` (by source, domain or function). dbt models
+        are not checked: dbt's own project layout decides their folders.
 
     Options:
         ``max_depth``: deepest accepted subfolder level.
@@ -339,6 +348,8 @@ class BlockSubfolderTooDeep(Rule):
     def check(self):
         limit = self.option("max_depth")
         for row in rows(frame_of(self.ctx.inventory, "block_files")):
+            if row.get("block_type") == "dbt" or row.get("referenced") is False or row.get("template"):
+                continue   # dbt dictates its own models/ layout; unused files are reported by BLK-010
             depth = number(row.get("subfolder_depth"))
             if depth is not None and depth > limit:
                 yield self.finding(
@@ -413,8 +424,8 @@ class OrphanBlockFile(Rule):
 
     def check(self):
         for row in rows(frame_of(self.ctx.inventory, "block_files")):
-            if row.get("block_type") in ("scratchpad", None) or row.get("skipped"):
-                continue   # scratchpads are notebooks by design, never pipeline members
+            if row.get("block_type") in ("scratchpad", None) or row.get("skipped") or row.get("template"):
+                continue   # scratchpads are notebooks by design; templates are MAGE-BLK-013's
             if row.get("referenced") is False:
                 yield self.finding(
                     f"{row['block_type']} file is not used by any pipeline",
@@ -489,6 +500,8 @@ class FlatBlockFolder(Rule):
     title = "Many block files without subfolders"
     category = "blocks"
     severity = "info"
+    off_by_default = ("a file count says little about organisation: on real repos the crowded folders "
+                      "were crowded by duplicate and unused blocks, which other rules report")
     thresholds = (Threshold("max_flat_files", 20, "top-level files per block-type folder before subfolders are advised", "integer > 0"),)
     practices = ("BP-BLOCK-SUBFOLDERS",)
 
@@ -506,3 +519,56 @@ class FlatBlockFolder(Rule):
                 yield self.finding(
                     f"{count} {block_type} files sit directly in {folder_of[(project, block_type)]}/ (more than {limit})",
                     key=block_type, project=project, path=folder_of[(project, block_type)])
+
+
+@register
+class UntouchedScaffolding(Rule):
+    """Mage's own scaffolding is still in the project.
+
+    What it checks:
+        Block files whose every code line comes from a template shipped in the mage-ai package
+        (``mage init``'s ``load_titanic``, ``fill_in_missing_values`` and
+        ``export_titanic_clean``, or a block the UI created and nobody edited), and pipelines made
+        only of such blocks (``example_pipeline``). Templates are recognised by content, from
+        facts read out of mage-ai's own wheels, not by name. One finding per project.
+
+    Why it matters:
+        Scaffolding is not the team's code. Left in place it clutters the project and the
+        UI, and a template wired into a pipeline that runs does nothing useful (or fails on its
+        placeholder query). Other rules leave these files alone, so this is the one reminder.
+
+    Example:
+        ``pipelines/example_pipeline`` with its three Titanic blocks, a year after ``mage init``.
+
+    Fix:
+        Delete the example pipeline and the unused template blocks; finish or delete template
+        blocks that pipelines use.
+    """
+
+    id = "MAGE-BLK-013"
+    name = "untouched-scaffolding"
+    title = "Mage scaffolding left in the project"
+    category = "blocks"
+    severity = "info"
+    practices = ("BP-BLOCK-SINGLE-RESPONSIBILITY",)
+
+    def check(self):
+        condition = pipeline_condition(self.ctx.inventory)
+        by_project: dict[str, dict[str, list[str]]] = {}
+        for row in rows(frame_of(self.ctx.inventory, "block_files")):
+            if row.get("template"):
+                by_project.setdefault(row["project"], {"files": [], "pipelines": []})["files"].append(row["path"])
+        for (project, pipeline), why in sorted(condition.items()):
+            if why == "scaffolding":
+                by_project.setdefault(project, {"files": [], "pipelines": []})["pipelines"].append(pipeline)
+        for project, found in sorted(by_project.items()):
+            files, pipelines = sorted(found["files"]), found["pipelines"]
+            parts = []
+            if pipelines:
+                parts.append(f"{len(pipelines)} pipeline(s) made only of template blocks ({short_list(pipelines)})")
+            if files:
+                parts.append(f"{len(files)} untouched template block file(s)")
+            yield self.finding(
+                "Mage scaffolding left in the project: " + "; ".join(parts),
+                project=project, path=files[0] if files else None,
+                evidence=f"files: {short_list(files)}" if files else None)

@@ -41,6 +41,7 @@ def rule_metadata(rule: type[Rule]) -> dict:
         "category": rule.category,
         "severity": rule.severity,
         "needs": sorted(rule.needs),
+        "off_by_default": rule.off_by_default,
         "practices": list(rule.practices),
         "summary": sections.get("summary", ""),
         "what_it_checks": sections.get("What it checks", ""),
@@ -58,7 +59,7 @@ def rule_metadata(rule: type[Rule]) -> dict:
 def rules_frame() -> pd.DataFrame:
     """One row per registered rule: id, name, title, category, severity, practices."""
     rows = [rule_metadata(r) for r in all_rules()]
-    return pd.DataFrame(rows, columns=["id", "name", "title", "category", "severity", "needs", "practices",
+    return pd.DataFrame(rows, columns=["id", "name", "title", "category", "severity", "off_by_default", "needs", "practices",
                                        "summary", "what_it_checks", "why_it_matters", "example", "fix",
                                        "options", "thresholds"])
 
@@ -91,16 +92,31 @@ def unknown_practice_refs() -> dict[str, list[str]]:
     return {k: v for k, v in bad.items() if v}
 
 
-def render_catalogue(fmt: str = "md") -> str:
-    """The catalogue as Markdown (``md``) or JSON (``json``)."""
+def load_precision(path: str | Path | None) -> dict[str, dict]:
+    """Rule id -> {findings, labelled, precision} from the ecosystem check's CSV ({} without one)."""
+    if not path:
+        return {}
+    frame = pd.read_csv(path, dtype={"rule": str})
+    out = {}
+    for row in frame.to_dict("records"):
+        p = row.get("precision")
+        out[row["rule"]] = {"findings": int(row["findings"]), "labelled": int(row["labelled"]),
+                            "precision": None if pd.isna(p) else float(p)}
+    return out
+
+
+def render_catalogue(fmt: str = "md", precision: dict[str, dict] | None = None) -> str:
+    """The catalogue as Markdown (``md``) or JSON (``json``); ``precision`` (see
+    :func:`load_precision`) adds each rule's measured precision on real repos."""
+    precision = precision or {}
     if fmt == "json":
         payload = {
-            "rules": [rule_metadata(r) for r in all_rules()],
+            "rules": [{**rule_metadata(r), "measured": precision.get(r.id)} for r in all_rules()],
             "practices": practice_table().to_dict("records"),
         }
         return json.dumps(payload, indent=2, default=str) + "\n"
     if fmt == "md":
-        return _markdown()
+        return _markdown(precision)
     raise ValueError(f"unknown catalogue format {fmt!r} (md or json)")
 
 
@@ -109,7 +125,13 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _markdown() -> str:
+def _measured(m: dict | None) -> str:
+    if not m or not m["labelled"]:
+        return "not measured" if not m else f"0 labelled of {m['findings']}"
+    return f"{100 * m['precision']:.0f}% ({m['labelled']} labelled)"
+
+
+def _markdown(precision: dict[str, dict]) -> str:
     rules = [rule_metadata(r) for r in all_rules()]
     practices = practice_table()
     out = [
@@ -118,19 +140,27 @@ def _markdown() -> str:
         "Generated from the rule classes by `auditkit rules --format md > docs/rules.md`; do not edit by hand.",
         "Thresholds, severities, switches and waivers are set in `auditkit.yaml` (see `auditkit/config.py`).",
         "",
+        "**Precision** is measured by the ecosystem check (`benchmarks/ecosystem/`): the share of a",
+        "rule's labelled findings on real public Mage repos that an experienced Mage engineer would",
+        "want fixed (wrong findings and noise count against it). Rules that did not hold up are",
+        "**off by default**; `rules: {ID: true}` in `auditkit.yaml` switches one on.",
+        "",
         "## Rules",
         "",
-        "| id | name | category | severity | title |",
-        "|---|---|---|---|---|",
+        "| id | name | category | severity | default | precision | title |",
+        "|---|---|---|---|---|---|---|",
     ]
     order = {c: i for i, c in enumerate(CATEGORIES)}
     rules.sort(key=lambda r: (order.get(r["category"], 99), r["id"]))
-    out += [f"| [{r['id']}](#{r['id'].lower()}) | `{r['name']}` | {r['category']} | {r['severity']} | {_cell(r['title'])} |"
+    out += [f"| [{r['id']}](#{r['id'].lower()}) | `{r['name']}` | {r['category']} | {r['severity']} | "
+            f"{'off' if r['off_by_default'] else 'on'} | {_measured(precision.get(r['id']))} | {_cell(r['title'])} |"
             for r in rules]
     for r in rules:
         out += ["", f"### {r['id']}", "", f"**{r['title']}** (`{r['name']}`): {_cell(r['summary'])}", "",
                 f"- Category: {r['category']}",
                 f"- Default severity: {r['severity']}",
+                f"- On by default: {'no: ' + _cell(r['off_by_default']) if r['off_by_default'] else 'yes'}",
+                f"- Measured precision: {_measured(precision.get(r['id']))}",
                 f"- Needs: {', '.join(r['needs']) or 'nothing (configuration)'}",
                 f"- Practices: {', '.join(r['practices']) or '-'}"]
         if r["thresholds"]:

@@ -16,6 +16,8 @@ from auditkit.rules.util import fact, first_line, frame_of, logic_files, rows, s
 # io_config keys naming *where* to connect (hosts, databases, accounts, users): per environment.
 TARGET_KEY_RE = re.compile(r"(?i)(host|account|dbname|database|_db$|_user$|username|warehouse|_wh$|endpoint|"
                            r"server|cluster|project_id|bucket)")
+# The keys among them that name the machine itself (a host, endpoint or URL).
+HOST_KEY_RE = re.compile(r"(?i)(host|endpoint|server|_url$|_uri$|^url$|_api$|dsn|connection_string)")
 ENV_PROFILES = {"dev", "development", "staging", "stage", "prod", "production", "test", "qa", "uat"}
 
 
@@ -29,8 +31,11 @@ class IoConfigLiteralTarget(Rule):
 
     What it checks:
         Literal values (not ``env_var``/secret functions, not template placeholders) under keys
-        that name a connection target: host, account, database, user, warehouse, endpoint,
-        bucket. Credential keys (passwords, tokens) are the security rules' job.
+        that name the machine to connect to (host, endpoint, server, URL) and point at another
+        machine: a dotted host name or an IP address. ``localhost`` and single-label names such
+        as a compose service (``postgres``), which each stack resolves to its own container,
+        are not reported, nor are database or user names alone. Credential keys (passwords,
+        tokens) are the security rules' job.
 
     Why it matters:
         The CI/CD guide keeps one codebase for all environments; each environment points it at
@@ -55,12 +60,13 @@ class IoConfigLiteralTarget(Rule):
         grouped: dict[tuple, list[dict]] = defaultdict(list)
         for r in rows(frame_of(self.ctx.inventory, "io_config")):
             key = str(r.get("key") or "")
-            if r.get("value_kind") == "literal" and TARGET_KEY_RE.search(key.rsplit(".", 1)[-1]) \
-                    and not is_secret_name(key):
+            if r.get("value_kind") == "literal" and r.get("target_scope") == "remote" \
+                    and HOST_KEY_RE.search(key.rsplit(".", 1)[-1]) and not is_secret_name(key):
                 grouped[(r["project"], r.get("profile"))].append(r)
         for (project, profile), items in sorted(grouped.items(), key=str):
             keys = sorted({str(i["key"]) for i in items})
-            yield self.finding(f"profile '{profile}' hard-codes {len(keys)} connection setting(s)",
+            yield self.finding(f"profile '{profile}' hard-codes the host of {len(keys)} connection(s) "
+                               f"instead of reading it from the environment",
                                project=project, path=_io_path(items), key=profile,
                                line=min((i["line"] for i in items if i.get("line")), default=None),
                                evidence=f"keys: {short_list(keys)}")
@@ -91,6 +97,9 @@ class SingleIoProfile(Rule):
     title = "No per-environment io_config profiles"
     category = "deployment"
     severity = "low"
+    off_by_default = ("a single profile is normal where one profile reads everything from environment "
+                      "variables, or io_config is unused; on real repos 0 of 12 labelled findings held up "
+                      "(MAGE-DEP-001 reports profiles that hard-code their targets)")
     practices = ("CICD-IO-CONFIG-PROFILES", "CICD-ENV-SEPARATE", "BP-COLLAB-ENVIRONMENTS")
 
     def check(self):
@@ -112,7 +121,8 @@ class SharedLiteralAcrossProfiles(Rule):
 
     What it checks:
         The same ``io_config.yaml`` key with the same literal value (compared by fingerprint)
-        in two or more profiles.
+        in two or more environment profiles (``dev``, ``staging``, ``prod``, ...). Profiles for
+        different systems (``source``, ``warehouse``) may share a host.
 
     Why it matters:
         Development and production pointing at the same host, user or password means tests
@@ -141,7 +151,8 @@ class SharedLiteralAcrossProfiles(Rule):
                     seen[(r["project"], r["key"], r["fingerprint"])].append(r)
         for (project, key, _), items in sorted(seen.items(), key=str):
             profiles = sorted({str(i.get("profile")) for i in items})
-            if len(profiles) > 1:
+            # Profiles of different systems may share a value; environments must not.
+            if len({p.lower() for p in profiles} & ENV_PROFILES) > 1:
                 yield self.finding(f"{key} has the same literal value in profiles {', '.join(profiles)}",
                                    project=project, path=_io_path(items), key=key,
                                    evidence=f"profiles: {profiles}")
@@ -153,7 +164,10 @@ class PinnedIoProfile(Rule):
 
     What it checks:
         ``ConfigFileLoader(path, '<profile>')`` or ``config_profile = '<profile>'`` in block
-        files with a profile other than ``default``.
+        files that pipelines run, naming an environment profile (``dev``, ``staging``,
+        ``prod``, ...) of a project whose ``io_config.yaml`` defines several environment
+        profiles. A profile named after a system (``google``, ``warehouse``) is not an
+        environment.
 
     Why it matters:
         The block reads, say, the ``dev`` connections in every environment, production
@@ -175,8 +189,15 @@ class PinnedIoProfile(Rule):
     practices = ("BP-DEPLOY-ENV-CONFIG", "CICD-BLOCK-ENV-VAR")
 
     def check(self):
-        for row in logic_files(self.ctx.inventory):
-            pinned = [p for p in fact(row, "io_profiles") or [] if str(p[1]) != "default"]
+        inv = self.ctx.inventory
+        env_profiles: dict[str, set] = defaultdict(set)
+        for r in rows(frame_of(inv, "io_config")):
+            if str(r.get("profile")).lower() in ENV_PROFILES:
+                env_profiles[str(r["project"])].add(str(r.get("profile")).lower())
+        for row in logic_files(inv):
+            if len(env_profiles.get(str(row["project"]), ())) < 2:
+                continue
+            pinned = [p for p in fact(row, "io_profiles") or [] if str(p[1]).lower() in ENV_PROFILES]
             if pinned:
                 yield self.finding(f"uses io_config profile {short_list(sorted({str(p[1]) for p in pinned}))} in code",
                                    project=row["project"], block=row.get("uuid"), path=row["path"],
@@ -287,6 +308,9 @@ class NoDevelopmentBranch(_GitRule):
     title = "No development branch"
     category = "deployment"
     severity = "low"
+    off_by_default = ("the branch model is the team's choice, and git cannot tell a team repo from a personal "
+                      "one (authors appear under several e-mails): on real repos 0 of 12 labelled findings "
+                      "held up; switch it on where the guide's development/staging/main model is adopted")
     practices = ("CICD-BRANCH-DEVELOPMENT",)
 
     def check(self):
@@ -319,6 +343,7 @@ class NoStagingBranch(_GitRule):
     title = "No staging branch"
     category = "deployment"
     severity = "info"
+    off_by_default = ("staging is optional in the CI/CD guide; on real repos 0 of 12 labelled findings held up")
     practices = ("CICD-BRANCH-STAGING",)
 
     def check(self):
@@ -354,6 +379,8 @@ class BranchNaming(_GitRule):
     title = "Branch name outside the naming scheme"
     category = "deployment"
     severity = "low"
+    off_by_default = ("branch names are a team convention; on real repos the findings were merged short-lived "
+                      "branches and bot branches (0 of 5 held up)")
     thresholds = (Threshold("allowed_prefixes",
                             ["feature/", "feat/", "fix/", "bugfix/", "hotfix/", "release/", "dependabot/", "renovate/"],
                             "accepted branch name prefixes", "list of strings"),)
@@ -377,7 +404,9 @@ class DirectCommitsToMain(_GitRule):
 
     What it checks:
         Non-merge commits on main's first-parent line (the root commit and squash-merged pull
-        requests, ``... (#123)``, excepted), more than ``max_direct_commits``.
+        requests, ``... (#123)``, excepted), more than ``max_direct_commits``, in repositories
+        with a CI/CD configuration: there a push to main is what reaches production. Without CI
+        the commits of a personal repository say nothing about review.
 
     Why it matters:
         Production deploys from main; a direct commit skips review and the staging validation
@@ -403,6 +432,8 @@ class DirectCommitsToMain(_GitRule):
     practices = ("CICD-BRANCH-MAIN", "BP-COLLAB-FEATURE-BRANCHES")
 
     def check(self):
+        if self.ctx.git is None or not self.ctx.git.ci_files:
+            return
         direct = direct_commits_to_main(self.ctx.git)
         if len(direct) > self.option("max_direct_commits"):
             yield self.finding(f"{len(direct)} commit(s) landed on main without a merge",
@@ -438,6 +469,7 @@ class CommitMessageConvention(_GitRule):
     title = "Commit messages without a convention"
     category = "deployment"
     severity = "low"
+    off_by_default = ("commit-message style is a team convention; on real repos 0 of 7 labelled findings held up")
     thresholds = (Threshold("min_share", 0.8, "required share of conventional commit subjects", "0..1"),
                   Threshold("min_commits", 10, "non-merge commits needed before judging", "integer > 0"))
     practices = ("BP-COLLAB-COMMIT-MESSAGES",)
@@ -484,6 +516,7 @@ class NoReleaseTags(_GitRule):
     title = "No release tags"
     category = "deployment"
     severity = "low"
+    off_by_default = ("on real repos none of the flagged projects made releases (0 of 4 held up)")
     thresholds = (Threshold("min_commits", 20, "commits from which release tags are expected", "integer > 0"),)
     practices = ("BP-COLLAB-RELEASE-TAGS",)
 
@@ -502,7 +535,10 @@ class NoCiConfiguration(_GitRule):
 
     What it checks:
         No GitHub Actions workflow, ``.gitlab-ci.yml``, Jenkinsfile, Azure/Bitbucket/CircleCI/
-        Cloud Build/Drone/Travis configuration known to git.
+        Cloud Build/Drone/Travis configuration known to git, in a project that is deployed
+        (Dockerfile, compose file, terraform, Helm chart, ... or an active schedule) and has at
+        least ``min_commits`` commits. A short-lived sandbox or a course exercise is not
+        expected to have CI.
 
     Why it matters:
         The guide deploys through CI/CD: automated, repeatable promotion from development to
@@ -514,6 +550,9 @@ class NoCiConfiguration(_GitRule):
     Fix:
         Add a pipeline that validates the Mage project (YAML, tests, ``auditkit check``) on
         pull requests and deploys ``main`` to production.
+
+    Options:
+        ``min_commits``: commits from which a deployed project is expected to have CI.
     """
 
     id = "MAGE-DEP-013"
@@ -521,12 +560,18 @@ class NoCiConfiguration(_GitRule):
     title = "No CI/CD configuration"
     category = "deployment"
     severity = "medium"
+    thresholds = (Threshold("min_commits", 10, "commits from which CI is expected", "integer > 0"),)
     practices = ("BP-DEPLOY-CICD",)
 
     def check(self):
         git = self.ctx.git
-        if git is not None and not git.ci_files:
-            yield self.finding("no CI/CD configuration file in the repository")
+        if git is None or git.ci_files or len(git.commits) < self.option("min_commits"):
+            return
+        schedules = [t for t in active_triggers(self.ctx.inventory) if t.get("schedule_type") == "time"]
+        if git.deploy_files or schedules:
+            shown = short_list(git.deploy_files, 3) if git.deploy_files else f"{len(schedules)} active schedule(s)"
+            yield self.finding("the project is deployed but no CI/CD configuration validates or ships changes",
+                               evidence=f"deployed by: {shown}")
 
 
 @register
@@ -558,6 +603,8 @@ class LargeCommits(_GitRule):
     title = "Large, infrequent commits"
     category = "deployment"
     severity = "info"
+    off_by_default = ("line counts of commits are dominated by lock files and Mage's committed autosaves "
+                      "(.file_versions/); on real repos 0 of 2 labelled findings held up")
     thresholds = (Threshold("max_files", 25, "files changed by a large commit", "integer > 0"),
                   Threshold("max_lines", 1000, "lines changed by a large commit", "integer > 0"),
                   Threshold("max_share", 0.2, "tolerated share of large commits", "0..1"),

@@ -89,6 +89,7 @@ def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None
         _run_each(ctx, cfg, all_rules() if rules is None else rules, run, findings)
 
     findings = [f for f in findings if in_scope(f.path, cfg.include, cfg.exclude)]
+    findings = with_pipelines(findings, ctx.inventory)
     findings = apply_waivers(findings, cfg.waivers, today)
     if EXPIRED_WAIVER_RULE not in cfg.disabled:
         findings.extend(expired_waiver_findings(ctx, cfg, today))
@@ -100,9 +101,14 @@ def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None
 def _run_each(ctx: RuleContext, cfg: Any, rules: Iterable[type[Rule]], run: RuleRun,
               findings: list[Finding]) -> None:
     """Run ``rules`` one by one into ``findings``, recording what ran, was skipped or failed."""
+    enabled = getattr(cfg, "enabled", set())
     for rule_cls in rules:
         if rule_cls.id in cfg.disabled:
             run.skipped.append(SkippedRule(rule_cls.id, "disabled in configuration"))
+            continue
+        if rule_cls.off_by_default and rule_cls.id not in enabled:
+            run.skipped.append(SkippedRule(rule_cls.id, f"off by default (rules: {{{rule_cls.id}: true}} "
+                                                        "switches it on)"))
             continue
         if rule_cls.id == EXPIRED_WAIVER_RULE:
             continue   # produced below from the configuration, not from gathered data
@@ -118,6 +124,25 @@ def _run_each(ctx: RuleContext, cfg: Any, rules: Iterable[type[Rule]], run: Rule
             continue
         run.ran.append(rule_cls.id)
         findings.extend(produced)
+
+
+def with_pipelines(findings: list[Finding], inventory: Any) -> list[Finding]:
+    """Each finding with the pipelines it concerns: its own pipeline, or for a finding on a
+    block file every pipeline whose blocks use that file (so filtering by pipeline finds it)."""
+    users: dict[tuple, set[str]] = {}
+    blocks = getattr(inventory, "blocks", None)
+    if isinstance(blocks, pd.DataFrame) and len(blocks) and "path" in blocks:
+        for project, pipeline, path in blocks[["project", "pipeline", "path"]].itertuples(index=False):
+            if isinstance(path, str):
+                users.setdefault((project, path), set()).add(str(pipeline))
+    out = []
+    for f in findings:
+        if f.pipeline:
+            names = {f.pipeline}
+        else:
+            names = users.get((f.project, f.path), set()) if f.path else set()
+        out.append(replace(f, pipelines=tuple(sorted(names))) if names else f)
+    return out
 
 
 def in_scope(path: str | None, include: list[str], exclude: list[str]) -> bool:

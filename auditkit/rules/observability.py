@@ -34,6 +34,9 @@ class PrintInsteadOfLogging(Rule):
     title = "print() used instead of logging"
     category = "observability"
     severity = "low"
+    off_by_default = ("Mage writes a block's printed output to its block log with a timestamp, so a print "
+                      "loses little; the prints that matter are errors printed and then ignored, which "
+                      "MAGE-REL-001 reports")
     practices = ("BP-MONITOR-LOGGING",)
 
     def check(self):
@@ -72,6 +75,8 @@ class NoLoggingInLargeBlock(Rule):
     title = "Large block without any logging"
     category = "observability"
     severity = "info"
+    off_by_default = ("whether a block needs logging depends on what it does, not on its length: on real "
+                      "repos 2 of 7 labelled findings held up")
     thresholds = (Threshold("min_lines", 50, "code lines from which a block should log", "integer > 0"),)
     practices = ("BP-MONITOR-LOGGING",)
 
@@ -197,6 +202,9 @@ class ScheduledTriggerWithoutSla(Rule):
     title = "Scheduled trigger without SLA"
     category = "observability"
     severity = "low"
+    off_by_default = ("an SLA only helps when someone is alerted: on real repos the triggers without SLA "
+                      "belonged to small personal schedules or to pipelines with no alert channel at all "
+                      "(MAGE-OBS-003); 0 of 4 labelled findings held up")
     practices = ("BP-MONITOR-ALERTS",)
 
     def check(self):

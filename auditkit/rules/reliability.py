@@ -10,7 +10,9 @@ from auditkit.rules.base import Rule, Threshold, register
 from auditkit.rules.schedules import (
     BATCH_TYPES, as_dict, block_rows_with_files, history_of, pipelines_by_uuid, place,
 )
-from auditkit.rules.util import fact, first_line, logic_files, number, rows, frame_of, short_list
+from auditkit.rules.util import (
+    fact, first_line, frame_of, logic_files, number, pipeline_condition, rows, short_list,
+)
 
 APPEND_MODES = {"append", "insert"}
 IDEMPOTENT_MODES = {"upsert", "merge", "replace", "delete", "overwrite"}
@@ -22,9 +24,13 @@ class SwallowedException(Rule):
     """An ``except`` clause hides the error: no re-raise, no log.
 
     What it checks:
-        ``except`` handlers in block files whose body neither raises nor logs (``pass``,
-        ``continue``, ``return None``, an empty result), and broad ``except Exception`` handlers
-        that carry on silently.
+        Broad handlers (bare ``except:``, ``except Exception``) in block files that pipelines
+        run, which neither re-raise (also after logging or inside a ``with``), exit, log through
+        a logger, nor pass the caught error on (return it, store it, hand it to a call). A
+        ``print`` does not count: the run still goes on as if nothing failed. Typed handlers
+        (``except ValueError: return None``) are deliberate fallbacks and best-effort cleanup
+        (a ``try`` that only closes or removes things) may ignore its errors; neither is
+        reported.
 
     Why it matters:
         The block run is marked COMPLETED while the data is missing or partial. Mage's retries
@@ -50,7 +56,8 @@ class SwallowedException(Rule):
             lines = fact(row, "swallowed_exceptions") or []
             if lines:
                 yield self.finding(
-                    f"{len(lines)} exception handler(s) swallow errors (no raise, no log)",
+                    f"{len(lines)} broad exception handler(s) in '{row.get('uuid')}' hide the error "
+                    "(no raise, no logger, error not passed on)",
                     project=row["project"], block=row.get("uuid"), path=row["path"], line=min(lines),
                     evidence=f"except at line(s) {short_list(lines)}")
 
@@ -62,7 +69,9 @@ class NoRetryForExternalIO(Rule):
     What it checks:
         Data loader and exporter blocks (which talk to databases and APIs) whose effective
         ``retry_config`` (Mage's defaults, then the project's, then the block's) gives
-        ``retries`` below ``min_retries``. One finding per pipeline.
+        ``retries`` below ``min_retries``. One finding per pipeline. Pipelines that are empty,
+        broken (a block file is missing) or only Mage's untouched scaffolding are left to the
+        rules that report those.
 
     Why it matters:
         Network blips, rate limits and locked tables are the most common failures of scheduled
@@ -91,19 +100,23 @@ class NoRetryForExternalIO(Rule):
         inv = self.ctx.inventory
         minimum = self.option("min_retries")
         pipelines = pipelines_by_uuid(inv)
+        not_live = pipeline_condition(inv)
         config = effective_retry_config(inv)
         types = {(r["project"], r["pipeline"], r["block"]): r.get("type") for r in rows(frame_of(inv, "blocks"))}
         lacking: dict[str, list[str]] = {}
         for r in rows(config):
             if types.get((r["project"], r["pipeline"], r["block"])) not in IO_BLOCK_TYPES:
                 continue
-            if pipelines.get(str(r["pipeline"]), {}).get("type") not in BATCH_TYPES:
+            if pipelines.get(str(r["pipeline"]), {}).get("type") not in BATCH_TYPES \
+                    or (r["project"], r["pipeline"]) in not_live:
                 continue
             if (number(r.get("retries")) or 0) < minimum:
                 lacking.setdefault(str(r["pipeline"]), []).append(str(r["block"]))
         for pipeline, blocks in sorted(lacking.items()):
+            noun = "retry" if minimum == 1 else "retries"
             yield self.finding(
-                f"{len(blocks)} loader/exporter block(s) have fewer than {minimum} automatic retries",
+                f"pipeline '{pipeline}': {len(blocks)} loader/exporter block(s) retry less than "
+                f"{minimum} time(s) (no automatic {noun} configured)",
                 **place(inv, pipeline), evidence=f"blocks: {short_list(sorted(blocks))}")
 
 
@@ -161,8 +174,8 @@ class NonIdempotentExport(Rule):
     What it checks:
         Block files whose exports use ``if_exists='append'`` (pandas or Mage io) or SQL
         ``INSERT`` with no upsert key (``unique_constraints``), ``MERGE``, ``ON CONFLICT``,
-        replace or delete in the same file; and SQL blocks configured with
-        ``export_write_policy: append``.
+        replace, delete, truncate or drop-and-recreate in the same file; and SQL blocks (not dbt
+        models, which dbt builds itself) configured with ``export_write_policy: append``.
 
     Why it matters:
         Every retry, rerun or backfill of the same day writes the rows again: duplicates in
@@ -195,6 +208,8 @@ class NonIdempotentExport(Rule):
                     project=row["project"], block=row.get("uuid"), path=row["path"], line=first_line(appends),
                     evidence=f"export modes: {short_list(sorted(kinds))}")
         for b in rows(frame_of(inv, "blocks")):
+            if b.get("type") == "dbt":
+                continue   # dbt builds its own models; Mage's export policy does not apply
             policy = str(as_dict(b.get("configuration")).get("export_write_policy") or "").lower()
             if policy == "append":
                 yield self.finding("SQL block exports with export_write_policy: append",
@@ -232,6 +247,8 @@ class LongBlockWithoutCheckpoint(Rule):
     title = "Long loop-heavy block without checkpointing"
     category = "reliability"
     severity = "low"
+    off_by_default = ("loop counts cannot tell long-running work from loops over a few columns or "
+                      "in-memory rows: on real repos 0 of 4 labelled findings held up")
     thresholds = (Threshold("min_lines", 200, "code lines from which a block is long", "integer > 0"),
                   Threshold("min_loops", 3, "loops from which a block is loop-heavy", "integer > 0"))
     practices = ("BP-ERROR-CHECKPOINTING",)

@@ -4,18 +4,20 @@ from __future__ import annotations
 from collections import defaultdict
 
 from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.util import fact, frame_of, logic_files, number, rows
+from auditkit.rules.util import fact, frame_of, logic_files, number, pipeline_condition, rows
 
-TESTED_TYPES = ("data_loader", "transformer", "data_exporter")
+# Blocks whose output a @test can check; exporters usually return nothing to test.
+TESTED_TYPES = ("data_loader", "transformer")
 
 
 @register
 class BlockWithoutTests(Rule):
-    """A loader, transformer or exporter has no ``@test`` function.
+    """A loader or transformer has no ``@test`` function.
 
     What it checks:
-        Python data loader, transformer and data exporter files with no function decorated
-        ``@test``.
+        Python data loader and transformer files that pipelines run, with no function decorated
+        ``@test``. Exporters are not checked: Mage passes a block's output to its tests and
+        most exporters return nothing.
 
     Why it matters:
         Mage runs a block's ``@test`` functions after every triggered run and fails the block
@@ -43,7 +45,7 @@ class BlockWithoutTests(Rule):
             tests = number(row.get("n_tests"))
             if tests is not None and tests == 0:
                 yield self.finding(
-                    f"{row['block_type']} block has no @test function",
+                    f"{row['block_type']} '{row.get('uuid')}' has no @test function",
                     project=row["project"], block=row.get("uuid"), path=row["path"])
 
 
@@ -98,7 +100,9 @@ class NoDataQualityChecks(Rule):
     What it checks:
         For each pipeline, whether any of its block files performs data-quality checks (null,
         range, uniqueness, allowed-value or schema assertions). Pipelines whose blocks were not
-        analysed, and integration pipelines (Mage does not run their tests), are not reported.
+        analysed, integration pipelines (Mage does not run their tests), pipelines with dbt
+        blocks (dbt runs the model's own tests) and pipelines that are empty, broken or only
+        Mage's scaffolding are not reported.
 
     Why it matters:
         Tests that only check ``output is not None`` let duplicates, nulls in keys and
@@ -131,8 +135,12 @@ class NoDataQualityChecks(Rule):
         for row in rows(frame_of(inv, "blocks")):
             if row.get("path") in dq_by_path:
                 known[(row["project"], row["pipeline"])].append(dq_by_path[row["path"]])
+        with_dbt = {(r["project"], r["pipeline"]) for r in rows(frame_of(inv, "blocks")) if r.get("type") == "dbt"}
+        not_live = pipeline_condition(inv)
         pipelines = {(r["project"], r["pipeline"]): r for r in rows(frame_of(inv, "pipelines"))}
         for (project, pipeline), flags in sorted(known.items()):
+            if (project, pipeline) in not_live or (project, pipeline) in with_dbt:
+                continue   # not live team work, or dbt tests guard it
             if pipelines.get((project, pipeline), {}).get("type") == "integration":
                 continue   # Mage skips tests of integration source/destination blocks
             if flags and not any(flags):

@@ -171,16 +171,68 @@ def leaf(uuid: str) -> str:
     return str(uuid).rsplit("/", 1)[-1]
 
 
-def logic_files(inventory: Any) -> Iterator[dict]:
-    """``block_files`` rows of code files that hold pipeline logic and were read."""
+def logic_files(inventory: Any, *, include_unused: bool = False) -> Iterator[dict]:
+    """``block_files`` rows of code files that hold the team's pipeline logic and were read.
+
+    Untouched Mage templates are left out (not the team's code; MAGE-BLK-013 reports them once),
+    and so are files no pipeline uses unless ``include_unused``: MAGE-BLK-010 already reports
+    those, and findings piled on dead code are noise.
+    """
     frame = frame_of(inventory, "block_files")
-    return iter(shared("logic_files", (frame,), lambda: _logic_rows(frame)))
+    rows_ = shared("logic_files", (frame,), lambda: _logic_rows(frame))
+    if include_unused:
+        return iter(rows_)
+    return iter(row for row in rows_ if row.get("referenced") is not False)
 
 
 def _logic_rows(frame: pd.DataFrame) -> list[dict]:
     return [row for row in records(frame)
-            if not row.get("skipped")
+            if not row.get("skipped") and not row.get("template")
             and row.get("block_type") in LOGIC_BLOCK_TYPES and row.get("language") in CODE_LANGUAGES]
+
+
+def template_files(inventory: Any) -> set[tuple[str, str]]:
+    """(project, path) of block files that are untouched Mage templates."""
+    frame = frame_of(inventory, "block_files")
+    return shared("template_files", (frame,), lambda: {
+        (row["project"], row["path"]) for row in records(frame) if row.get("template")})
+
+
+def pipeline_condition(inventory: Any) -> dict[tuple[str, str], str]:
+    """(project, pipeline) -> why the pipeline is not live team work, for pipelines that are not:
+
+    * ``scaffolding``: every block with a file is an untouched Mage template (``example_pipeline``
+      of ``mage init``, or a pipeline of fresh template blocks);
+    * ``empty``: no executable block (MAGE-PIP-007 reports it);
+    * ``broken``: a block's file is missing (MAGE-BLK-009 reports it).
+
+    Pipeline-level advice (retries, descriptions, data checks, ...) is noise on these: the
+    finding that matters is the one saying what is wrong with the pipeline itself.
+    """
+    blocks = frame_of(inventory, "blocks")
+    pipelines = frame_of(inventory, "pipelines")
+    return shared("pipeline_condition", (blocks, pipelines, frame_of(inventory, "block_files")),
+                  lambda: _pipeline_condition(inventory, blocks, pipelines))
+
+
+def _pipeline_condition(inventory: Any, blocks: pd.DataFrame, pipelines: pd.DataFrame) -> dict:
+    templates = template_files(inventory)
+    members: dict[tuple[str, str], list[dict]] = {}
+    for row in records(blocks):
+        if row.get("section") in (None, "blocks"):
+            members.setdefault((row["project"], row["pipeline"]), []).append(row)
+    out: dict[tuple[str, str], str] = {}
+    for p in records(pipelines):
+        key = (p["project"], p["pipeline"])
+        entries = [b for b in members.get(key, []) if b.get("type") not in ("markdown", "chart", "scratchpad")]
+        with_file = [b for b in entries if b.get("path_source") != "none" and b.get("path")]
+        if not entries:
+            out[key] = "empty"
+        elif any(b.get("file_exists") is False for b in with_file):
+            out[key] = "broken"
+        elif with_file and all((b["project"], b["path"]) in templates for b in with_file):
+            out[key] = "scaffolding"
+    return out
 
 
 def short_list(values: Any, limit: int = 5) -> str:
