@@ -206,10 +206,10 @@ def key_figures(audit: Audit, history: dict | None) -> dict:
         "failure_rate": None,
     }
     if history and history.get("pipeline_runs"):
+        from auditkit.analytics.runs import failure_rate
         counts = history["pipeline_runs"]
-        total = sum(sum(v.values()) for v in counts.values())
-        failed = sum(v.get("FAILED", 0) for v in counts.values())
-        figures["failure_rate"] = round(failed / total, 4) if total else None
+        figures["failure_rate"] = failure_rate(sum(v.get("COMPLETED", 0) for v in counts.values()),
+                                               sum(v.get("FAILED", 0) for v in counts.values()))
     return figures
 
 

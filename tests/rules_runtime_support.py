@@ -14,11 +14,11 @@ from auditkit.rules.base import REGISTRY, RuleContext
 from inventory_factory import make_inventory
 
 
-def findings(rule_id: str, *, inventory=None, history=None, git=None, thresholds=None) -> list:
+def findings(rule_id: str, *, inventory=None, history=None, git=None, thresholds=None, extras=None) -> list:
     """Findings of one rule (inventory defaults to an empty healthy one)."""
     import auditkit.rules  # noqa: F401  (registers the catalogue)
     ctx = RuleContext(inventory=inventory if inventory is not None else make_inventory(), history=history,
-                      git=git, thresholds={rule_id: thresholds} if thresholds else {})
+                      git=git, thresholds={rule_id: thresholds} if thresholds else {}, extras=extras)
     return list(REGISTRY[rule_id](ctx).check())
 
 
@@ -26,8 +26,7 @@ def run_case(rule_id: str, frames: dict, thresholds: dict | None) -> list:
     return findings(rule_id, inventory=make_inventory(**frames), thresholds=thresholds)
 
 
-def make_git(branches=("main",), commits=(), tags=(), ci_files=(".github/workflows/ci.yml",),
-             deploy_files=()) -> GitInfo:
+def make_git(branches=("main",), commits=(), tags=(), ci_files=(".github/workflows/ci.yml",)) -> GitInfo:
     """A GitInfo from branch names, commit dicts (subject plus optional overrides) and tag names."""
     branch_rows = [{"name": b, "kind": branch_kind(b), "last_commit_at": pd.Timestamp("2024-01-01", tz="UTC"),
                     "is_remote": False, "is_local": True, "remotes": [], "sha": "0" * 40} for b in branches]
@@ -44,7 +43,6 @@ def make_git(branches=("main",), commits=(), tags=(), ci_files=(".github/workflo
     return GitInfo(toplevel="/repo", subdir=".", branches=pd.DataFrame(branch_rows, columns=BRANCH_COLUMNS),
                    commits=pd.DataFrame(commit_rows, columns=COMMIT_COLUMNS),
                    tags=pd.DataFrame(tag_rows, columns=TAG_COLUMNS), ci_files=list(ci_files),
-                   deploy_files=list(deploy_files),
                    main_branch="main" if "main" in branches else None)
 
 

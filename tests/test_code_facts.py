@@ -67,7 +67,14 @@ CASES = [
     ("has_checkpointing", "checkpoint_file = 'state.pkl'\n", "output_file = 'out.pkl'\n"),
     ("unchunked_reads", "df = pd.read_csv(path)\n", "for chunk in pd.read_csv(path, chunksize=10000):\n    use(chunk)\n"),
     ("unchunked_reads", "with open(p) as fh:\n    data = fh.read()\n", "with open(p) as fh:\n    for line in fh:\n        use(line)\n"),
+    # what a network blip can fail: databases, HTTP, object stores, remote URLs; not local files
+    ("external_io", "r = requests.get(URL)\ns3 = boto3.client('s3')\ndf = pd.read_csv('https://x/y.csv')\n",
+     "df = pd.read_csv('data/y.csv')\ncon = sqlite3.connect('local.db')\n"),
     ("connections_opened", "engine = create_engine(URL)\n", "engine = get_engine()\n"),
+    # Mage's BigQuery io, HTTP/websocket clients and in-process DuckDB hold no database session
+    ("connections_opened", "loader = Postgres.with_config(ConfigFileLoader(p, 'default'))\n",
+     "BigQuery.with_config(ConfigFileLoader(p, 'default')).export(df, 't')\n"
+     "ws = websockets.connect(url)\ncon = duckdb.connect()\ns = requests.Session()\n"),
     ("closes_connections", "conn = psycopg2.connect(URL)\ntry:\n    q(conn)\nfinally:\n    conn.close()\n",
      "conn = psycopg2.connect(URL)\nq(conn)\n"),
     ("closes_connections", "with Postgres.with_config(cfg) as loader:\n    loader.load(q)\n",
@@ -79,6 +86,10 @@ CASES = [
      "def helper(output):\n    assert output is not None\n"),
     ("dq_checks", "@test\ndef test_output(output, *args):\n    assert output['id'].notna().all()\n",
      "@test\ndef test_output(output, *args):\n    assert output is not None\n"),
+    # checks chained with `and`: a schema check on the columns and a value check by counting
+    ("dq_checks", "@test\ndef test_output(output, *args):\n"
+                  "    assert 'vendor_id' in output.columns and (output['passengers'] == 0).sum() == 0\n",
+     "@test\ndef test_output(output, *args):\n    assert output is not None and len(output) > 0\n"),
     ("dq_checks", "@test\ndef test_output(output, *args):\n    assert (output['amount'] >= 0).all()\n",
      "@test\ndef test_output(output, *args):\n    assert len(output) > 0\n"),
     ("env_access", "import os\nkey = os.getenv('API_KEY')\n", "key = settings.API_KEY\n"),
@@ -102,7 +113,7 @@ def test_every_agreed_key_is_covered_by_a_case():
     agreed = {"loads_data", "exports_data", "hardcoded_dates", "hardcoded_tables", "connection_strings",
               "print_calls", "uses_logging", "swallowed_exceptions", "export_modes", "has_checkpointing",
               "unchunked_reads", "connections_opened", "closes_connections", "uses_pool", "assertions",
-              "dq_checks", "env_access", "env_branching"}
+              "dq_checks", "env_access", "env_branching", "external_io"}
     assert agreed <= set(empty_facts())
     assert agreed <= {c[0] for c in CASES}
 

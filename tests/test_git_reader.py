@@ -145,3 +145,27 @@ def test_branch_kind(name, kind):
 def test_parse_subject(subject, conventional, ctype):
     parsed = parse_subject(subject)
     assert parsed["conventional"] is conventional and parsed["type"] == ctype
+
+
+def test_an_untracked_or_ignored_folder_has_no_git_facts_of_its_own(repo: Path):
+    """The enclosing repository's branches, commits and CI are not the audited folder's when
+    that folder is ignored there or was never committed."""
+    (repo / ".gitignore").write_text("scratch/\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-q", "-m", "chore: ignore scratch")
+    (repo / "scratch" / "proj").mkdir(parents=True)
+    (repo / "untracked_proj").mkdir()
+    (repo / "untracked_proj" / "metadata.yaml").write_text("x: 1\n")
+    assert read_git(repo / "scratch" / "proj") is None
+    assert read_git(repo / "untracked_proj") is None
+    assert read_git(repo / "mage_project") is not None      # committed: its repository's history
+
+
+def test_ci_files_at_the_audited_folder_count(repo: Path):
+    workflows = repo / "mage_project" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "check.yml").write_text("on: push\n")
+    git(repo, "add", "mage_project/.github/workflows/check.yml")
+    git(repo, "commit", "-q", "-m", "ci: audit on push")
+    info = read_git(repo / "mage_project")
+    assert "mage_project/.github/workflows/check.yml" in info.ci_files

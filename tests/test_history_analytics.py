@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from auditkit.analytics import backfills, concurrency, retries, runs
 from auditkit.readers.history import open_history
 from history_support import empty_history_db, insert
+from inventory_factory import make_inventory
 
 T0 = "2026-03-01 "
 
@@ -126,6 +128,39 @@ def test_expected_vs_actual_counts_cron_ticks_and_ignores_manual_runs(db):
     assert (row["expected_runs"], row["actual_runs"], row["missing_runs"], row["manual_runs"]) == (6, 4, 2, 1)
     assert row["p50_late_s"] == pytest.approx(30, abs=1e-3)
     assert "old" not in frame.index                                   # inactive
+
+
+def test_expected_vs_actual_compares_the_same_window_on_both_sides(db):
+    conn, path = db
+    # Re-enabled at 03:00: runs before that must not hide the ticks missing after it.
+    conn.execute("UPDATE pipeline_schedule SET last_enabled_at = ? WHERE id = 1", (T0 + "03:00:00.000000",))
+    for hour in (0, 1, 2, 3, 6):
+        _run(conn, hour + 1, start=f"{hour:02d}:00:30", end=f"{hour:02d}:05:00", execution=f"{hour:02d}:00:00",
+             created=f"{hour:02d}:00:01", variables={})
+    conn.commit()
+    conn.close()
+    row = runs.expected_vs_actual(open_history(str(path))).set_index("name").loc["hourly"]
+    # ticks 03, 04, 05, 06 expected; 03 and 06 ran in that window (00-02 ran before it)
+    assert (row["expected_runs"], row["actual_runs"], row["missing_runs"]) == (4, 2, 2)
+
+
+def test_failure_rate_has_one_definition(db):
+    """Failed over finished runs, wherever it is shown: per pipeline, in the rules and in the
+    key figures of summary.json (cancelled and unfinished runs do not count)."""
+    from auditkit.audit import key_figures
+
+    conn, path = db
+    for rid, status in enumerate(["COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED", "RUNNING"], 1):
+        _run(conn, rid, status=status, start=f"0{rid}:00:00", end=f"0{rid}:01:00")
+    conn.commit()
+    conn.close()
+    history = open_history(str(path))
+    health = runs.run_health(history).set_index("pipeline_uuid")
+    assert health.loc["p", "failure_rate"] == pytest.approx(0.25)
+    assert health.loc["p", "success_rate"] == pytest.approx(0.75)
+    audit = SimpleNamespace(inventory=make_inventory(), extras={})
+    assert key_figures(audit, history.summary())["failure_rate"] == pytest.approx(0.25)
+    assert runs.failure_rate(0, 0) is None
 
 
 def test_trigger_drift_with_plain_frames(db):

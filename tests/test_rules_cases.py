@@ -66,10 +66,15 @@ CASES = [
     ("MAGE-BLK-009", {"blocks": [{"block": "load_x", "file_exists": False}]}, None, 1),
     ("MAGE-BLK-009", {"blocks": [{"block": "load_x", "file_exists": True}]}, None, 0),
     ("MAGE-BLK-009", {"blocks": [{"block": "rep", "file_exists": False, "path_source": "none"}]}, None, 0),
+    ("MAGE-BLK-009", {"blocks": [{"block": "notes", "type": "markdown", "language": "markdown",
+                                  "file_exists": False}]}, None, 0),
     ("MAGE-BLK-010", {"block_files": [bf(referenced=False)]}, None, 1),
     ("MAGE-BLK-010", {"block_files": [bf(referenced=True), bf("proj/scratchpads/try.py", referenced=False)]}, None, 0),
     ("MAGE-BLK-010", {"block_files": [bf("proj/transformers/fill_in_missing_values.py", referenced=False,
                                          template=True)]}, None, 0),   # MAGE-BLK-013's
+    # dashboard charts keep their layout in Mage's data folder, not in any pipeline
+    ("MAGE-BLK-010", {"block_files": [bf("proj/charts/completed_pipeline_runs_daily_x.py", block_type="chart",
+                                         referenced=False)]}, None, 0),
     ("MAGE-BLK-011", {"block_files": [bf(n_pipelines=6)]}, None, 1),
     ("MAGE-BLK-011", {"block_files": [bf(n_pipelines=5)]}, None, 0),
     ("MAGE-BLK-012", {"block_files": [bf(f"proj/data_loaders/load_{i}.py") for i in range(21)]}, None, 1),
@@ -95,11 +100,27 @@ CASES = [
     # an exporter returns nothing to test; unused files and untouched templates are other rules'
     ("MAGE-TST-001", {"block_files": [bf(EXPORTER, n_tests=0), bf(n_tests=0, referenced=False),
                                       bf(TRANSFORMER, n_tests=0, template=True)]}, None, 0),
+    # in a pipeline that is tested elsewhere, the untested block stands out
+    ("MAGE-TST-001", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER},
+                                                      {"block": "transform_orders", "type": "transformer",
+                                                       "path": TRANSFORMER}],
+                      "block_files": [bf(n_tests=1), bf(TRANSFORMER, n_tests=0)]}, None, 1),
+    # a pipeline without any test is MAGE-TST-003's finding; Mage runs no tests in streaming pipelines
+    ("MAGE-TST-001", {"pipelines": [pl(), pl("clicks_realtime", type="streaming")],
+                      "blocks": [{"block": "load_orders", "path": LOADER},
+                                 {"pipeline": "clicks_realtime", "block": "transform_orders", "type": "transformer",
+                                  "path": TRANSFORMER},
+                                 {"pipeline": "clicks_realtime", "block": "load_x", "path": "proj/data_loaders/x.py"}],
+                      "block_files": [bf(n_tests=0), bf(TRANSFORMER, n_tests=0), bf("proj/data_loaders/x.py", n_tests=1)]},
+     None, 0),
     ("MAGE-TST-002", {"block_files": [bf(n_tests=2, facts={"assertions": 0})]}, None, 1),
     ("MAGE-TST-002", {"block_files": [bf(n_tests=1, facts={"assertions": 3}), bf(n_tests=0, facts={"assertions": 0})]}, None, 0),
     ("MAGE-TST-002", {"block_files": [bf(n_tests=1, facts={"assertions": 2})]}, {"min_assertions": 3}, 1),
     ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
-                      "block_files": [bf(facts={"dq_checks": False})]}, None, 1),
+                      "block_files": [bf(facts={"dq_checks": False, "exports_data": True})]}, None, 1),
+    # an analysis or scratch query that writes nothing anywhere: its data reaches nobody
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
+                      "block_files": [bf(facts={"dq_checks": False, "exports_data": False})]}, None, 0),
     ("MAGE-TST-003", {"pipelines": [pl()],
                       "blocks": [{"block": "load_orders", "path": LOADER},
                                  {"block": "transform_orders", "type": "transformer", "path": TRANSFORMER}],
@@ -108,6 +129,11 @@ CASES = [
                       "block_files": [bf(facts={})]}, None, 0),          # not analysed: unknown
     ("MAGE-TST-003", {"pipelines": [pl(type="integration")], "blocks": [{"block": "load_orders", "path": LOADER}],
                       "block_files": [bf(facts={"dq_checks": False})]}, None, 0),
+    ("MAGE-TST-003", {"pipelines": [pl(type="streaming")], "blocks": [{"block": "load_orders", "path": LOADER}],
+                      "block_files": [bf(facts={"dq_checks": False})]}, None, 0),
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "wait_for_file", "type": "sensor",
+                                                       "path": "proj/sensors/wait_for_file.py"}],
+                      "block_files": [bf("proj/sensors/wait_for_file.py", facts={"dq_checks": False})]}, None, 0),
     # Mage's example pipeline, a broken pipeline and a dbt pipeline (dbt tests guard it)
     ("MAGE-TST-003", {"pipelines": [pl("example_pipeline"), pl("broken_daily"), pl("dbt_daily")],
                       "blocks": [{"pipeline": "example_pipeline", "block": "load_titanic", "path": LOADER},
@@ -219,3 +245,11 @@ def test_no_finding_piles_on_an_unused_or_template_file(rule_id):
     assert _run(rule_id, {"block_files": [bf(TRANSFORMER, **bad)]}, None), "the planted file must fire"
     assert _run(rule_id, {"block_files": [bf(TRANSFORMER, referenced=False, **bad)]}, None) == []
     assert _run(rule_id, {"block_files": [bf(TRANSFORMER, template=True, **bad)]}, None) == []
+
+
+def test_missing_data_checks_are_only_info_on_a_pipeline_run_by_hand():
+    frames = {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
+              "block_files": [bf(facts={"dq_checks": False, "exports_data": True})]}
+    [manual] = _run("MAGE-TST-003", frames, None)
+    [scheduled] = _run("MAGE-TST-003", {**frames, "triggers": [{"name": "nightly"}]}, None)
+    assert (manual.severity, scheduled.severity) == ("info", "medium")

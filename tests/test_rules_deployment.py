@@ -2,9 +2,13 @@
 GitInfo objects built from rows."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pandas as pd
 import pytest
 
 from auditkit.rules.base import REGISTRY
+from inventory_factory import make_inventory
 from rules_runtime_support import findings, make_git, run_case
 
 LOADER = "proj/data_loaders/load_orders.py"
@@ -54,6 +58,8 @@ INVENTORY_CASES = [
 ]
 
 CONVENTIONAL = [f"feat: add block {i}" for i in range(10)]
+# The security scan's view of a project deployed by terraform.
+DEPLOYED = SimpleNamespace(deployments=pd.DataFrame([{"file": "infra/mage.tf", "kind": "terraform", "production": False}]))
 SLOPPY = ["wip", "fix stuff", "update"] * 4
 GIT_CASES = [
     ("MAGE-DEP-007", make_git(["main", "feature/x"]), None, 1),
@@ -78,12 +84,10 @@ GIT_CASES = [
     ("MAGE-DEP-011", make_git(commits=SLOPPY[:5]), None, 0),                # too few to judge
     ("MAGE-DEP-012", make_git(commits=CONVENTIONAL * 3, tags=["nightly"]), None, 1),
     ("MAGE-DEP-012", make_git(commits=CONVENTIONAL * 3, tags=["v1.2.0"]), None, 0),
-    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL, deploy_files=("Dockerfile",)), None, 1),
-    ("MAGE-DEP-013", make_git(ci_files=(".gitlab-ci.yml",), commits=CONVENTIONAL, deploy_files=("Dockerfile",)),
-     None, 0),
-    # a sandbox with a few commits, or a project deployed nowhere, is not expected to have CI
-    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL[:5], deploy_files=("Dockerfile",)), None, 0),
-    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL), None, 0),
+    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL), None, 1),
+    ("MAGE-DEP-013", make_git(ci_files=(".gitlab-ci.yml",), commits=CONVENTIONAL), None, 0),
+    # a sandbox with a few commits is not expected to have CI
+    ("MAGE-DEP-013", make_git(ci_files=(), commits=CONVENTIONAL[:5]), None, 0),
     ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "files_changed": 40} for i in range(5)]
                       + CONVENTIONAL), None, 1),
     ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "lines_changed": 5000} for i in range(2)]
@@ -100,7 +104,19 @@ def test_inventory_cases(rule_id, frames, thresholds, expected):
 @pytest.mark.parametrize("rule_id,git,thresholds,expected", GIT_CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(GIT_CASES)])
 def test_git_cases(rule_id, git, thresholds, expected):
-    assert len(findings(rule_id, git=git, thresholds=thresholds)) == expected
+    assert len(findings(rule_id, git=git, thresholds=thresholds, extras={"security": DEPLOYED})) == expected
+
+
+def test_no_ci_is_reported_only_for_projects_that_run_somewhere():
+    git = make_git(ci_files=(), commits=CONVENTIONAL)
+    local = SimpleNamespace(deployments=pd.DataFrame([{"file": "compose.yaml", "kind": "compose", "production": False}]))
+    assert findings("MAGE-DEP-013", git=git, extras={"security": local}) == []      # a laptop setup
+    assert findings("MAGE-DEP-013", git=git) == []                                   # nothing deployed
+    scheduled = make_inventory(triggers=[{"name": "nightly", "schedule_type": "time", "status": "active"}])
+    [finding] = findings("MAGE-DEP-013", git=git, inventory=scheduled)
+    assert "1 active schedule" in finding.evidence
+    [finding] = findings("MAGE-DEP-013", git=git, extras={"security": DEPLOYED})
+    assert "infra/mage.tf" in finding.evidence
 
 
 def test_git_rules_need_git():

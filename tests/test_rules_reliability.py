@@ -17,22 +17,39 @@ def bf(path=LOADER, **kw):
     return {"path": path, "block_type": block_type, **kw}
 
 
+# Default block files of load_orders / export_orders that call a database.
+REMOTE_FILES = [bf(facts={"external_io": [[9, "Postgres.with_config"]]}),
+                bf(EXPORTER, facts={"external_io": [[7, "Postgres.with_config"]]})]
+SCHEDULED = [{"name": "nightly"}]        # the default pipeline runs on an active daily trigger
+
 CASES = [
     ("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": [12, 30]})]}, None, 1),
     ("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": []})]}, None, 0),
     ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"},
-                                 {"block": "export_orders", "type": "data_exporter"}]}, None, 1),
+                                 {"block": "export_orders", "type": "data_exporter"}],
+                      "block_files": REMOTE_FILES, "triggers": SCHEDULED}, None, 1),
     ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 2}}],
-                      "blocks": [{"block": "load_orders", "type": "data_loader"}]}, None, 0),
+                      "blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES}, None, 0),
     ("MAGE-REL-002", {"blocks": [{"block": "clean", "type": "transformer"}]}, None, 0),
+    # a loader reading a local file, or a block that only starts another pipeline, meets no network
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}],
+                      "block_files": [bf(facts={"loads_data": True, "external_io": []})]}, None, 0),
+    # a custom block calling an API is what retries protect; a SQL block runs against its database
+    ("MAGE-REL-002", {"blocks": [{"block": "call_api", "type": "custom"},
+                                 {"block": "daily_sql", "type": "transformer", "language": "sql"}],
+                      "block_files": [bf("proj/custom/call_api.py", facts={"external_io": [[3, "requests.get"]]})],
+                      "triggers": SCHEDULED}, None, 1),
+
     # a pipeline whose block file is gone (MAGE-BLK-009) or that is Mage's untouched example
     ("MAGE-REL-002", {"pipelines": [{"pipeline": "broken_daily"}, {"pipeline": "example_pipeline"}],
                       "blocks": [{"pipeline": "broken_daily", "block": "load_orders", "file_exists": False},
                                  {"pipeline": "example_pipeline", "block": "load_titanic"}],
                       "block_files": [{"path": "proj/data_loaders/load_titanic.py", "template": True}]}, None, 0),
-    ("MAGE-REL-002", {"pipelines": [{"type": "streaming"}], "blocks": [{"block": "load_orders"}]}, None, 0),
+    ("MAGE-REL-002", {"pipelines": [{"type": "streaming"}], "blocks": [{"block": "load_orders"}],
+                      "block_files": REMOTE_FILES}, None, 0),
     ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 1}}],
-                      "blocks": [{"block": "load_orders", "retry_config": None}]}, {"min_retries": 3}, 1),
+                      "blocks": [{"block": "load_orders", "retry_config": None}], "block_files": REMOTE_FILES,
+                      "triggers": SCHEDULED}, {"min_retries": 3}, 1),
     ("MAGE-REL-003", {"projects": [{"retry_config": {"delay": 30}}]}, None, 1),
     ("MAGE-REL-003", {"blocks": [{"block": "load_orders", "retry_config": {"retries": 0}}]}, None, 1),
     ("MAGE-REL-003", {"projects": [{"retry_config": {"retries": 3}}],
@@ -40,8 +57,22 @@ CASES = [
     ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[5, "append"]]})]}, None, 1),
     ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[5, "insert"], [3, "delete"]]})]}, None, 0),
     ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[5, "upsert"]]})]}, None, 0),
-    ("MAGE-REL-004", {"blocks": [{"block": "export_sql", "configuration": {"export_write_policy": "append"}}]}, None, 1),
-    ("MAGE-REL-004", {"blocks": [{"block": "export_sql", "configuration": {"export_write_policy": "replace"}}]}, None, 0),
+    ("MAGE-REL-004", {"blocks": [{"block": "export_sql", "language": "sql",
+                                  "configuration": {"export_write_policy": "append"}}]}, None, 1),
+    ("MAGE-REL-004", {"blocks": [{"block": "export_sql", "language": "sql",
+                                  "configuration": {"export_write_policy": "replace"}}]}, None, 0),
+    # Mage reads export_write_policy of SQL blocks only
+    ("MAGE-REL-004", {"blocks": [{"block": "export_py", "configuration": {"export_write_policy": "append"}}]}, None, 0),
+    # dbt models are built by dbt; a SQL block that selects nothing (a DROP) exports nothing
+    ("MAGE-REL-004", {"blocks": [{"block": "dbt/shop/models/orders", "type": "dbt",
+                                  "configuration": {"export_write_policy": "append"}},
+                                 {"block": "drop_staging", "type": "data_exporter", "language": "sql",
+                                  "path": "proj/data_exporters/drop_staging.sql",
+                                  "configuration": {"export_write_policy": "append"}}],
+                      "block_files": [bf("proj/data_exporters/drop_staging.sql", language="sql",
+                                         facts={"loads_data": False, "exports_data": False})]}, None, 0),
+    # a table dropped and recreated before the inserts is rebuilt on every run
+    ("MAGE-REL-004", {"block_files": [bf(EXPORTER, facts={"export_modes": [[9, "insert"], [4, "replace"]]})]}, None, 0),
     ("MAGE-REL-005", {"block_files": [bf(lines_code=250, facts={"loops": 4, "has_checkpointing": False})]}, None, 1),
     ("MAGE-REL-005", {"block_files": [bf(lines_code=250, facts={"loops": 4, "has_checkpointing": True})]}, None, 0),
     ("MAGE-REL-005", {"block_files": [bf(lines_code=120, facts={"loops": 9, "has_checkpointing": False})]}, None, 0),
@@ -59,7 +90,8 @@ def test_inventory_cases(rule_id, frames, thresholds, expected):
 def test_messages_point_at_the_place():
     [finding] = run_case("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": [30, 12]})]}, None)
     assert finding.line == 12 and finding.path == LOADER and finding.severity == "high"
-    [finding] = run_case("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}]}, None)
+    [finding] = run_case("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}],
+                                          "block_files": REMOTE_FILES, "triggers": SCHEDULED}, None)
     assert finding.pipeline == "sales_revenue_daily" and "load_orders" in finding.evidence
 
 
@@ -93,3 +125,12 @@ def test_every_inventory_rule_has_both_outcomes():
     fires, quiet = ids_with_both_outcomes(CASES)
     mine = {r for r in REGISTRY if r.startswith("MAGE-REL-")} - set(HISTORY_RULES)
     assert mine <= fires and mine <= quiet
+
+
+def test_missing_retries_are_only_info_on_a_pipeline_run_by_hand():
+    """Someone who starts a pipeline by hand sees it fail and reruns it; a scheduled one has
+    nobody watching."""
+    frames = {"blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES}
+    [manual] = run_case("MAGE-REL-002", frames, None)
+    [scheduled] = run_case("MAGE-REL-002", {**frames, "triggers": SCHEDULED}, None)
+    assert (manual.severity, scheduled.severity) == ("info", "medium")

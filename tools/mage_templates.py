@@ -94,7 +94,9 @@ def facts_from_wheel(wheel: Path) -> dict:
                 continue
             if rel.startswith("repo/"):
                 repo_files[rel[len("repo/"):]] = line_hash("\n".join(template_code_lines(text)))
-            if rel.endswith((".py", ".jinja", ".sql", ".r", ".yaml")):
+            # Transformer actions are working code once their action is chosen (clean column
+            # names, drop duplicates): a block made from one is the team's choice, not a stub.
+            if rel.endswith((".py", ".jinja", ".sql", ".r", ".yaml")) and "transformer_actions" not in rel:
                 lines.update(line_hash(line) for line in template_code_lines(text))
     return {"lines": lines, "repo_files": repo_files, "example_blocks": example_blocks,
             "io_config": io_config}

@@ -126,6 +126,14 @@ def skipped_runs(history) -> pd.DataFrame:
 
 
 @history_cached
+def failure_rate(completed: float, failed: float) -> float | None:
+    """The one definition of failure rate used by the rules, ``summary.json`` and the index:
+    failed runs over finished runs (COMPLETED + FAILED). Cancelled, skipped and unfinished runs
+    say nothing about whether the pipeline works. None when no run finished."""
+    finished = completed + failed
+    return round(failed / finished, 4) if finished else None
+
+
 def run_health(history) -> pd.DataFrame:
     """One row per pipeline: runs by outcome, success rate, skipped, SLA misses, duration and
     queue-wait percentiles, and the duration trend (last four weeks' p50 / earlier p50)."""
@@ -141,8 +149,9 @@ def run_health(history) -> pd.DataFrame:
         out[status.lower()] = wide[status] if status in wide else 0
     out["in_progress"] = sum(wide[s] for s in ("INITIAL", "RUNNING") if s in wide) if any(
         s in wide for s in ("INITIAL", "RUNNING")) else 0
-    finished = out["completed"] + out["failed"]
-    out["success_rate"] = (out["completed"] / finished.where(finished > 0)).round(4)
+    out["failure_rate"] = [failure_rate(c, f) for c, f in zip(out["completed"], out["failed"])]
+    out["failure_rate"] = out["failure_rate"].astype(float)
+    out["success_rate"] = (1 - out["failure_rate"]).round(4)
     out = out.reset_index()
     out = out.merge(skipped_runs(history), on="pipeline_uuid", how="left")
     out = out.merge(sla_misses(history)[["pipeline_uuid", "runs_with_sla", "sla_misses"]],
@@ -227,7 +236,7 @@ def count_ticks(interval: str, start: datetime, end: datetime) -> tuple[int | No
 def expected_vs_actual(history) -> pd.DataFrame:
     """Per active TIME trigger with a repeating interval: expected ticks (croniter) since the
     later of start_time, last_enabled_at and the window start, against distinct execution
-    dates of scheduler-made runs (``actual_runs``; API/"run now" runs carry an
+    dates of scheduler-made runs in that same window (``actual_runs``; API/"run now" runs carry an
     execution_partition and are counted apart as ``manual_runs``), plus lateness
     (started_at - execution_date of scheduled runs) p50/p95/max."""
     cols = ["schedule_id", "pipeline_uuid", "name", "schedule_interval", "expected_runs",
@@ -237,6 +246,8 @@ def expected_vs_actual(history) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     actual = _per_schedule(history)
     now = _reference_now(history)
+    runs = history.run_frame() if history.available else pd.DataFrame(columns=["schedule_id", "manual", "execution"])
+    ticks = runs[runs["schedule_id"].notna() & (runs["manual"] == 0)]
     rows = []
     timed = schedules[(schedules["schedule_type"].astype(str).str.upper() == "TIME")
                       & (schedules["status"].astype(str).str.upper() == "ACTIVE")]
@@ -244,11 +255,16 @@ def expected_vs_actual(history) -> pd.DataFrame:
         starts = [t for t in (s.start_time, s.last_enabled_at, history.since) if t is not None and pd.notna(t)]
         if now is None or not starts:
             continue
-        expected, capped = count_ticks(str(s.schedule_interval or ""), max(starts), now)
+        start = max(starts)
+        expected, capped = count_ticks(str(s.schedule_interval or ""), start, now)
         if expected is None:
             continue
         match = actual[actual["schedule_id"] == float(s.schedule_id)]
-        got = int(match["execution_dates"].iloc[0]) if not match.empty else 0
+        # The same window on both sides: runs executed before the trigger was (re-)enabled
+        # must not make up for missing ones after it.
+        mine = ticks[(ticks["schedule_id"] == float(s.schedule_id))
+                     & ticks["execution"].between(pd.Timestamp(start).timestamp() - 1, pd.Timestamp(now).timestamp())]
+        got = int(mine["execution"].nunique())
         runs = int(match["runs"].iloc[0]) if not match.empty else 0
         manual = int(match["manual_runs"].fillna(0).iloc[0]) if not match.empty else 0
         late = match.iloc[0] if not match.empty else {}

@@ -45,6 +45,14 @@ EXPORT_CALLS = frozenset({"to_sql", "to_csv", "to_parquet", "to_json", "to_excel
 HTTP_MODULES = frozenset({"requests", "httpx", "session", "client", "http", "aiohttp"})
 HTTP_READ = frozenset({"get"})
 HTTP_WRITE = frozenset({"post", "put", "patch", "delete"})
+# Calls that reach another system (for retries: what a network blip can fail). HTTP calls and
+# connect-like calls count too; so does a pandas read of a remote URL.
+REMOTE_CALLS = frozenset({"read_sql", "read_sql_query", "read_sql_table", "read_gbq", "to_gbq", "to_sql",
+                          "urlopen", "urlretrieve", "get_object", "put_object", "upload_file", "download_file",
+                          "upload_fileobj", "download_fileobj", "insert_rows_json", "load_table_from_dataframe",
+                          "write_pandas", "fetch_pandas_all"})
+CLOUD_CLIENT_CALLS = frozenset({"client", "resource", "Client"})
+REMOTE_URL_PREFIXES = ("http://", "https://", "s3://", "s3a://", "gs://", "gcs://", "abfs://", "az://", "ftp://")
 NOT_DATA_LOADERS = frozenset({"json", "yaml", "pickle", "toml", "tomllib", "dotenv", "joblib", "np",
                               "numpy", "importlib", "marshal", "dill", "cloudpickle"})
 UNCHUNKED_READERS = frozenset({"read_csv", "read_json", "read_sql", "read_sql_query",
@@ -54,11 +62,14 @@ CONNECT_CALLS = frozenset({"connect", "create_engine", "with_config", "MongoClie
                            "StrictRedis", "create_async_engine"})
 CLOSE_CALLS = frozenset({"close", "dispose", "closing"})
 POOL_KWARGS = frozenset({"pool_size", "max_overflow", "pool_pre_ping", "pool_recycle", "poolclass"})
+_REDUCTIONS = frozenset({"all", "any", "sum"})   # over a comparison inside an assert: a value check
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 LOGGER_NAMES = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 DQ_ATTRS = frozenset({"notna", "notnull", "isna", "isnull", "is_unique", "isin", "between",
                       "duplicated", "nunique", "is_monotonic_increasing", "is_monotonic_decreasing",
-                      "hasnans", "drop_duplicates"})
+                      "hasnans", "drop_duplicates",
+                      # schema: asserting on the columns or their types ('id' in df.columns)
+                      "columns", "dtypes", "dtype"})
 ENV_NAMES = frozenset({"ENV", "ENVIRONMENT", "STAGE", "MAGE_ENV", "ENV_NAME", "DEPLOY_ENV",
                        "APP_ENV", "env", "environment", "stage"})
 ENV_VALUES = frozenset({"prod", "production", "staging", "stage", "dev", "development", "test",
@@ -75,6 +86,7 @@ POOL_CLASSES = frozenset({"QueuePool", "SimpleConnectionPool", "ThreadedConnecti
 # can only tell about pooling, through their keywords: most calls of a block file take this path.
 _CALLS_WITH_FACTS = (LOAD_CALLS | EXPORT_CALLS | HTTP_READ | HTTP_WRITE | UNCHUNKED_READERS | WHOLE_FILE_READS
                      | CONNECT_CALLS | CLOSE_CALLS | LOG_METHODS | POOL_CLASSES
+                     | REMOTE_CALLS | CLOUD_CLIENT_CALLS
                      | {"print", "get", "getenv", "env_var", "get_secret_value", "getenvb", "load", "execute",
                         "executemany", "sql", "ConfigFileLoader", "datetime", "date", "Timestamp"})
 
@@ -112,6 +124,7 @@ def empty_facts() -> dict[str, Any]:
         "unchunked_reads": [], "connections_opened": [], "closes_connections": False,
         "uses_pool": False, "assertions": 0, "dq_checks": False, "env_access": False,
         "env_branching": False, "loops": 0, "http_calls": [], "raw_connections": [], "io_profiles": [],
+        "external_io": [],
     }
 
 
@@ -136,7 +149,7 @@ def facts_and_complexity(text: str, tree: ast.AST | None, language: str) -> tupl
     elif language in ("python", "r"):
         text_facts(text, facts)
     for key in ("hardcoded_dates", "hardcoded_tables", "connection_strings", "export_modes",
-                "unchunked_reads", "http_calls", "raw_connections", "io_profiles"):
+                "unchunked_reads", "http_calls", "raw_connections", "io_profiles", "external_io"):
         # By line, then detail: the same facts come out in the same order whatever order the
         # walk met them in.
         facts[key] = sorted(_unique(facts[key]), key=_line_and_detail)
@@ -425,7 +438,7 @@ class _PythonFacts:
 
     def _call(self, node: ast.Call, at_module: bool, in_assert: bool) -> None:
         name, root = _call_name(node)
-        if name in _CALLS_WITH_FACTS or (in_assert and (name == "all" or name.startswith("expect_"))):
+        if name in _CALLS_WITH_FACTS or (in_assert and (name in _REDUCTIONS or name.startswith("expect_"))):
             self._visit_call(node, name, root, at_module, in_assert)
         elif node.keywords and any(k.arg in POOL_KWARGS for k in node.keywords):
             self.facts["uses_pool"] = True
@@ -442,7 +455,10 @@ class _PythonFacts:
             facts["env_access"] = True
         if root in HTTP_MODULES and name in HTTP_READ | HTTP_WRITE:
             facts["http_calls"].append([line, f"{root}.{name}"])
+            facts["external_io"].append([line, f"{root}.{name}"])
             facts["loads_data" if name in HTTP_READ else "exports_data"] = True
+        if _reaches_another_system(call, name, root):
+            facts["external_io"].append([line, _dotted(call.func)])
         if name in LOAD_CALLS or (name == "load" and root not in NOT_DATA_LOADERS and root):
             facts["loads_data"] = True
         if name in EXPORT_CALLS:
@@ -487,9 +503,9 @@ class _PythonFacts:
                 facts["hardcoded_dates"].append([line, f"{name}({', '.join(values)})"])
         if in_assert and name.startswith("expect_"):
             facts["dq_checks"] = True
-        if in_assert and name == "all" and isinstance(call.func, ast.Attribute) \
+        if in_assert and name in _REDUCTIONS and isinstance(call.func, ast.Attribute) \
                 and isinstance(call.func.value, ast.Compare):
-            facts["dq_checks"] = True   # range check: (df['x'] >= 0).all()
+            facts["dq_checks"] = True   # range or value check: (df['x'] >= 0).all(), (df['x'] == 0).sum() == 0
 
     def _export_mode(self, call: ast.Call, name: str, line: int) -> None:
         if name == "to_sql":
@@ -555,6 +571,21 @@ def _is_cleanup(stmt: ast.stmt) -> bool:
 
 def _mentions(node: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _reaches_another_system(call: ast.Call, name: str, root: str) -> bool:
+    """A database, object store, cloud API or remote URL: what automatic retries protect."""
+    if name in CONNECT_CALLS:
+        return not (name == "connect" and root in ("signal", "socket", "sqlite3"))
+    if name in REMOTE_CALLS:
+        return True
+    if name in CLOUD_CLIENT_CALLS:
+        return root in ("boto3", "storage", "bigquery", "pubsub", "firestore", "bigtable", "secretmanager",
+                        "BlobServiceClient", "s3fs", "gcsfs")
+    if name in UNCHUNKED_READERS and call.args:
+        first = _const(call.args[0])
+        return isinstance(first, str) and first.lower().startswith(REMOTE_URL_PREFIXES)
+    return False
 
 
 def _const(node: ast.expr | None) -> Any:

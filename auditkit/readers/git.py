@@ -51,12 +51,6 @@ CI_PATHSPECS = (
     ".buildkite/*", "cloudbuild.yaml", "cloudbuild.yml", ".drone.yml", ".travis.yml", "buildspec.yml",
     ".woodpecker.yml", "*/.gitlab-ci.yml", "*/Jenkinsfile", "*/cloudbuild.yaml",
 )
-# Files that show the project is deployed somewhere (containers, infrastructure as code).
-DEPLOY_PATHSPECS = (
-    ":(glob)**/Dockerfile", ":(glob)**/Dockerfile.*", ":(glob)**/*.dockerfile", ":(glob)**/docker-compose*.y*ml",
-    ":(glob)**/compose*.y*ml", ":(glob)**/*.tf", ":(glob)**/Chart.yaml", ":(glob)**/kustomization.y*ml",
-    ":(glob)**/Procfile", ":(glob)**/app.yaml", ":(glob)**/serverless.y*ml",
-)
 
 
 @dataclass
@@ -69,7 +63,6 @@ class GitInfo:
     commits: pd.DataFrame
     tags: pd.DataFrame
     ci_files: list[str] = field(default_factory=list)   # repo-relative (to toplevel) CI configs
-    deploy_files: list[str] = field(default_factory=list)   # Dockerfiles, compose, terraform, charts
     current_branch: str | None = None
     main_branch: str | None = None
     is_shallow: bool = False
@@ -180,7 +173,7 @@ def read_git(root: str | os.PathLike) -> GitInfo | None:
     current = _git(top, "symbolic-ref", "--quiet", "--short", "HEAD")
     shallow = (_git(top, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
     return GitInfo(toplevel=top, subdir=subdir, branches=branches, commits=commits,
-                   tags=read_tags(top), ci_files=read_ci_files(top, subdir), deploy_files=read_deploy_files(top),
+                   tags=read_tags(top), ci_files=read_ci_files(top, subdir),
                    current_branch=(current or "").strip() or None,
                    main_branch=main_branch, is_shallow=shallow, commits_capped=capped, problems=problems)
 
@@ -302,12 +295,6 @@ def read_ci_files(top: str, subdir: str = ".") -> list[str]:
     out = _git(top, "ls-files", "--cached", "--others", "--exclude-standard", "--", *specs)
     return sorted(set((out or "").splitlines()))
 
-
-def read_deploy_files(top: str) -> list[str]:
-    """Tracked files that deploy the project somewhere (Dockerfiles, compose files, terraform,
-    Helm charts, ...), relative to top; names only."""
-    out = _git(top, "ls-files", "--cached", "--", *DEPLOY_PATHSPECS)
-    return sorted(set((out or "").splitlines()))
 
 
 def branch_strategy(git: GitInfo | None) -> pd.DataFrame:

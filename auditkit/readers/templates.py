@@ -45,12 +45,10 @@ def template_facts() -> dict:
 
 def is_template_code(text: str) -> bool:
     """True when every code line of ``text`` is a line of some Mage template (an untouched or
-    only trimmed template). An empty file is not a template."""
-    lines = template_code_lines(text)
-    if not lines:
-        return False
+    only trimmed template), or when it has no code at all (a block the UI created and nobody
+    wrote: only Mage's comment, or nothing)."""
     known = template_facts()["template_lines"]
-    return all(line_hash(line) in known for line in lines)
+    return all(line_hash(line) in known for line in template_code_lines(text))
 
 
 def io_config_template_values(key: str) -> frozenset[str]:

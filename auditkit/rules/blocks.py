@@ -9,7 +9,7 @@ from collections import Counter
 
 from auditkit.rules.base import Rule, Threshold, register
 from auditkit.rules.util import (
-    fact, fact_lines, first_line, frame_of, leaf, logic_files, number, pipeline_condition, rows, short_list,
+    fact, fact_lines, first_line, frame_of, leaf, logic_files, number, pipeline_condition, plural, rows, short_list,
 )
 
 
@@ -364,7 +364,8 @@ class BlockFileMissing(Rule):
     What it checks:
         Block entries of every pipeline whose resolved file (default path,
         ``file_source.path`` or ``file_path``) is missing. Blocks without a file of their own
-        (replicas, global data products) are not checked.
+        (replicas, global data products) and blocks Mage never runs (markdown notes, charts)
+        are not checked.
 
     Why it matters:
         The pipeline fails when it reaches the block; often the file was renamed or deleted
@@ -388,8 +389,8 @@ class BlockFileMissing(Rule):
 
     def check(self):
         for row in rows(frame_of(self.ctx.inventory, "blocks")):
-            if row.get("path_source") == "none" or not row.get("path"):
-                continue
+            if row.get("path_source") == "none" or not row.get("path") or row.get("type") in NEVER_PIPELINE_MEMBERS:
+                continue   # markdown notes and charts never run: a missing one breaks nothing
             if row.get("file_exists") is False:
                 yield self.finding(
                     f"block '{row['block']}' of pipeline '{row['pipeline']}' points at a missing file",
@@ -397,12 +398,19 @@ class BlockFileMissing(Rule):
                     path=row["path"], evidence=f"resolved from {row.get('path_source') or 'default'}")
 
 
+# Block types whose files are not meant to run in a pipeline.
+NEVER_PIPELINE_MEMBERS = ("scratchpad", "chart", "markdown", None)
+
+
 @register
 class OrphanBlockFile(Rule):
     """A block file is used by no pipeline.
 
     What it checks:
-        Files under block-type folders (not scratchpads) that no pipeline entry references.
+        Files under block-type folders that no pipeline entry references. Scratchpads
+        (notebooks by design), charts (dashboard widgets, whose layout Mage keeps in its data
+        folder, not in the repo) and markdown notes are not pipeline members and are not
+        reported.
 
     Why it matters:
         Orphans are dead code: they are still read, reviewed and scanned, they mislead people
@@ -424,8 +432,8 @@ class OrphanBlockFile(Rule):
 
     def check(self):
         for row in rows(frame_of(self.ctx.inventory, "block_files")):
-            if row.get("block_type") in ("scratchpad", None) or row.get("skipped") or row.get("template"):
-                continue   # scratchpads are notebooks by design; templates are MAGE-BLK-013's
+            if row.get("block_type") in NEVER_PIPELINE_MEMBERS or row.get("skipped") or row.get("template"):
+                continue   # see NEVER_PIPELINE_MEMBERS; templates are MAGE-BLK-013's
             if row.get("referenced") is False:
                 yield self.finding(
                     f"{row['block_type']} file is not used by any pipeline",
@@ -565,9 +573,9 @@ class UntouchedScaffolding(Rule):
             files, pipelines = sorted(found["files"]), found["pipelines"]
             parts = []
             if pipelines:
-                parts.append(f"{len(pipelines)} pipeline(s) made only of template blocks ({short_list(pipelines)})")
+                parts.append(f"{plural(len(pipelines), 'pipeline')} made only of template blocks ({short_list(pipelines)})")
             if files:
-                parts.append(f"{len(files)} untouched template block file(s)")
+                parts.append(f"{plural(len(files), 'untouched template block file')}")
             yield self.finding(
                 "Mage scaffolding left in the project: " + "; ".join(parts),
                 project=project, path=files[0] if files else None,

@@ -11,7 +11,7 @@ from auditkit.readers.git import direct_commits_to_main
 from auditkit.readers.security.secrets import is_secret_name
 from auditkit.rules.base import Rule, Threshold, register
 from auditkit.rules.schedules import active_triggers
-from auditkit.rules.util import fact, first_line, frame_of, logic_files, rows, short_list
+from auditkit.rules.util import fact, first_line, frame_of, logic_files, plural, rows, short_list
 
 # io_config keys naming *where* to connect (hosts, databases, accounts, users): per environment.
 TARGET_KEY_RE = re.compile(r"(?i)(host|account|dbname|database|_db$|_user$|username|warehouse|_wh$|endpoint|"
@@ -65,7 +65,7 @@ class IoConfigLiteralTarget(Rule):
                 grouped[(r["project"], r.get("profile"))].append(r)
         for (project, profile), items in sorted(grouped.items(), key=str):
             keys = sorted({str(i["key"]) for i in items})
-            yield self.finding(f"profile '{profile}' hard-codes the host of {len(keys)} connection(s) "
+            yield self.finding(f"profile '{profile}' hard-codes the host of {plural(len(keys), 'connection')} "
                                f"instead of reading it from the environment",
                                project=project, path=_io_path(items), key=profile,
                                line=min((i["line"] for i in items if i.get("line")), default=None),
@@ -276,6 +276,16 @@ class EnvironmentBranchingInCode(Rule):
                                    project=row["project"], block=row.get("uuid"), path=row["path"])
 
 
+def _deployment_files(security) -> list[str]:
+    """Files that deploy Mage somewhere beyond a laptop: terraform, Kubernetes, or a deployment
+    with production evidence (see :mod:`auditkit.readers.security.deployment`)."""
+    frame = getattr(security, "deployments", None)
+    if frame is None or not len(frame):
+        return []
+    real = frame[frame["kind"].isin(["terraform", "kubernetes"]) | frame["production"].fillna(False).astype(bool)]
+    return sorted(set(real["file"]))
+
+
 class _GitRule(Rule):
     needs = frozenset({"git"})
 
@@ -436,7 +446,7 @@ class DirectCommitsToMain(_GitRule):
             return
         direct = direct_commits_to_main(self.ctx.git)
         if len(direct) > self.option("max_direct_commits"):
-            yield self.finding(f"{len(direct)} commit(s) landed on main without a merge",
+            yield self.finding(f"{plural(len(direct), 'commit')} landed on main without a merge or pull request",
                                evidence=f"commits: {short_list([s[:8] for s in direct['sha']])}")
 
 
@@ -535,10 +545,11 @@ class NoCiConfiguration(_GitRule):
 
     What it checks:
         No GitHub Actions workflow, ``.gitlab-ci.yml``, Jenkinsfile, Azure/Bitbucket/CircleCI/
-        Cloud Build/Drone/Travis configuration known to git, in a project that is deployed
-        (Dockerfile, compose file, terraform, Helm chart, ... or an active schedule) and has at
-        least ``min_commits`` commits. A short-lived sandbox or a course exercise is not
-        expected to have CI.
+        Cloud Build/Drone/Travis configuration known to git, in a project with at least
+        ``min_commits`` commits that runs somewhere: active schedules in ``triggers.yaml``, or a
+        Mage deployment the security scan found in terraform or Kubernetes manifests, or one
+        marked as production. A local compose setup, a short-lived sandbox or a course
+        exercise is not expected to have CI.
 
     Why it matters:
         The guide deploys through CI/CD: automated, repeatable promotion from development to
@@ -568,10 +579,11 @@ class NoCiConfiguration(_GitRule):
         if git is None or git.ci_files or len(git.commits) < self.option("min_commits"):
             return
         schedules = [t for t in active_triggers(self.ctx.inventory) if t.get("schedule_type") == "time"]
-        if git.deploy_files or schedules:
-            shown = short_list(git.deploy_files, 3) if git.deploy_files else f"{len(schedules)} active schedule(s)"
-            yield self.finding("the project is deployed but no CI/CD configuration validates or ships changes",
-                               evidence=f"deployed by: {shown}")
+        deployed = _deployment_files(self.ctx.extras.get("security"))
+        if deployed or schedules:
+            shown = short_list(deployed, 3) if deployed else plural(len(schedules), "active schedule")
+            yield self.finding("the project runs in production but no CI/CD configuration validates or "
+                               "ships its changes", evidence=f"runs from: {shown}")
 
 
 @register

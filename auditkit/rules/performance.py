@@ -9,7 +9,7 @@ from auditkit.rules.base import Rule, Threshold, register
 from auditkit.rules.schedules import (
     BATCH_TYPES, as_dict, block_rows_with_files, history_of, place, repeating_triggers,
 )
-from auditkit.rules.util import fact, first_line, frame_of, logic_files, number, rows, short_list
+from auditkit.rules.util import fact, first_line, frame_of, logic_files, number, plural, rows, short_list
 
 
 @register
@@ -82,7 +82,7 @@ class ConnectionNotClosed(Rule):
         for row in logic_files(self.ctx.inventory):
             opened = fact(row, "connections_opened") or []
             if opened and fact(row, "closes_connections") is False:
-                yield self.finding(f"{len(opened)} connection(s) opened, none closed",
+                yield self.finding(f"'{row.get('uuid')}' opens {plural(len(opened), 'connection')} and closes none",
                                    project=row["project"], block=row.get("uuid"), path=row["path"],
                                    line=first_line(opened), evidence=f"opened at line(s) {short_list(opened)}")
 

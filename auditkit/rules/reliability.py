@@ -8,15 +8,15 @@ from auditkit.analytics.retries import RETRY_DEFAULTS, effective_retry_config, r
 from auditkit.analytics.runs import run_health
 from auditkit.rules.base import Rule, Threshold, register
 from auditkit.rules.schedules import (
-    BATCH_TYPES, as_dict, block_rows_with_files, history_of, pipelines_by_uuid, place,
+    BATCH_TYPES, as_dict, block_rows_with_files, history_of, pipelines_by_uuid, place, unattended_pipelines,
 )
 from auditkit.rules.util import (
-    fact, first_line, frame_of, logic_files, number, pipeline_condition, rows, short_list,
+    fact, first_line, frame_of, logic_files, number, pipeline_condition, plural, rows, short_list,
 )
 
 APPEND_MODES = {"append", "insert"}
 IDEMPOTENT_MODES = {"upsert", "merge", "replace", "delete", "overwrite"}
-IO_BLOCK_TYPES = ("data_loader", "data_exporter")
+REMOTE_BLOCK_TYPES = ("data_loader", "data_exporter", "transformer", "custom", "sensor")
 
 
 @register
@@ -56,22 +56,27 @@ class SwallowedException(Rule):
             lines = fact(row, "swallowed_exceptions") or []
             if lines:
                 yield self.finding(
-                    f"{len(lines)} broad exception handler(s) in '{row.get('uuid')}' hide the error "
-                    "(no raise, no logger, error not passed on)",
+                    f"{plural(len(lines), 'broad exception handler')} in '{row.get('uuid')}' "
+                    f"{'hides' if len(lines) == 1 else 'hide'} the error (no raise, no logger, error not passed on)",
                     project=row["project"], block=row.get("uuid"), path=row["path"], line=min(lines),
                     evidence=f"except at line(s) {short_list(lines)}")
 
 
 @register
 class NoRetryForExternalIO(Rule):
-    """Loaders and exporters of a batch pipeline run without automatic retries.
+    """Blocks that call other systems run without automatic retries.
 
     What it checks:
-        Data loader and exporter blocks (which talk to databases and APIs) whose effective
-        ``retry_config`` (Mage's defaults, then the project's, then the block's) gives
-        ``retries`` below ``min_retries``. One finding per pipeline. Pipelines that are empty,
-        broken (a block file is missing) or only Mage's untouched scaffolding are left to the
-        rules that report those.
+        Blocks of batch pipelines whose code reaches another system (a database, an HTTP API,
+        an object store or cloud API, a remote URL; SQL blocks run against their database)
+        and whose effective ``retry_config`` (Mage's defaults, then the project's, then the
+        block's) gives ``retries`` below ``min_retries``. Blocks that only read local files or
+        hand work to another pipeline are not affected by network blips. One finding per
+        pipeline, at the rule's severity when the pipeline runs unattended (an active trigger
+        in ``triggers.yaml``, or a trigger in the run history) and as ``info`` otherwise: a
+        pipeline run by hand has someone watching who reruns it.
+        Pipelines that are empty, broken (a block file is missing or does not parse) or only
+        Mage's untouched scaffolding are left to the rules that report those.
 
     Why it matters:
         Network blips, rate limits and locked tables are the most common failures of scheduled
@@ -90,10 +95,10 @@ class NoRetryForExternalIO(Rule):
 
     id = "MAGE-REL-002"
     name = "no-retry-for-external-io"
-    title = "Loaders/exporters without automatic retries"
+    title = "External calls without automatic retries"
     category = "reliability"
     severity = "medium"
-    thresholds = (Threshold("min_retries", 1, "fewest retries for loader and exporter blocks", "integer >= 1"),)
+    thresholds = (Threshold("min_retries", 1, "fewest retries for blocks that call other systems", "integer >= 1"),)
     practices = ("BP-ERROR-RETRY", "BP-SCHEDULE-RETRY")
 
     def check(self):
@@ -102,10 +107,11 @@ class NoRetryForExternalIO(Rule):
         pipelines = pipelines_by_uuid(inv)
         not_live = pipeline_condition(inv)
         config = effective_retry_config(inv)
-        types = {(r["project"], r["pipeline"], r["block"]): r.get("type") for r in rows(frame_of(inv, "blocks"))}
+        remote = _remote_blocks(inv)
+        unattended = unattended_pipelines(inv, self.ctx.history)
         lacking: dict[str, list[str]] = {}
         for r in rows(config):
-            if types.get((r["project"], r["pipeline"], r["block"])) not in IO_BLOCK_TYPES:
+            if (r["project"], r["pipeline"], r["block"]) not in remote:
                 continue
             if pipelines.get(str(r["pipeline"]), {}).get("type") not in BATCH_TYPES \
                     or (r["project"], r["pipeline"]) in not_live:
@@ -113,11 +119,27 @@ class NoRetryForExternalIO(Rule):
             if (number(r.get("retries")) or 0) < minimum:
                 lacking.setdefault(str(r["pipeline"]), []).append(str(r["block"]))
         for pipeline, blocks in sorted(lacking.items()):
-            noun = "retry" if minimum == 1 else "retries"
+            which = plural(len(blocks), "block") + " calling other systems"
+            wanted = "no automatic retry" if minimum == 1 else f"fewer than {minimum} automatic retries"
             yield self.finding(
-                f"pipeline '{pipeline}': {len(blocks)} loader/exporter block(s) retry less than "
-                f"{minimum} time(s) (no automatic {noun} configured)",
+                f"pipeline '{pipeline}': {which} {'has' if len(blocks) == 1 else 'have'} {wanted}",
+                severity=None if pipeline in unattended else "info",
                 **place(inv, pipeline), evidence=f"blocks: {short_list(sorted(blocks))}")
+
+
+def _remote_blocks(inv) -> set[tuple[str, str, str]]:
+    """(project, pipeline, block) of pipeline blocks whose code reaches another system."""
+    facts_by_path = {(r["project"], r["path"]): r for r in rows(frame_of(inv, "block_files"))}
+    out = set()
+    for b in rows(frame_of(inv, "blocks")):
+        if b.get("type") not in REMOTE_BLOCK_TYPES:
+            continue
+        row = facts_by_path.get((b["project"], b.get("path")))
+        if row is not None and row.get("template"):
+            continue   # Mage's untouched template: MAGE-BLK-013's
+        if b.get("language") == "sql" or (row is not None and fact(row, "external_io")):
+            out.add((b["project"], b["pipeline"], b["block"]))
+    return out
 
 
 @register
@@ -175,7 +197,8 @@ class NonIdempotentExport(Rule):
         Block files whose exports use ``if_exists='append'`` (pandas or Mage io) or SQL
         ``INSERT`` with no upsert key (``unique_constraints``), ``MERGE``, ``ON CONFLICT``,
         replace, delete, truncate or drop-and-recreate in the same file; and SQL blocks (not dbt
-        models, which dbt builds itself) configured with ``export_write_policy: append``.
+        models, which dbt builds itself) configured with ``export_write_policy: append`` whose
+        SQL selects something to export.
 
     Why it matters:
         Every retry, rerun or backfill of the same day writes the rows again: duplicates in
@@ -207,9 +230,12 @@ class NonIdempotentExport(Rule):
                     f"exports with {short_list(sorted(kinds & APPEND_MODES))} and no upsert/merge/replace",
                     project=row["project"], block=row.get("uuid"), path=row["path"], line=first_line(appends),
                     evidence=f"export modes: {short_list(sorted(kinds))}")
+        selects = {(r["project"], r["path"]): fact(r, "loads_data") for r in rows(frame_of(inv, "block_files"))}
         for b in rows(frame_of(inv, "blocks")):
-            if b.get("type") == "dbt":
-                continue   # dbt builds its own models; Mage's export policy does not apply
+            if b.get("type") == "dbt" or b.get("language") != "sql":
+                continue   # dbt builds its own models; Mage reads the policy of SQL blocks only
+            if selects.get((b["project"], b.get("path"))) is False:
+                continue   # no SELECT (a DROP, a GRANT): the block exports no result
             policy = str(as_dict(b.get("configuration")).get("export_write_policy") or "").lower()
             if policy == "append":
                 yield self.finding("SQL block exports with export_write_policy: append",

@@ -82,6 +82,18 @@ def is_active(trigger: dict) -> bool:
     return str(trigger.get("status") or "").lower() == "active"
 
 
+def unattended_pipelines(inventory: Any, history: Any = None) -> set[str]:
+    """Pipelines that run without someone starting them: an active trigger in triggers.yaml, or
+    (with a run history) runs created by a trigger that is not a backfill."""
+    names = {str(t["pipeline"]) for t in active_triggers(inventory)}
+    if history is not None and getattr(history, "available", False):
+        schedules = history.schedules()
+        if len(schedules):
+            triggered = schedules[schedules["schedule_type"].notna()]
+            names |= {str(p) for p in triggered["pipeline_uuid"]}
+    return names
+
+
 def active_triggers(inventory: Any, *, schedule_type: str | None = None) -> list[dict]:
     """Valid, active triggers from triggers.yaml (optionally of one schedule type).
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.util import fact, frame_of, logic_files, number, pipeline_condition, rows
+from auditkit.rules.schedules import unattended_pipelines
+from auditkit.rules.util import fact, frame_of, logic_files, number, pipeline_condition, plural, rows
 
 # Blocks whose output a @test can check; exporters usually return nothing to test.
 TESTED_TYPES = ("data_loader", "transformer")
+# Pipelines whose block tests Mage does not run.
+UNTESTED_PIPELINE_TYPES = ("streaming", "integration")
+# Blocks that hold the data a pipeline's checks are about.
+DATA_BLOCK_TYPES = ("data_loader", "transformer", "data_exporter", "custom")
 
 
 @register
@@ -16,8 +21,10 @@ class BlockWithoutTests(Rule):
 
     What it checks:
         Python data loader and transformer files that pipelines run, with no function decorated
-        ``@test``. Exporters are not checked: Mage passes a block's output to its tests and
-        most exporters return nothing.
+        ``@test``, in pipelines where other blocks are tested. Exporters are not checked: Mage
+        passes a block's output to its tests and most exporters return nothing. Pipelines with
+        no test at all are MAGE-TST-003's finding (one problem, one finding), and blocks of
+        streaming and integration pipelines are left out: Mage does not run their tests.
 
     Why it matters:
         Mage runs a block's ``@test`` functions after every triggered run and fails the block
@@ -39,14 +46,42 @@ class BlockWithoutTests(Rule):
     practices = ("BP-TEST-IN-BLOCKS",)
 
     def check(self):
-        for row in logic_files(self.ctx.inventory):
+        inv = self.ctx.inventory
+        users = _pipelines_using(inv)
+        tested = _pipelines_with_tests(inv)
+        untestable = _untestable_pipelines(inv)
+        for row in logic_files(inv):
             if row.get("block_type") not in TESTED_TYPES or row.get("language") != "python":
                 continue   # SQL/R blocks cannot hold @test functions
+            mine = users.get((row["project"], row["path"]), set())
+            if mine and (mine <= untestable or not mine & tested):
+                continue   # Mage runs no tests there, or the whole pipeline is untested (MAGE-TST-003)
             tests = number(row.get("n_tests"))
             if tests is not None and tests == 0:
                 yield self.finding(
                     f"{row['block_type']} '{row.get('uuid')}' has no @test function",
                     project=row["project"], block=row.get("uuid"), path=row["path"])
+
+
+def _pipelines_using(inv) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    out: dict[tuple[str, str], set] = defaultdict(set)
+    for b in rows(frame_of(inv, "blocks")):
+        if b.get("path"):
+            out[(b["project"], b["path"])].add((b["project"], b["pipeline"]))
+    return out
+
+
+def _pipelines_with_tests(inv) -> set[tuple[str, str]]:
+    with_tests = {(r["project"], r["path"]) for r in rows(frame_of(inv, "block_files")) if number(r.get("n_tests"))}
+    return {(b["project"], b["pipeline"]) for b in rows(frame_of(inv, "blocks"))
+            if (b["project"], b.get("path")) in with_tests}
+
+
+def _untestable_pipelines(inv) -> set[tuple[str, str]]:
+    """Pipelines whose blocks' tests Mage never runs: streaming (transformers only) and
+    integration (source/destination blocks)."""
+    return {(p["project"], p["pipeline"]) for p in rows(frame_of(inv, "pipelines"))
+            if p.get("type") in UNTESTED_PIPELINE_TYPES}
 
 
 @register
@@ -88,7 +123,8 @@ class TestsWithoutAssertions(Rule):
             asserts = number(fact(row, "assertions"))
             if tests and asserts is not None and asserts < minimum:
                 yield self.finding(
-                    f"{int(tests)} @test function(s) with {int(asserts)} assertion(s) (at least {minimum} expected)",
+                    f"{plural(int(tests), '@test function')} with {plural(int(asserts), 'assertion')} "
+                    f"(at least {minimum} expected)",
                     project=row["project"], block=row.get("uuid"), path=row["path"],
                     evidence=f"n_tests={int(tests)}, assertions={int(asserts)}")
 
@@ -100,9 +136,12 @@ class NoDataQualityChecks(Rule):
     What it checks:
         For each pipeline, whether any of its block files performs data-quality checks (null,
         range, uniqueness, allowed-value or schema assertions). Pipelines whose blocks were not
-        analysed, integration pipelines (Mage does not run their tests), pipelines with dbt
-        blocks (dbt runs the model's own tests) and pipelines that are empty, broken or only
-        Mage's scaffolding are not reported.
+        analysed, pipelines that write nothing anywhere (an analysis, a scratch query: their
+        data reaches nobody), streaming and integration pipelines (Mage does not run their
+        tests), sensors, pipelines with dbt blocks (dbt runs the model's own tests) and
+        pipelines that are empty, broken or only Mage's scaffolding are not reported. Reported
+        at the rule's severity for pipelines that run unattended (an active trigger in
+        ``triggers.yaml`` or in the run history) and as ``info`` for pipelines run by hand.
 
     Why it matters:
         Tests that only check ``output is not None`` let duplicates, nulls in keys and
@@ -126,24 +165,33 @@ class NoDataQualityChecks(Rule):
 
     def check(self):
         inv = self.ctx.inventory
-        dq_by_path = {}
+        dq_by_path, writers = {}, set()
         for row in rows(frame_of(inv, "block_files")):
             value = fact(row, "dq_checks")
-            if isinstance(value, bool):
+            if isinstance(value, bool) and not row.get("template"):
                 dq_by_path[row["path"]] = value
+            if fact(row, "exports_data") is True and not row.get("template"):
+                writers.add(row["path"])
+        writes = {(b["project"], b["pipeline"]) for b in rows(frame_of(inv, "blocks"))
+                  if b.get("path") in writers or (b.get("type") == "data_exporter" and b.get("language") == "sql")}
         known: dict[tuple, list[bool]] = defaultdict(list)
         for row in rows(frame_of(inv, "blocks")):
-            if row.get("path") in dq_by_path:
+            if row.get("path") in dq_by_path and row.get("type") in DATA_BLOCK_TYPES:
                 known[(row["project"], row["pipeline"])].append(dq_by_path[row["path"]])
         with_dbt = {(r["project"], r["pipeline"]) for r in rows(frame_of(inv, "blocks")) if r.get("type") == "dbt"}
         not_live = pipeline_condition(inv)
+        unattended = unattended_pipelines(inv, self.ctx.history)
         pipelines = {(r["project"], r["pipeline"]): r for r in rows(frame_of(inv, "pipelines"))}
         for (project, pipeline), flags in sorted(known.items()):
-            if (project, pipeline) in not_live or (project, pipeline) in with_dbt:
-                continue   # not live team work, or dbt tests guard it
-            if pipelines.get((project, pipeline), {}).get("type") == "integration":
-                continue   # Mage skips tests of integration source/destination blocks
+            if (project, pipeline) in not_live or (project, pipeline) in with_dbt \
+                    or (project, pipeline) not in writes:
+                continue   # not live team work, dbt tests guard it, or its data reaches nobody
+            if pipelines.get((project, pipeline), {}).get("type") in UNTESTED_PIPELINE_TYPES:
+                continue   # Mage does not run these pipelines' tests
             if flags and not any(flags):
+                # The pipeline's block count is stated by other rules; this one says what it read.
                 yield self.finding(
-                    f"none of the {len(flags)} analysed blocks of pipeline '{pipeline}' checks data quality",
-                    project=project, pipeline=pipeline, path=pipelines.get((project, pipeline), {}).get("path"))
+                    f"no block of pipeline '{pipeline}' checks data quality (nulls, ranges, uniqueness, schema)",
+                    severity=None if pipeline in unattended else "info",
+                    project=project, pipeline=pipeline, path=pipelines.get((project, pipeline), {}).get("path"),
+                    evidence=f"block files read: {len(flags)}")

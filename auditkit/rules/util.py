@@ -204,7 +204,8 @@ def pipeline_condition(inventory: Any) -> dict[tuple[str, str], str]:
     * ``scaffolding``: every block with a file is an untouched Mage template (``example_pipeline``
       of ``mage init``, or a pipeline of fresh template blocks);
     * ``empty``: no executable block (MAGE-PIP-007 reports it);
-    * ``broken``: a block's file is missing (MAGE-BLK-009 reports it).
+    * ``broken``: a block's file is missing (MAGE-BLK-009 reports it) or is not valid Python
+      (an input problem says so).
 
     Pipeline-level advice (retries, descriptions, data checks, ...) is noise on these: the
     finding that matters is the one saying what is wrong with the pipeline itself.
@@ -217,6 +218,8 @@ def pipeline_condition(inventory: Any) -> dict[tuple[str, str], str]:
 
 def _pipeline_condition(inventory: Any, blocks: pd.DataFrame, pipelines: pd.DataFrame) -> dict:
     templates = template_files(inventory)
+    problems = frame_of(inventory, "input_problems")
+    unparsable = set(problems.loc[problems["kind"] == "syntax", "path"]) if "kind" in problems else set()
     members: dict[tuple[str, str], list[dict]] = {}
     for row in records(blocks):
         if row.get("section") in (None, "blocks"):
@@ -228,7 +231,7 @@ def _pipeline_condition(inventory: Any, blocks: pd.DataFrame, pipelines: pd.Data
         with_file = [b for b in entries if b.get("path_source") != "none" and b.get("path")]
         if not entries:
             out[key] = "empty"
-        elif any(b.get("file_exists") is False for b in with_file):
+        elif any(b.get("file_exists") is False or b["path"] in unparsable for b in with_file):
             out[key] = "broken"
         elif with_file and all((b["project"], b["path"]) in templates for b in with_file):
             out[key] = "scaffolding"
@@ -239,3 +242,8 @@ def short_list(values: Any, limit: int = 5) -> str:
     values = [str(v) for v in values]
     more = f", ... (+{len(values) - limit})" if len(values) > limit else ""
     return ", ".join(values[:limit]) + more
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 block``, ``3 blocks`` (``many`` for irregular plurals): messages read as English."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"

@@ -229,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     severe_now = [lab for i, lab in matched.items() if current[i][1]["severity"] in SEVERE]
     severe_before = [lab for lab in all_before if lab["severity"] in SEVERE]
     print(f"critical+high    now {fmt(*precision(severe_now))}   before {fmt(*precision(severe_before))}")
+    security_now = [lab for i, lab in matched.items() if current[i][0][1].startswith("MAGE-SEC-")]
+    other_now = [lab for i, lab in matched.items() if not current[i][0][1].startswith("MAGE-SEC-")]
+    print(f"security rules   now {fmt(*precision(security_now))}")
+    print(f"other rules      now {fmt(*precision(other_now))}")
+    above_info = [lab for i, lab in matched.items() if current[i][1]["severity"] != "info"]
+    print(f"low and above    now {fmt(*precision(above_info))}")
     unlabelled = [(k, rec) for i, (k, rec) in enumerate(current) if i not in matched]
     print(f"unlabelled now   {len(unlabelled)} of {len(current)} "
           f"({sum(rec['severity'] in SEVERE for _, rec in unlabelled)} critical/high)")
