@@ -21,6 +21,7 @@ from auditkit.readers.security import deployment as dep
 from auditkit.readers.security import exposure as exp
 from auditkit.readers.security import filescan as fs
 from auditkit.readers.security import generic_pool as gp
+from auditkit.readers.security import mage_secrets as ms
 from auditkit.readers.security import secrets as sec
 
 # Folders the repo reader skips but whose mere presence is a finding here; their files are
@@ -107,11 +108,11 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
     root = Path(inventory.root).resolve()
     project_of = _project_locator(inventory)
     io_config = getattr(inventory, "io_config", None)
-    safe_io_lines = sec.io_config_safe_lines(io_config)
+    safe_io_lines = ms.io_config_safe_lines(io_config)
     started = time.perf_counter()
 
     texts: dict[str, str] = {}
-    secret_rows: list[dict] = sec.io_config_secrets(io_config)
+    secret_rows: list[dict] = ms.io_config_secrets(io_config)
     risk_rows: list[dict] = []
     python_files: list[tuple[str, str, str | None]] = []
     prescanned = (getattr(inventory, "extras", None) or {}).get("security_prescan") or {}
@@ -154,11 +155,11 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             texts[rel] = text
             generic_pool.add(rel, repo_file.path, repo_file.size)
             if name == "triggers.yaml":
-                secret_rows.extend(sec.trigger_token_secrets(rel, text))
+                secret_rows.extend(ms.trigger_token_secrets(rel, text))
             elif name == "metadata.yaml":
-                secret_rows.extend(sec.metadata_secrets(rel, text))
+                secret_rows.extend(ms.metadata_secrets(rel, text))
             elif exp.is_env_file(name):
-                secret_rows.extend(sec.env_file_secrets(rel, text))
+                secret_rows.extend(ms.env_file_secrets(rel, text))
             if name.lower().endswith(_YAML_SUFFIXES):
                 risk_rows.extend(cr.yaml_tag_risks(rel, text))
             if name.endswith(".py") and project_of(rel) is not None:
@@ -191,7 +192,7 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             reader.read_env_only(rel, text)
     scan.deployments, scan.server_settings = reader.frames()
 
-    scan.secrets = _with_projects(sec.merge_secret_rows(secret_rows), project_of)
+    scan.secrets = _with_projects(ms.merge_secret_rows(secret_rows), project_of)
     scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
     scan.code_risks = _with_projects(cr.code_risks_frame(risk_rows), project_of)
     scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of)
