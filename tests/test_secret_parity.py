@@ -230,3 +230,69 @@ def test_random_files_match_detect_secrets(tmp_path_factory, lines, name, rng):
         ours = {(row["line"], t) for row in scanner.scan_text(name, text) for t in row["types"]
                 if t not in OWN_TYPES}
     assert ours == _detect_secrets_itself(root, name)
+
+
+def _all_probes():
+    from auditkit.readers.security import gates
+
+    with sec.GenericSecretScanner() as scanner:
+        return [(type(plugin).__name__, item) for plugin in scanner.plugins
+                for item in (gates.plugin_probes(plugin) or [])]
+
+
+@pytest.mark.parametrize("name, item", _all_probes(), ids=lambda x: x if isinstance(x, str) else "")
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_probe_literals_are_in_every_match(name, item, data):
+    """Every string a plugin's pattern matches holds one of the literals its probe looks for."""
+    if item.literals is None:
+        return
+    text = data.draw(st.from_regex(item.pattern, fullmatch=False))
+    match = item.pattern.search(text)
+    if match is None:     # from_regex can draw text the pattern only matches with other flags
+        return
+    assert any(literal in match.group(0).lower() for literal in item.literals), (name, item.literals)
+
+
+_INI_LINES = ["[section]", "[ s ]", "key = value", "key: value", "  indented", "plain words", "# comment",
+              "; comment", "", "   ", "=", ":", "[", "]", "a=b:c", "\tkey = v", "[x] trailing", "dup = 1", "dup = 2"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_INI_LINES), max_size=8), st.booleans())
+def test_ini_shortcut_skips_only_what_configparser_rejects(lines, with_header):
+    """The shortcut in front of detect-secrets' ini transformers skips a text only when the
+    transformer itself raises ParsingError on it."""
+    from detect_secrets.transformers import ParsingError
+    from detect_secrets.transformers.config import ConfigFileTransformer, EagerConfigFileTransformer
+
+    text = "\n".join(lines) + "\n"
+    if not sec.ini_cannot_parse(text, with_header=with_header):
+        return
+    transformer = EagerConfigFileTransformer() if with_header else ConfigFileTransformer()
+    with pytest.raises(ParsingError):
+        transformer.parse_file(sec._NamedText(text, "x.conf"))
+
+
+_YAML_LINES = ["a: @a@", "b: '@b@@b@'", 'c: "@h@@h@" # note @a@', "d: |", "  @b@@b@", "  AKIA@A@", "e: >",
+               "  folded @b@", "f: !!binary aGVsbG8gd29ybGQ=", "- @b@@b@", "g:", "  - password: @a@", "h: &x @b@@b@",
+               "i: *x", "j: {k: @b@@b@}", "# secret: @a@", "k: [1, '@h@@h@']", "password: x", "l: null", "---",
+               "m: ghp_@a@@a@", "n: 'it''s @b@'", "o: \"esc\\x41@a@\"", "p: 123", "  bad: indent"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.sampled_from(_YAML_LINES), min_size=1, max_size=8), st.randoms(use_true_random=False))
+def test_yaml_shortcut_skips_only_files_detect_secrets_finds_nothing_in(tmp_path_factory, lines, rng):
+    fill = {"a": _pick(rng, ALNUM, 20), "A": _pick(rng, string.ascii_uppercase + string.digits, 16),
+            "b": _pick(rng, ALNUM + "+/", 22), "h": _pick(rng, HEX, 20)}
+    text = "\n".join(lines) + "\n"
+    for name, value in fill.items():
+        text = text.replace(f"@{name}@", value)
+    root = tmp_path_factory.mktemp("yaml")
+    (root / "c.yaml").write_text(text)
+    expected = _detect_secrets_itself(root, "c.yaml")
+    with sec.GenericSecretScanner() as scanner:
+        if scanner._yaml_has_nothing("c.yaml", text):
+            assert expected == set()
+        ours = {(row["line"], t) for row in scanner.scan_text("c.yaml", text) for t in row["types"] if t not in OWN_TYPES}
+    assert ours == expected

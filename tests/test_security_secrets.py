@@ -187,13 +187,13 @@ _PLUGIN_LINES = [
        st.sampled_from(["x.py", "config.yaml", "main.go", "app.js", "notes.txt"]))
 def test_plugin_gates_change_no_finding(lines, filename):
     """Plugins meet only the lines their own patterns can match: every finding of every
-    plugin run on every candidate line is still found."""
+    plugin run on every line is still found."""
     from auditkit.readers.security import secrets
 
     text = "\n".join(lines) + "\n"
     with secrets.GenericSecretScanner() as scanner:
         gated = scanner.scan_text(filename, text)
-        scanner._gates = [secrets._ALWAYS] * len(scanner.plugins)
+        scanner._probes = [None] * len(scanner.plugins)    # every plugin on every line
         plain = scanner.scan_text(filename, text)
     assert gated == plain
 
@@ -204,7 +204,7 @@ def test_plugin_gates_let_every_kind_through():
     text = "\n".join(_PLUGIN_LINES) + "\n"
     with secrets.GenericSecretScanner() as scanner:
         kinds = {row["kind"] for row in scanner.scan_text("x.py", text)}
-        skipped = sum(1 for gate in scanner._gates if gate is not secrets._ALWAYS)
+        skipped = sum(1 for probes in scanner._probes if probes is not None)
     assert {"aws_access_key", "basic_auth_credentials", "secret_keyword", "slack_token", "twilio_api_key",
             "github_token", "json_web_token", "private_key", "high_entropy_string"} <= kinds
     assert skipped >= 20   # the regex plugins and the keyword plugin are gated

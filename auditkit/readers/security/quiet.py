@@ -50,7 +50,7 @@ DEV_DEFAULTS = frozenset({
     "default", "test", "testing", "dev", "development", "local", "secret", "user", "username",
     "123456", "12345678", "1234", "qwerty", "letmein", "admin123", "password123", "sa", "spark", "hive"})
 _KEY_BEFORE_RE = re.compile(r"([A-Za-z_][\w.-]*)['\"\]]*\s*(?:\(\s*)?['\"]?\s*(?::=|=>|==|=|:|\s)\s*[@'\"`]*\s*$")
-_NAME_KEY_RE = re.compile(r"(^|[_.-])(name|names|id|ids|arn|path|file|filepath|file_path|var|env_var|ref)$", re.I)
+_NAME_KEY_RE = re.compile(r"(^|[_.-])(name|names|id|ids|uuid|arn|path|file|filepath|file_path|var|env_var|ref)$", re.I)
 _CALL_BEFORE_RE = re.compile(
     r"(get_secret_value|get_secret|mage_secret_var|secret_var|env_var|getenv|environ\.get|environ\[|"
     r"secretmanager\w*|access_secret_version|SecretClient\.\w+|get_parameter)\s*\(?\s*[^()]*$", re.I)

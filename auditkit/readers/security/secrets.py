@@ -6,12 +6,9 @@ plugins, same filters, same transformers and line numbers) without reading the f
 * the lines a plugin meets are those of detect-secrets' own passes: its non-eager
   transformers (ini files, YAML as ``key: "value"`` lines) or the raw lines, then, only when
   that pass found nothing, its eager transformers (``key = "value"`` lines of env-style files);
-* each plugin meets only the lines its own patterns can match (a *gate*: the regex plugins'
-  patterns, the keyword plugin's word list, the entropy plugins' quoted-string pattern with
-  the shortest length that can pass the entropy limit). A gate is a necessary condition
-  searched once over the whole text (MULTILINE, trailing blanks removed as the scan does), so
-  skipping a line changes no result; ``tests/test_secret_parity.py`` compares with
-  ``scan_file`` itself on every plugin and every file type auditkit scans;
+* each plugin meets only the lines its own patterns can match (see :mod:`.gates`: a necessary
+  condition, so skipping a line changes no result); ``tests/test_secret_parity.py`` compares
+  with ``scan_file`` itself on every plugin and every file type auditkit scans;
 * the line, secret and context filters are detect-secrets' own functions, applied in its order.
 
 Two things are added, never subtracted: auditkit's own plugins (:mod:`.extra_plugins`: a
@@ -24,13 +21,12 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import re
 from contextlib import contextmanager
 from typing import Iterator
 
 from auditkit.model import short_hash
-from auditkit.readers.security import extra_plugins, quiet
+from auditkit.readers.security import extra_plugins, gates, quiet, yaml_lines
 
 SECRET_COLUMNS = ["path", "line", "kind", "detector", "fingerprint", "project", "source", "types"]
 
@@ -44,8 +40,6 @@ _NOT_SECRET_NAME_RE = re.compile(
     r"private_key_id|_enabled|_mode|_algorithm)$", re.I)
 _EMPTY_VALUES = {"", "null", "~", "none", "''", '""'}
 _ENTROPY_KINDS = {"Base64 High Entropy String", "Hex High Entropy String"}
-_TRAILING_BLANKS_RE = re.compile(r"[^\S\n]+$", re.M)
-_ALWAYS = None   # the gate of a plugin that meets every line
 
 
 def is_secret_name(key: str) -> bool:
@@ -105,62 +99,6 @@ def _quiet_detect_secrets() -> Iterator[list]:
         logger.propagate = propagate
 
 
-def plugin_gates(plugins: list) -> list[re.Pattern | None]:
-    """For each plugin, a pattern some match of which every line it reports on contains.
-
-    The regex plugins share one gate, the alternation of all their patterns (flags scoped to
-    each); the keyword plugin's patterns all contain its word list; an entropy plugin reports
-    only quoted runs of its charset longer than ``2 ** limit`` (the entropy of n symbols is at
-    most log2 n). MULTILINE makes ``^``/``$`` match at line ends as they do on a single line.
-    Any other plugin meets every line.
-    """
-    from detect_secrets.plugins import keyword
-    from detect_secrets.plugins.base import RegexBasedDetector
-    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-
-    parts = []
-    for plugin in plugins:
-        if isinstance(plugin, RegexBasedDetector):
-            for pattern in plugin.denylist:
-                flags = ("i" if pattern.flags & re.IGNORECASE else "") + ("x" if pattern.flags & re.VERBOSE else "")
-                parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
-    any_regex_plugin = re.compile("|".join(parts) or "(?!)", re.M)
-    gates: list[re.Pattern | None] = []
-    for plugin in plugins:
-        if isinstance(plugin, RegexBasedDetector):
-            gates.append(any_regex_plugin)
-        elif isinstance(plugin, keyword.KeywordDetector) and not plugin.keyword_exclude:
-            gates.append(re.compile(keyword.DENYLIST_REGEX, re.I | re.M))
-        elif isinstance(plugin, HighEntropyStringsPlugin):
-            shortest = math.floor(2 ** plugin.entropy_limit) + 1
-            gates.append(re.compile(r"(['\"])[%s]{%d,}\1" % (re.escape(plugin.charset), shortest), re.M))
-        else:
-            gates.append(_ALWAYS)
-    return gates
-
-
-def _gate_lines(gate: re.Pattern, text: str) -> set[int]:
-    """0-based numbers of the lines of ``text`` (``\\n``-separated) where ``gate`` matches.
-
-    ``search`` finds the leftmost match; the next search starts at the next line, so every
-    line holding a match is found (a match that runs on past its line only adds its line).
-    """
-    found: set[int] = set()
-    pos, line, counted = 0, 0, 0
-    while True:
-        match = gate.search(text, pos)
-        if match is None:
-            return found
-        start = match.start()
-        line += text.count("\n", counted, start)
-        counted = start
-        found.add(line)
-        end = text.find("\n", start)
-        if end < 0:
-            return found
-        pos = end + 1
-
-
 class _NamedText(io.StringIO):
     """The text as the file object detect-secrets' transformers read (``name`` decides the type)."""
 
@@ -175,11 +113,11 @@ class GenericSecretScanner:
     def __init__(self) -> None:
         self._context = _quiet_detect_secrets()
         self.plugins: list = []
-        self._gates: list[re.Pattern | None] = []
+        self._probes: list[list[gates.Probe] | None] = []
 
     def __enter__(self) -> "GenericSecretScanner":
         self.plugins = self._context.__enter__()
-        self._gates = plugin_gates(self.plugins)
+        self._probes = [gates.plugin_probes(plugin) for plugin in self.plugins]
         return self
 
     def __exit__(self, *exc) -> None:
@@ -212,6 +150,8 @@ class GenericSecretScanner:
         if quiet.is_vendored(path) or _is_filtered_out(required_filter_parameters=["filename"], filename=path):
             return []
         found: list[tuple[int, str, str, str]] = []
+        if self._yaml_has_nothing(path, text):
+            return extra_plugins.scan(path, text)
         for lines, raw in _line_passes(path, text):
             found = self._scan_lines(path, lines, text if raw else None)
             if found:
@@ -238,20 +178,30 @@ class GenericSecretScanner:
                         found.append((number, secret.type, type(plugin).__name__, secret.secret_value or ""))
         return found
 
+    def _yaml_has_nothing(self, path: str, text: str) -> bool:
+        """True when no plugin can report anything in a YAML file, decided without detect-secrets'
+        pure-Python YAML transformer (~3 ms a KB) when that is possible (see :mod:`.yaml_lines`)."""
+        if not yaml_lines.is_yaml(path) or not ini_cannot_parse(text, with_header=False):
+            return False
+        lines = yaml_lines.pseudo_lines(text)
+        if lines is None:
+            return False
+        folded = [line for line in lines if "\n" in line]   # multi-line values: looked at one by one
+        combined = "\n".join(line for line in lines if "\n" not in line) + "\n" + text
+        for candidates, raw in ((folded, None), (_raw_lines(combined), combined)):
+            for index, plugins in self._gated(candidates, raw).items():
+                line = candidates[index].rstrip()
+                if any(plugin.analyze_line(filename=path, line=line, line_number=index + 1) for plugin in plugins):
+                    return False   # some plugin sees something (before any filter): scan for real
+        return True
+
     def _gated(self, lines: list[str], raw_text: str | None) -> dict[int, list]:
-        """Line index -> the plugins (in plugin order) whose gate that line passes."""
-        hits: dict[int, set[int]] = {}   # gate id -> line indexes
-        stripped = _TRAILING_BLANKS_RE.sub("", raw_text) if raw_text is not None else None
+        """Line index -> the plugins (in plugin order) whose probes find that line (see :mod:`.gates`)."""
+        text = gates.TextLines(lines, raw_text)
         chosen: dict[int, list] = {}
-        for plugin, gate in zip(self.plugins, self._gates):
-            if gate is _ALWAYS:
-                indexes: set[int] | range = range(len(lines))
-            else:
-                indexes = hits.get(id(gate))
-                if indexes is None:
-                    indexes = hits[id(gate)] = (
-                        _gate_lines(gate, stripped) if stripped is not None
-                        else {i for i, line in enumerate(lines) if gate.search(line.rstrip())})
+        for plugin, probes in zip(self.plugins, self._probes):
+            indexes: set[int] | range = range(len(lines)) if probes is None else \
+                set().union(*(gates.probe_lines(item, text) for item in probes))
             for index in indexes:
                 chosen.setdefault(index, []).append(plugin)
         return chosen
@@ -259,24 +209,57 @@ class GenericSecretScanner:
 
 def _line_passes(path: str, text: str) -> Iterator[tuple[list[str], bool]]:
     """The line lists detect-secrets' ``_get_lines_from_file`` yields, each with whether it is
-    the raw text. Its transformers are called as it calls them; one that fails in a way
-    detect-secrets does not expect gives the raw lines (detect-secrets itself would stop)."""
-    from detect_secrets.transformers import get_transformed_file
-
-    try:
-        lines = get_transformed_file(_NamedText(text, path))
-    except Exception:   # noqa: BLE001 - a transformer bug must not stop the audit
-        lines = None
+    the raw text. Its transformers are called as ``get_transformed_file`` calls them, except
+    an ini transformer on a text that configparser is bound to reject (:func:`ini_cannot_parse`);
+    one that fails in a way detect-secrets does not expect gives no lines."""
+    lines = _transformed(path, text, eager=False)
     if lines:
         yield lines, False
     else:
         yield _raw_lines(text), True
-    try:
-        eager = get_transformed_file(_NamedText(text, path), use_eager_transformers=True)
-    except Exception:   # noqa: BLE001
-        eager = None
+    eager = _transformed(path, text, eager=True)
     if eager:
         yield eager, False
+
+
+def _transformed(path: str, text: str, eager: bool) -> list[str] | None:
+    from detect_secrets.transformers import ParsingError, get_transformers
+    from detect_secrets.transformers.config import ConfigFileTransformer, EagerConfigFileTransformer
+
+    for transformer in get_transformers():
+        if transformer.is_eager != eager or not transformer.should_parse_file(path):
+            continue
+        if isinstance(transformer, (ConfigFileTransformer, EagerConfigFileTransformer)) \
+                and ini_cannot_parse(text, with_header=isinstance(transformer, EagerConfigFileTransformer)):
+            continue
+        try:
+            return transformer.parse_file(_NamedText(text, path))
+        except ParsingError:
+            continue
+        except Exception:   # noqa: BLE001 - a transformer bug must not stop the audit
+            return None
+    return None
+
+
+_INI_SECTION_RE = re.compile(r"\[.+\]")
+
+
+def ini_cannot_parse(text: str, with_header: bool) -> bool:
+    """True when configparser (default settings, as detect-secrets uses it) must reject ``text``.
+
+    Without a header its first line that is neither blank nor a ``#``/``;`` comment must be a
+    ``[section]``; with one, a line at column 0 that is none of these and holds neither ``=``
+    nor ``:`` cannot be an option nor a continuation. Either way configparser raises.
+    """
+    for line in text.split("\n"):
+        value = line.strip()
+        if not value or value.startswith(("#", ";")):
+            continue
+        if not with_header:
+            return not _INI_SECTION_RE.match(value)
+        if not line[:1].isspace() and "=" not in value and ":" not in value and not _INI_SECTION_RE.match(value):
+            return True
+    return False
 
 
 def _raw_lines(text: str) -> list[str]:
