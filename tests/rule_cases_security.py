@@ -27,9 +27,13 @@ def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def secret(source: str, kind: str, path: str = "proj/data_loaders/load_x.py") -> dict:
-    return {"path": path, "line": 4, "kind": kind, "detector": source, "fingerprint": "a1b2c3d4e5f60718",
-            "project": "proj", "source": source}
+def secret(source: str, kind: str, path: str = "proj/data_loaders/load_x.py", fingerprint: str | None = None,
+           line: int = 4) -> dict:
+    from auditkit.model import short_hash
+
+    return {"path": path, "line": line, "kind": kind, "detector": source,
+            "fingerprint": fingerprint or short_hash(source, kind), "project": "proj", "source": source,
+            "types": []}
 
 
 def exposed(kind: str, path: str = "x") -> dict:
@@ -123,6 +127,28 @@ for _id, _kinds in RISK_KINDS.items():
               case(_id, "other kinds only", 0, code_risks=_others)]
 
 CASES += [
+    # --- one secret, one finding: a value at several places is reported once, by the most specific rule ---
+    case("MAGE-SEC-001", "same value in nine blocks", 1,
+         secrets=[secret("detect-secrets", "secret_keyword", f"proj/data_exporters/e{i}.py", "f00d") for i in range(9)]),
+    case("MAGE-SEC-001", "same value also in io_config", 0,
+         secrets=[secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]
+         + [secret("detect-secrets", "secret_keyword", f"proj/data_exporters/e{i}.py", "f00d") for i in range(3)]),
+    case("MAGE-SEC-002", "same value also in code", 1,
+         secrets=[secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]
+         + [secret("detect-secrets", "secret_keyword", f"proj/data_exporters/e{i}.py", "f00d") for i in range(3)]),
+    case("MAGE-SEC-001", "key file already reported", 0,
+         secrets=[secret("detect-secrets", "private_key", "creds/sa.json")],
+         exposed_files=[exposed("service_account_key", "creds/sa.json")]),
+    case("MAGE-SEC-006", "credentials reported by SEC-005 or SEC-041", 0,
+         secrets=[secret("env_file", "env_credential", ".env"), secret("dev_default", "env_credential", "dev.env")],
+         exposed_files=[exposed("env_file", ".env"), exposed("env_file", "dev.env")]),
+    case("MAGE-SEC-006", "vendored dbt package", 0,
+         exposed_files=[exposed("env_file", "dbt/p/dbt_packages/dbt_utils/integration_tests/.env/postgres.env")]),
+    case("MAGE-SEC-041", "defaults in three compose files", 1,
+         secrets=[secret("dev_default", "secret_keyword", f"m{i}/compose.yaml", f"d{i}") for i in range(3)]),
+    case("MAGE-SEC-041", "no defaults, or the value is also a real secret elsewhere", 0,
+         secrets=[secret("dev_default", "secret_keyword", "compose.yaml", "f00d"),
+                  secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]),
     # --- deployments: each firing row differs from the safe default in one setting ---
     case("MAGE-SEC-018", "auth off", 1, deployments=[deployment(auth_enabled=False, auth_source="version default")]),
     case("MAGE-SEC-018", "auth on or unknown", 0, deployments=[deployment(), deployment(service="m2", auth_enabled=None)]),
