@@ -151,3 +151,19 @@ def test_one_secret_one_finding(tmp_path):
     assert len(found["MAGE-SEC-008"]) == 1 and len(found["MAGE-SEC-002"]) == 1
     assert "MAGE-SEC-001" not in found                                   # key file and copies: one finding each
     assert "4 more places" in found["MAGE-SEC-002"][0].message
+
+
+def test_a_local_stack_file_keeps_its_other_passwords_as_local_defaults(tmp_path):
+    script = f'ADMIN_USER="admin"\nADMIN_PASSWORD="admin"\nif [ "$E2E" = "true" ]; then\n  ADMIN_PASSWORD="{REAL}"\nfi\n'
+    compose = DEV_COMPOSE + "    # the product's own mode flag is not the deployment's environment\n" \
+                            "      SUPERSET_ENV: production\n"
+    found = by_rule(findings(make_repo(tmp_path, {"tools/init.sh": script, "docker-compose.yml": compose})))
+    assert set(found) == {"MAGE-SEC-041"}
+    # a token in the same file is not part of the stack: it stays a secret
+    found = by_rule(findings(make_repo(tmp_path / "b", {"tools/init.sh": script + f'API_TOKEN="{REAL}9x"\n'})))
+    assert len(found["MAGE-SEC-001"]) == 1
+
+
+def test_hashes_in_lock_files_are_not_secrets(tmp_path):
+    lock = "packages:\n- package: dbt-labs/dbt_utils\n  version: 1.1.1\nsha1_hash: 9f3a61c0b7e2d4a8c5e1f0b9d7c3a2e4f6b8d0c1\n"
+    assert findings(make_repo(tmp_path, {"dbt/proj/package-lock.yml": lock})) == []

@@ -114,6 +114,7 @@ def env_file_secrets(path: str, text: str) -> list[dict]:
     if quiet.is_vendored(path):
         return rows
     facts = quiet.FileFacts(path, text)
+    values: dict[int, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
@@ -124,8 +125,13 @@ def env_file_secrets(path: str, text: str) -> list[dict]:
         if quiet.is_placeholder(value, key) or quiet.is_expression(line, value, key, line.find(value)):
             continue
         dev = quiet.is_dev_default(facts, line, value) and not facts.has_production_evidence()
-        rows.append(_row(path, number, "env_credential", f"env:{key}", value, "env_file",
-                         "dev_default" if dev else None))
+        row = _row(path, number, "env_credential", f"env:{key}", value, "env_file", "dev_default" if dev else None)
+        row["types"] = ["Secret Keyword"]
+        values[id(row)] = value
+        rows.append(row)
+    quiet.local_stack_passwords(facts, rows, values)
+    for row in rows:
+        row["types"] = []
     return rows
 
 

@@ -50,7 +50,9 @@ DEV_DEFAULTS = frozenset({
     "default", "test", "testing", "dev", "development", "local", "secret", "user", "username",
     "123456", "12345678", "1234", "qwerty", "letmein", "admin123", "password123", "sa", "spark", "hive"})
 _KEY_BEFORE_RE = re.compile(r"([A-Za-z_][\w.-]*)['\"\]]*\s*(?:\(\s*)?['\"]?\s*(?::=|=>|==|=|:|\s)\s*[@'\"`]*\s*$")
-_NAME_KEY_RE = re.compile(r"(^|[_.-])(name|names|id|ids|uuid|arn|path|file|filepath|file_path|var|env_var|ref)$", re.I)
+_NAME_KEY_RE = re.compile(r"(^|[_.-])(name|names|id|ids|uuid|arn|path|file|filepath|file_path|var|env_var|ref|"
+                          r"hash|sha|sha1|sha256|sha512|md5|checksum|digest)$", re.I)
+_PASSWORD_KEY_RE = re.compile(r"pass|pwd", re.I)
 _CALL_BEFORE_RE = re.compile(
     r"(get_secret_value|get_secret|mage_secret_var|secret_var|env_var|getenv|environ\.get|environ\[|"
     r"secretmanager\w*|access_secret_version|SecretClient\.\w+|get_parameter)\s*\(?\s*[^()]*$", re.I)
@@ -58,7 +60,9 @@ _CAPS_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _CAPS_SECRET_WORD_RE = re.compile(r"(^|_)(KEY|SECRET|TOKEN|PASSWORD|PASS|PWD|API|CREDENTIALS?)(_|$)")
 _URL_USER_RE = re.compile(r"://([^:/@\s'\"]+):([^@\s'\"]+)@")
 _PROD_PATH_RE = re.compile(r"(^|[/_.-])(prod|production|live)([/_.-]|$)", re.I)
-_PROD_ENV_RE = re.compile(r"^\s*-?\s*['\"]?\w*(ENV|ENVIRONMENT|STAGE)['\"]?\s*[:=]\s*['\"]?(prod|production)['\"]?\s*$",
+# The deployment's own environment switch (Mage reads ENV); a product's mode flag (SUPERSET_ENV) is not one.
+_PROD_ENV_RE = re.compile(r"^\s*-?\s*(?:export\s+)?['\"]?(ENV|ENVIRONMENT|APP_ENV|MAGE_ENV|DEPLOY_ENV|DEPLOYMENT_ENV|"
+                          r"DEPLOYMENT_ENVIRONMENT|STAGE|APP_STAGE)['\"]?\s*[:=]\s*['\"]?(prod|production)['\"]?\s*$",
                           re.I | re.M)
 _USERISH_RE = re.compile(r"^\s*-?\s*['\"]?(?:export\s+)?[\w.]*(USER|USERNAME|_DB|DBNAME|DATABASE)['\"]?\s*[:=]\s*['\"]?([\w.-]+)",
                          re.I | re.M)
@@ -184,6 +188,22 @@ def reason(facts: FileFacts, number: int, value: str, secret_type: str) -> str |
     if is_dev_default(facts, line, value) and not facts.has_production_evidence():
         return "dev_default"
     return None
+
+
+def local_stack_passwords(facts: FileFacts, rows: list[dict], values: dict[int, str]) -> None:
+    """In a file that already uses well-known defaults (a local stack: compose, init script,
+    .env), other literal passwords belong to the same throwaway stack: mark them ``dev_default``.
+
+    ``rows`` are one file's rows with their ``quiet`` reasons; ``values[id(row)]`` the value.
+    Tokens and API keys stay secrets: they usually open services outside the stack.
+    """
+    if not any(r["quiet"] == "dev_default" for r in rows) or facts.has_production_evidence():
+        return
+    for row in rows:
+        if row["quiet"] is None and set(row["types"]) <= {"Secret Keyword", "Basic Auth Credentials"}:
+            key, _pos = key_before(facts.line(row["line"]), values[id(row)])
+            if key and _PASSWORD_KEY_RE.search(key) or "Basic Auth Credentials" in row["types"]:
+                row["quiet"] = "dev_default"
 
 
 def is_dev_default(facts: FileFacts, line: str, value: str) -> bool:

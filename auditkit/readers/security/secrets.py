@@ -132,14 +132,17 @@ class GenericSecretScanner:
             return []
         facts = quiet.FileFacts(path, text)
         rows: dict[tuple[int, str], dict] = {}
+        values: dict[int, str] = {}
         for number, secret_type, plugin, value in found:
             fingerprint = short_hash(value)
             row = rows.get((number, fingerprint))
             if row is None:
-                rows[(number, fingerprint)] = _row(path, number, secret_type, plugin, fingerprint,
-                                                   quiet.reason(facts, number, value, secret_type))
+                row = rows[(number, fingerprint)] = _row(path, number, secret_type, plugin, fingerprint,
+                                                         quiet.reason(facts, number, value, secret_type))
+                values[id(row)] = value
             elif secret_type not in row["types"]:
                 row["types"].append(secret_type)
+        quiet.local_stack_passwords(facts, list(rows.values()), values)
         return list(rows.values())
 
     def findings(self, path: str, text: str) -> list[tuple[int, str, str, str]]:
