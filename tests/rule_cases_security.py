@@ -74,9 +74,12 @@ def api_trigger(**overrides) -> dict:
 
 
 def make_scan(*, secrets=(), exposed_files=(), code_risks=(), deployments=(), accounts=(), api_triggers=(),
-              stored_secrets=(), committed_trigger_tokens=()) -> SecurityScan:
+              stored_secrets=(), committed_trigger_tokens=(), history_secrets=()) -> SecurityScan:
     """A SecurityScan holding exactly the given rows (every frame has its contract columns)."""
+    from auditkit.readers.security.history import HISTORY_COLUMNS, HistoryScan
+
     return SecurityScan(
+        history=HistoryScan(secrets=frame(list(history_secrets), HISTORY_COLUMNS)),
         secrets=frame(list(secrets), SECRET_COLUMNS), exposed_files=frame(list(exposed_files), EXPOSED_COLUMNS),
         code_risks=frame(list(code_risks), CODE_RISK_COLUMNS), deployments=frame(list(deployments), DEPLOYMENT_COLUMNS),
         accounts=frame(list(accounts), ACCOUNT_COLUMNS), api_triggers=frame(list(api_triggers), API_TRIGGER_COLUMNS),
@@ -149,6 +152,12 @@ CASES += [
     case("MAGE-SEC-041", "no defaults, or the value is also a real secret elsewhere", 0,
          secrets=[secret("dev_default", "secret_keyword", "compose.yaml", "f00d"),
                   secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]),
+    case("MAGE-SEC-040", "two secrets only in history", 2,
+         history_secrets=[{**secret("detect-secrets", "aws_access_key", "io_config.yaml"), "commit": "c0ffee" * 6,
+                           "committed_at": "2024-01-01T00:00:00+00:00"},
+                          {**secret("env_file", "env_credential", ".env"), "commit": "beef" * 10,
+                           "committed_at": "2024-02-01T00:00:00+00:00"}]),
+    case("MAGE-SEC-040", "secrets in HEAD only", 0, secrets=[secret("detect-secrets", "aws_access_key")]),
     # --- deployments: each firing row differs from the safe default in one setting ---
     case("MAGE-SEC-018", "auth off", 1, deployments=[deployment(auth_enabled=False, auth_source="version default")]),
     case("MAGE-SEC-018", "auth on or unknown", 0, deployments=[deployment(), deployment(service="m2", auth_enabled=None)]),

@@ -21,6 +21,7 @@ from auditkit.readers.security import deployment as dep
 from auditkit.readers.security import exposure as exp
 from auditkit.readers.security import filescan as fs
 from auditkit.readers.security import generic_pool as gp
+from auditkit.readers.security import history as hs
 from auditkit.readers.security import mage_secrets as ms
 from auditkit.readers.security import secrets as sec
 
@@ -47,6 +48,7 @@ class SecurityScan:
     stored_secrets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=acc.STORED_SECRET_COLUMNS))
     exposed_files: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=exp.EXPOSED_COLUMNS))
     committed_trigger_tokens: set[str] = field(default_factory=set)   # token fingerprints
+    history: hs.HistoryScan = field(default_factory=hs.HistoryScan)    # secrets only in git history
     history_read: bool = False
     timings_s: dict = field(default_factory=dict)
 
@@ -54,6 +56,7 @@ class SecurityScan:
         """Counts for a scorecard (no values, no fingerprints)."""
         return {
             "secrets": int(len(self.secrets)),
+            "history_secrets": int(len(self.history.secrets)),
             "secrets_by_kind": {k: int(v) for k, v in self.secrets["kind"].value_counts().sort_index().items()},
             "code_risks": int(len(self.code_risks)),
             "exposed_files": int(len(self.exposed_files)),
@@ -95,11 +98,14 @@ def _is_deployment_candidate(name: str, rel: str) -> str | None:
     return None
 
 
-def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> SecurityScan:
+def scan_security(inventory, history=None, exclude: Iterable[str] = (), *, git_history_commits: int | None = None,
+                  since: str | None = None) -> SecurityScan:
     """Gather the security posture of the repo behind ``inventory`` (and its run history).
 
     Never raises on bad input: unreadable files and DB errors become ``problems``. Files the
     repo reader already scanned (``inventory.extras["security_prescan"]``) are not read again.
+    Git history is scanned for secrets no longer in HEAD over the commits since ``since`` or
+    the newest ``git_history_commits`` (default ``$AUDITKIT_GIT_HISTORY_COMMITS`` or 500; 0: off).
     """
     import time
 
@@ -194,6 +200,13 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
 
     scan.secrets = _with_projects(ms.merge_secret_rows(secret_rows), project_of)
     scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
+    t = time.perf_counter()
+    with sec.GenericSecretScanner() as generic:
+        scan.history = hs.scan_history(str(root), generic, head_fingerprints=set(scan.secrets["fingerprint"]),
+                                       exclude=exclude, max_commits=_history_commits(git_history_commits),
+                                       since=since, project_of=project_of)
+    problems.extend(scan.history.problems)
+    scan.timings_s["git_history"] = round(time.perf_counter() - t, 3)
     scan.code_risks = _with_projects(cr.code_risks_frame(risk_rows), project_of)
     scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of)
 
@@ -208,6 +221,17 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
         scan.timings_s["accounts"] = round(time.perf_counter() - t, 3)
     scan.problems = list(problems)
     return scan
+
+
+def _history_commits(configured: int | None) -> int:
+    import os
+
+    if configured is not None:
+        return int(configured)
+    try:
+        return int(os.environ.get("AUDITKIT_GIT_HISTORY_COMMITS", hs.DEFAULT_MAX_COMMITS))
+    except ValueError:
+        return hs.DEFAULT_MAX_COMMITS
 
 
 def _take_prescan(rel: str, path: str, known: fs.FileSecurity, in_project: bool, file_hits: list,

@@ -134,7 +134,7 @@ class GenericSecretScanner:
         rows: dict[tuple[int, str], dict] = {}
         values: dict[int, str] = {}
         for number, secret_type, plugin, value in found:
-            fingerprint = short_hash(value)
+            fingerprint = _private_key_print(facts, number) if secret_type == "Private Key" else short_hash(value)
             row = rows.get((number, fingerprint))
             if row is None:
                 row = rows[(number, fingerprint)] = _row(path, number, secret_type, plugin, fingerprint,
@@ -268,6 +268,17 @@ def ini_cannot_parse(text: str, with_header: bool) -> bool:
 def _raw_lines(text: str) -> list[str]:
     """``readlines()`` of the text (lines keep their ``\\n``; no empty line after a final one)."""
     return _NamedText(text, "").readlines()
+
+
+def _private_key_print(facts: quiet.FileFacts, number: int) -> str:
+    """A private key's fingerprint: detect-secrets reports only its header, so hash the block."""
+    block = []
+    for offset in range(200):
+        line = facts.line(number + offset)
+        block.append(line)
+        if "-----END" in line or (offset and not line):
+            break
+    return short_hash("private-key", *block)
 
 
 def _row(path: str, number: int, secret_type: str, plugin: str, fingerprint: str, reason: str | None) -> dict:

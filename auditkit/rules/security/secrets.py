@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from auditkit.rules.base import register
 from auditkit.rules.security.base import SECRETS, SecurityRule
+from auditkit.rules.util import rows as rows_of
 
 # Which source reports a value found in several places: the most specific one.
 _OWNER_ORDER = ("io_config", "triggers", "metadata", "env_file", "pattern", "detect-secrets")
@@ -449,3 +450,46 @@ class LocalDefaultCredentials(SecurityRule):
             f"local-development file{'s' if len(files) > 1 else ''}",
             key="local-default-credentials", path=rows[0]["path"], line=rows[0]["line"],
             evidence=f"files: {shown}", places=len(rows))
+
+
+@register
+class SecretInGitHistory(SecurityRule):
+    """A secret that is no longer in the files is still in git history.
+
+    What it checks:
+        The file versions added or changed by the newest 500 commits of HEAD (or the commits
+        of the audit window) under the audited folder, scanned like the files of HEAD
+        (detect-secrets, auditkit's token patterns, ``.env`` and ``triggers.yaml`` detectors,
+        the same quiet rules). A value still found in HEAD is reported by the other rules;
+        each other value is one finding at the oldest commit of the window that holds it.
+        The bound is set with ``$AUDITKIT_GIT_HISTORY_COMMITS`` (0 turns the scan off).
+
+    Why it matters:
+        Deleting a credential from a file does not remove it from the repository: every clone
+        and fork keeps every past version, and scanners harvest public histories within minutes.
+
+    Example:
+        ``io_config.yaml`` held a literal AWS secret key in its first commit; a later commit
+        replaced it with ``{{ env_var('AWS_SECRET_ACCESS_KEY') }}``.
+
+    Fix:
+        Rotate the credential now (it must be treated as leaked), then, if the repository is
+        shared, rewrite history (``git filter-repo``) and ask collaborators to re-clone.
+    """
+
+    id = "MAGE-SEC-040"
+    name = "secret-in-git-history"
+    title = "Secret still in git history"
+    severity = "high"
+    practices = SECRETS
+
+    def check(self):
+        for row in rows_of(self.scan.history.secrets):
+            commit = str(row["commit"])[:12]
+            yield self.finding(
+                f"{row['kind'].replace('_', ' ')} removed from the files but still in git history "
+                f"(first seen in commit {commit}); rotate it",
+                key=(row["kind"], row["fingerprint"]), project=row.get("project"), path=row["path"],
+                line=row.get("line"),
+                evidence=f"kind={row['kind']} fingerprint={row['fingerprint']} commit={commit} "
+                         f"committed_at={row['committed_at']}")
