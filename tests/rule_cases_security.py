@@ -152,7 +152,7 @@ CASES += [
     case("MAGE-SEC-041", "no defaults, or the value is also a real secret elsewhere", 0,
          secrets=[secret("dev_default", "secret_keyword", "compose.yaml", "f00d"),
                   secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]),
-    case("MAGE-SEC-040", "two secrets only in history", 2,
+    case("MAGE-SEC-040", "two secrets only in history, in two files", 2,
          history_secrets=[{**secret("detect-secrets", "aws_access_key", "io_config.yaml"), "commit": "c0ffee" * 6,
                            "committed_at": "2024-01-01T00:00:00+00:00"},
                           {**secret("env_file", "env_credential", ".env"), "commit": "beef" * 10,

@@ -129,7 +129,8 @@ DEV_COMPOSE = ("services:\n  metastore:\n    image: postgres:16\n    environment
 
 def test_local_dev_defaults_are_one_low_advice_not_committed_secrets(tmp_path):
     repo = make_repo(tmp_path / "a", {"docker-compose.yml": DEV_COMPOSE, "other/compose.yaml": DEV_COMPOSE,
-                                      "dev.env": "POSTGRES_USER=postgres\nPOSTGRES_PASSWORD=postgres\n"})
+                                      "dev.env": "POSTGRES_USER=postgres\nPOSTGRES_PASSWORD=postgres\n",
+                                      "store/.env": "STORE_ACCESS_KEY=stackadmin\nSTORE_SECRET_KEY=stackadmin\n"})
     found = by_rule(findings(repo))
     assert set(found) == {"MAGE-SEC-041"}
     assert len(found["MAGE-SEC-041"]) == 1 and found["MAGE-SEC-041"][0].severity == "low"

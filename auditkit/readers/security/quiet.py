@@ -64,8 +64,11 @@ _PROD_PATH_RE = re.compile(r"(^|[/_.-])(prod|production|live)([/_.-]|$)", re.I)
 _PROD_ENV_RE = re.compile(r"^\s*-?\s*(?:export\s+)?['\"]?(ENV|ENVIRONMENT|APP_ENV|MAGE_ENV|DEPLOY_ENV|DEPLOYMENT_ENV|"
                           r"DEPLOYMENT_ENVIRONMENT|STAGE|APP_STAGE)['\"]?\s*[:=]\s*['\"]?(prod|production)['\"]?\s*$",
                           re.I | re.M)
-_USERISH_RE = re.compile(r"^\s*-?\s*['\"]?(?:export\s+)?[\w.]*(USER|USERNAME|_DB|DBNAME|DATABASE)['\"]?\s*[:=]\s*['\"]?([\w.-]+)",
+# A user, database or access-key name (S3-style services use the access key as the user).
+_USERISH_RE = re.compile(r"^\s*-?\s*['\"]?(?:export\s+)?([\w.]*(?:USER|USERNAME|_DB|DBNAME|DATABASE|ACCESS_KEY|ACCESS_KEY_ID))"
+                         r"['\"]?\s*[:=]\s*['\"]?([\w.-]+)",
                          re.I | re.M)
+_SECRET_WORD_RE = re.compile(r"secret|pass|pwd|token", re.I)
 _SERVICE_RE = re.compile(r"^  ([A-Za-z0-9][\w.-]*):\s*$", re.M)
 
 
@@ -161,7 +164,8 @@ class FileFacts:
     def local_names(self) -> set[str]:
         """User, database and compose service names of the file (a password equal to one is a default)."""
         if self._names is None:
-            names = {m.group(2).lower() for m in _USERISH_RE.finditer(self.text)}
+            names = {m.group(2).lower() for m in _USERISH_RE.finditer(self.text)
+                     if not _SECRET_WORD_RE.search(m.group(1))}
             if re.search(r"^services:\s*$", self.text, re.M):
                 names |= {m.group(1).lower() for m in _SERVICE_RE.finditer(self.text)}
             self._names = names

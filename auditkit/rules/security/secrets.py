@@ -461,7 +461,8 @@ class SecretInGitHistory(SecurityRule):
         of the audit window) under the audited folder, scanned like the files of HEAD
         (detect-secrets, auditkit's token patterns, ``.env`` and ``triggers.yaml`` detectors,
         the same quiet rules). A value still found in HEAD is reported by the other rules;
-        each other value is one finding at the oldest commit of the window that holds it.
+        each other value is reported once, at the oldest commit of the window that holds it,
+        and the values one commit added to one file (an AWS key pair) are one finding.
         The bound is set with ``$AUDITKIT_GIT_HISTORY_COMMITS`` (0 turns the scan off).
 
     Why it matters:
@@ -484,12 +485,16 @@ class SecretInGitHistory(SecurityRule):
     practices = SECRETS
 
     def check(self):
+        by_version: dict[tuple[str, str], list[dict]] = {}
         for row in rows_of(self.scan.history.secrets):
-            commit = str(row["commit"])[:12]
+            by_version.setdefault((row["path"], str(row["commit"])), []).append(row)
+        for (path, commit), found in sorted(by_version.items()):
+            kinds = sorted({r["kind"].replace("_", " ") for r in found})
+            what = kinds[0] if len(found) == 1 else f"{len(found)} secrets ({', '.join(kinds)})"
+            places = "; ".join(f"line {r['line']} {r['kind']} fingerprint={r['fingerprint']}" for r in found)
             yield self.finding(
-                f"{row['kind'].replace('_', ' ')} removed from the files but still in git history "
-                f"(first seen in commit {commit}); rotate it",
-                key=(row["kind"], row["fingerprint"]), project=row.get("project"), path=row["path"],
-                line=row.get("line"),
-                evidence=f"kind={row['kind']} fingerprint={row['fingerprint']} commit={commit} "
-                         f"committed_at={row['committed_at']}")
+                f"{what} removed from the files but still in git history (first seen in commit "
+                f"{commit[:12]}); rotate {'it' if len(found) == 1 else 'them'}",
+                key=(commit, tuple(sorted(r["fingerprint"] for r in found))), project=found[0].get("project"),
+                path=path, line=found[0].get("line"),
+                evidence=f"commit={commit[:12]} committed_at={found[0]['committed_at']} {places}")
