@@ -1,7 +1,6 @@
 """Secret discovery and exposed files: each detection fires on a bad file and stays quiet on a good one."""
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 

@@ -26,7 +26,6 @@ _METADATA_SECRET_RE = re.compile(
     r"^\s*-?\s*(?P<key>openai_api_key|webhook_url|slack_webhook_url|teams_webhook_url)\s*:\s*"
     r"(?P<value>.*?)\s*$", re.I)
 _ENV_LINE_RE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(?P<value>.*?)\s*$")
-_DROPPED = frozenset({"placeholder", "expression", "template", "example"})
 # Most specific first: a line explained by one of these needs no generic duplicate.
 SOURCE_ORDER = ("io_config", "triggers", "metadata", "env_file", "pattern", "detect-secrets", "dev_default")
 
@@ -140,7 +139,7 @@ def merge_secret_rows(rows: list[dict]) -> pd.DataFrame:
     kept = []
     for row in rows:
         reason = row.get("quiet")
-        if reason in _DROPPED:
+        if reason in quiet.DROPPED:
             continue
         row = {**row, "types": list(row.get("types") or [])}
         if reason == "dev_default":

@@ -29,6 +29,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+# Reasons whose hits are not reported at all (``dev_default`` ones become advice).
+DROPPED = frozenset({"placeholder", "expression", "template", "example"})
 VENDORED_DIRS = frozenset({"dbt_packages", "dbt_modules", "site-packages", "node_modules", "bower_components"})
 # Files and folders that only dbt writes into its target/ folder.
 _DBT_TARGET_MARKERS = frozenset({"compiled", "run", "manifest.json", "run_results.json", "catalog.json",
@@ -175,9 +177,13 @@ class FileFacts:
         return bool(_PROD_PATH_RE.search(self.path) or _PROD_ENV_RE.search(self.text))
 
 
-def reason(facts: FileFacts, number: int, value: str, secret_type: str) -> str | None:
-    """Why the hit at line ``number`` is not a secret of the team (see module doc), or None."""
-    line = facts.line(number)
+def reason(facts: FileFacts, number: int, value: str, secret_type: str, seen: str | None = None) -> str | None:
+    """Why the hit at line ``number`` is not a secret of the team (see module doc), or None.
+
+    ``seen`` is the line the detector saw when it was not the file's own (detect-secrets'
+    ``key: "value"`` line of a YAML or ini value); the key and the expression are read there.
+    """
+    line = seen if seen is not None else facts.line(number)
     key, pos = key_before(line, value)
     if secret_type not in _KEYWORD_TYPES:   # a provider-format token is a secret wherever it is
         return "placeholder" if "EXAMPLE" in value.upper() else None
@@ -185,7 +191,7 @@ def reason(facts: FileFacts, number: int, value: str, secret_type: str) -> str |
         return "placeholder"
     if is_expression(line, value, key, pos):
         return "expression"
-    if line.lstrip().startswith(("#", "--", "//")) and facts.is_template():
+    if facts.line(number).lstrip().startswith(("#", "--", "//")) and facts.is_template():
         return "template"
     if is_example_file(facts.path):
         return "example"

@@ -133,35 +133,37 @@ class GenericSecretScanner:
         facts = quiet.FileFacts(path, text)
         rows: dict[tuple[int, str], dict] = {}
         values: dict[int, str] = {}
-        for number, secret_type, plugin, value in found:
+        for number, secret_type, plugin, value, seen in found:
             fingerprint = _private_key_print(facts, number) if secret_type == "Private Key" else short_hash(value)
             row = rows.get((number, fingerprint))
             if row is None:
                 row = rows[(number, fingerprint)] = _row(path, number, secret_type, plugin, fingerprint,
-                                                         quiet.reason(facts, number, value, secret_type))
+                                                         quiet.reason(facts, number, value, secret_type, seen))
                 values[id(row)] = value
             elif secret_type not in row["types"]:
                 row["types"].append(secret_type)
         quiet.local_stack_passwords(facts, list(rows.values()), values)
         return list(rows.values())
 
-    def findings(self, path: str, text: str) -> list[tuple[int, str, str, str]]:
-        """(line, secret type, plugin name, value) of every secret in ``text`` (universal
-        newlines already applied), detect-secrets' own first."""
+    def findings(self, path: str, text: str) -> list[tuple[int, str, str, str, str | None]]:
+        """(line, secret type, plugin name, value, the line the plugin saw when it is not the
+        file's own) of every secret in ``text`` (universal newlines already applied),
+        detect-secrets' own first."""
         from detect_secrets.core.scan import _is_filtered_out
 
         if quiet.is_vendored(path) or _is_filtered_out(required_filter_parameters=["filename"], filename=path):
             return []
-        found: list[tuple[int, str, str, str]] = []
-        if self._yaml_has_nothing(path, text):
-            return extra_plugins.scan(path, text)
+        found: list[tuple[int, str, str, str, str | None]] = []
+        extra = [(*hit, None) for hit in extra_plugins.scan(path, text)]
+        if self._yaml_needs_no_transformer(path, text):
+            return extra
         for lines, raw in _line_passes(path, text):
             found = self._scan_lines(path, lines, text if raw else None)
             if found:
                 break
-        return found + extra_plugins.scan(path, text)
+        return found + extra
 
-    def _scan_lines(self, path: str, lines: list[str], raw_text: str | None) -> list[tuple[int, str, str, str]]:
+    def _scan_lines(self, path: str, lines: list[str], raw_text: str | None) -> list[tuple[int, str, str, str, str | None]]:
         """detect-secrets' per-line processing, on the lines some plugin's gate lets through."""
         from detect_secrets.core.scan import _is_filtered_out, _scan_line
         from detect_secrets.util.code_snippet import get_code_snippet
@@ -178,24 +180,32 @@ class GenericSecretScanner:
                                          context=context):
                     if not _is_filtered_out(required_filter_parameters=["context"], filename=secret.filename,
                                             secret=secret.secret_value, plugin=plugin, line=line, context=context):
-                        found.append((number, secret.type, type(plugin).__name__, secret.secret_value or ""))
+                        found.append((number, secret.type, type(plugin).__name__, secret.secret_value or "",
+                                      None if raw_text is not None else line))
         return found
 
-    def _yaml_has_nothing(self, path: str, text: str) -> bool:
-        """True when no plugin can report anything in a YAML file, decided without detect-secrets'
-        pure-Python YAML transformer (~3 ms a KB) when that is possible (see :mod:`.yaml_lines`)."""
+    def _yaml_needs_no_transformer(self, path: str, text: str) -> bool:
+        """True when detect-secrets' pure-Python YAML transformer (~3 ms a KB) can only find what
+        the audit drops anyway: no plugin sees anything on the file's raw lines, and whatever a
+        plugin sees on the transformer's ``key: "value"`` lines (made fast, see :mod:`.yaml_lines`)
+        is quiet for a reason read from that line alone (a placeholder, or a value under an
+        identifier key such as a block ``uuid``). Then the file has no finding."""
         if not yaml_lines.is_yaml(path) or not ini_cannot_parse(text, with_header=False):
             return False
         lines = yaml_lines.pseudo_lines(text)
         if lines is None:
             return False
+        facts = quiet.FileFacts(path, text)
         folded = [line for line in lines if "\n" in line]   # multi-line values: looked at one by one
-        combined = "\n".join(line for line in lines if "\n" not in line) + "\n" + text
-        for candidates, raw in ((folded, None), (_raw_lines(combined), combined)):
+        joined = "\n".join(line for line in lines if "\n" not in line)
+        for candidates, raw, own in ((folded, None, False), (_raw_lines(joined), joined, False),
+                                     (_raw_lines(text), text, True)):
             for index, plugins in self._gated(candidates, raw).items():
                 line = candidates[index].rstrip()
-                if any(plugin.analyze_line(filename=path, line=line, line_number=index + 1) for plugin in plugins):
-                    return False   # some plugin sees something (before any filter): scan for real
+                for plugin in plugins:
+                    for hit in plugin.analyze_line(filename=path, line=line, line_number=index + 1):
+                        if own or quiet.reason(facts, 0, hit.secret_value or "", hit.type, line) not in quiet.DROPPED:
+                            return False   # something to report, or a hit on the file's own lines
         return True
 
     def _gated(self, lines: list[str], raw_text: str | None) -> dict[int, list]:

@@ -4,7 +4,8 @@ detect-secrets scans a YAML file as one ``key: "value"<comment>`` line per strin
 value of a mapping, numbered by its pure-Python parser (~3 ms a KB). Which plugins could find
 anything there does not depend on the numbers: :func:`pseudo_lines` composes the file with
 libyaml (``CSafeLoader``, same resolver, same values) and gives each such ``key: "value"`` line;
-comments are on the file's own lines. A plugin's pattern cannot run from a value into the comment
+comments are on the file's own lines. Numbers, booleans and nulls become lines too (a superset
+costs nothing but a rare slow path). A plugin's pattern cannot run from a value into the comment
 behind it (the closing quote and the blank before ``#`` stop every pattern; no probe literal
 holds a quote), so when no plugin's probe finds any of these lines nor any raw line, the
 transformer's lines hold nothing either and the file is skipped. Anything unusual (several
@@ -28,9 +29,29 @@ def is_yaml(path: str) -> bool:
     return determine_file_type(path) == FileType.YAML
 
 
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+def _loader():
+    """libyaml's safe loader that calls every implicit scalar a string: a superset of the
+    values detect-secrets keeps (its strings), without the regex resolver's cost."""
+    base = getattr(yaml, "CSafeLoader", None)
+    if base is None:
+        return None
+
+    class EveryScalarAString(base):
+        def resolve(self, kind, value, implicit):
+            return _STR if kind is yaml.ScalarNode else _SEQ if kind is yaml.SequenceNode else _MAP
+    return EveryScalarAString
+
+
+_LOADER = _loader()
+
+
 def pseudo_lines(text: str) -> list[str] | None:
-    """``key: "value"`` for every string or binary value of every mapping, or None (see module doc)."""
-    loader = getattr(yaml, "CSafeLoader", None)
+    """``key: "value"`` for every string or binary value of every mapping (and, as a superset,
+    every other implicit scalar), or None (see module doc)."""
+    loader = _LOADER
     if loader is None:
         return None
     try:
