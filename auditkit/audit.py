@@ -142,7 +142,8 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     git = read_git(root)
     extras: dict = {}
     from auditkit.readers.security import scan_security
-    extras["security"] = scan_security(inventory, history=hist, exclude=cfg.exclude)
+    # The git-history secret scan covers the audit window when one is given (else the newest commits).
+    extras["security"] = scan_security(inventory, history=hist, exclude=cfg.exclude, since=since)
     inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
     problems.extend(extras["security"].problems)
     timings["gather_other"] = time.perf_counter() - t

@@ -27,9 +27,13 @@ def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def secret(source: str, kind: str, path: str = "proj/data_loaders/load_x.py") -> dict:
-    return {"path": path, "line": 4, "kind": kind, "detector": source, "fingerprint": "a1b2c3d4e5f60718",
-            "project": "proj", "source": source}
+def secret(source: str, kind: str, path: str = "proj/data_loaders/load_x.py", fingerprint: str | None = None,
+           line: int = 4) -> dict:
+    from auditkit.model import short_hash
+
+    return {"path": path, "line": line, "kind": kind, "detector": source,
+            "fingerprint": fingerprint or short_hash(source, kind), "project": "proj", "source": source,
+            "types": []}
 
 
 def exposed(kind: str, path: str = "x") -> dict:
@@ -76,10 +80,13 @@ def command_line(value: str = "literal (redacted): password option", risk_level:
 
 
 def make_scan(*, secrets=(), exposed_files=(), code_risks=(), deployments=(), accounts=(), api_triggers=(),
-              stored_secrets=(), committed_trigger_tokens=(), server_settings=()) -> SecurityScan:
+              stored_secrets=(), committed_trigger_tokens=(), server_settings=(), history_secrets=()) -> SecurityScan:
     """A SecurityScan holding exactly the given rows (every frame has its contract columns)."""
+    from auditkit.readers.security.history import HISTORY_COLUMNS, HistoryScan
+
     return SecurityScan(
         server_settings=frame(list(server_settings), SERVER_SETTING_COLUMNS),
+        history=HistoryScan(secrets=frame(list(history_secrets), HISTORY_COLUMNS)),
         secrets=frame(list(secrets), SECRET_COLUMNS), exposed_files=frame(list(exposed_files), EXPOSED_COLUMNS),
         code_risks=frame(list(code_risks), CODE_RISK_COLUMNS), deployments=frame(list(deployments), DEPLOYMENT_COLUMNS),
         accounts=frame(list(accounts), ACCOUNT_COLUMNS), api_triggers=frame(list(api_triggers), API_TRIGGER_COLUMNS),
@@ -130,6 +137,34 @@ for _id, _kinds in RISK_KINDS.items():
               case(_id, "other kinds only", 0, code_risks=_others)]
 
 CASES += [
+    # --- one secret, one finding: a value at several places is reported once, by the most specific rule ---
+    case("MAGE-SEC-001", "same value in nine blocks", 1,
+         secrets=[secret("detect-secrets", "secret_keyword", f"proj/data_exporters/e{i}.py", "f00d") for i in range(9)]),
+    case("MAGE-SEC-001", "same value also in io_config", 0,
+         secrets=[secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]
+         + [secret("detect-secrets", "secret_keyword", f"proj/data_exporters/e{i}.py", "f00d") for i in range(3)]),
+    case("MAGE-SEC-002", "same value also in code", 1,
+         secrets=[secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]
+         + [secret("detect-secrets", "secret_keyword", f"proj/data_exporters/e{i}.py", "f00d") for i in range(3)]),
+    case("MAGE-SEC-001", "key file already reported", 0,
+         secrets=[secret("detect-secrets", "private_key", "creds/sa.json")],
+         exposed_files=[exposed("service_account_key", "creds/sa.json")]),
+    case("MAGE-SEC-006", "credentials reported by SEC-005 or SEC-041", 0,
+         secrets=[secret("env_file", "env_credential", ".env"), secret("dev_default", "env_credential", "dev.env")],
+         exposed_files=[exposed("env_file", ".env"), exposed("env_file", "dev.env")]),
+    case("MAGE-SEC-006", "vendored dbt package", 0,
+         exposed_files=[exposed("env_file", "dbt/p/dbt_packages/dbt_utils/integration_tests/.env/postgres.env")]),
+    case("MAGE-SEC-041", "defaults in three compose files", 1,
+         secrets=[secret("dev_default", "secret_keyword", f"m{i}/compose.yaml", f"d{i}") for i in range(3)]),
+    case("MAGE-SEC-041", "no defaults, or the value is also a real secret elsewhere", 0,
+         secrets=[secret("dev_default", "secret_keyword", "compose.yaml", "f00d"),
+                  secret("io_config", "io_config_credential", "proj/io_config.yaml", "f00d")]),
+    case("MAGE-SEC-042", "two secrets only in history, in two files", 2,
+         history_secrets=[{**secret("detect-secrets", "aws_access_key", "io_config.yaml"), "commit": "c0ffee" * 6,
+                           "committed_at": "2024-01-01T00:00:00+00:00"},
+                          {**secret("env_file", "env_credential", ".env"), "commit": "beef" * 10,
+                           "committed_at": "2024-02-01T00:00:00+00:00"}]),
+    case("MAGE-SEC-042", "secrets in HEAD only", 0, secrets=[secret("detect-secrets", "aws_access_key")]),
     # --- deployments: each firing row differs from the safe default in one setting ---
     case("MAGE-SEC-018", "auth off", 1, deployments=[deployment(auth_enabled=False, auth_source="version default")]),
     case("MAGE-SEC-018", "auth on or unknown", 0, deployments=[deployment(), deployment(service="m2", auth_enabled=None)]),

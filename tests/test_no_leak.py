@@ -3,7 +3,8 @@
 Fresh canaries are generated per run and planted in realistic forms (an AWS key pair, an
 io_config password, a connection string in a block, a .env value, a PEM key file, a
 triggers.yaml token, metadata and compose values; in the DB a password hash and salt, an
-OAuth token, an API-trigger token and a secret value). The full report and ``check`` in every
+OAuth token, an API-trigger token and a secret value; in git history a password and an AWS key
+pair committed and then deleted, which only the history scan sees). The full report and ``check`` in every
 format run through the CLI in a subprocess; every file they write (the per-file result cache
 included) and their console output are searched for each canary and its base64 and hex forms.
 """
@@ -40,8 +41,10 @@ def forms(value: str) -> set[str]:
 def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     c = {name: canary() for name in (
         "aws_secret", "io_config_password", "block_password", "env_value", "pem_body", "trigger_token",
-        "openai_key", "owner_password", "db_salt", "db_oauth", "db_schedule_token", "db_secret", "cmdline_secret")}
+        "openai_key", "owner_password", "db_salt", "db_oauth", "db_schedule_token", "db_secret", "cmdline_secret",
+        "history_password", "history_env_value")}
     c["aws_key_id"] = "AKIA" + uuid.uuid4().hex[:16].upper()
+    c["history_aws_key_id"] = "AKIA" + uuid.uuid4().hex[:16].upper()
     io_config = (Path(__file__).parent / "fixtures" / "security" / "io_config_template.yaml").read_text()
     io_config += f"prod:\n  POSTGRES_PASSWORD: {c['io_config_password']}\n"
     block = ("from mage_ai.data_preparation.decorators import data_loader\nimport pandas as pd\n\n"
@@ -65,6 +68,8 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
         "docker-compose.yml": compose,
     }, io_config=io_config)
 
+    commit_deleted_secrets(repo, c)
+
     db = tmp_path / "db" / "mage-ai.db"
     db.parent.mkdir()
     conn = empty_history_db(db)
@@ -81,6 +86,28 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     committed.parent.mkdir(parents=True)
     committed.write_bytes(db.read_bytes())
     return repo, db, c
+
+
+def commit_deleted_secrets(repo: Path, c: dict[str, str]) -> None:
+    """Commit a block and a .env holding secrets, delete them, then commit the planted repo."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+    old_block = repo / "proj" / "utils" / "old_client.py"
+    old_block.parent.mkdir(parents=True, exist_ok=True)
+    old_block.write_text(f'password = "{c["history_password"]}"\naws_access_key_id = "{c["history_aws_key_id"]}"\n')
+    old_env = repo / "deploy.env"
+    old_env.write_text(f"ENV=prod\nSTRIPE_API_KEY={c['history_env_value']}\n")
+    git("init", "-q")
+    git("add", "proj/utils/old_client.py", "deploy.env")
+    git("commit", "-q", "-m", "client")
+    old_block.unlink()
+    old_env.unlink()
+    git("add", "-A")
+    git("commit", "-q", "-m", "planted repo, old client removed")
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -103,7 +130,11 @@ def test_no_canary_reaches_any_output(tmp_path):
     found = {f["rule_id"] for f in json.loads((check_out / "findings.json").read_text())["findings"]} \
         if (check_out / "findings.json").exists() else set()
     assert {"MAGE-SEC-001", "MAGE-SEC-002", "MAGE-SEC-003", "MAGE-SEC-004", "MAGE-SEC-005",
-            "MAGE-SEC-007", "MAGE-SEC-010", "MAGE-SEC-018", "MAGE-SEC-019", "MAGE-SEC-025", "MAGE-SEC-040"} <= found, found
+            "MAGE-SEC-007", "MAGE-SEC-010", "MAGE-SEC-018", "MAGE-SEC-019", "MAGE-SEC-025", "MAGE-SEC-040",
+            "MAGE-SEC-042"} <= found, found
+    history = [f for f in json.loads((check_out / "findings.json").read_text())["findings"]
+               if f["rule_id"] == "MAGE-SEC-042"]
+    assert {f["path"] for f in history} == {"proj/utils/old_client.py", "deploy.env"}, history
 
     outputs: dict[str, bytes] = {}
     assert any((tmp_path / "cache").glob("*.sqlite"))

@@ -36,7 +36,10 @@ _ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.code_facts", "au
                      "auditkit.readers.paths", "auditkit.readers.filecache",
                      "auditkit.readers.security.filescan", "auditkit.readers.security.secrets",
                      "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure",
-                     "auditkit.readers.security.trust", "auditkit.datacodec", "auditkit.readers.templates")
+                     "auditkit.readers.security.trust", "auditkit.datacodec", "auditkit.readers.templates",
+                     "auditkit.readers.security.quiet", "auditkit.readers.security.gates",
+                     "auditkit.readers.security.yaml_lines", "auditkit.readers.security.extra_plugins",
+                     "auditkit.readers.security.mage_secrets")
 
 
 def cache_dir() -> Path | None:

@@ -18,54 +18,6 @@ from auditkit.model import short_hash
 VALUE_KINDS = ("env_var", "mage_secret_var", "aws_secret_var", "azure_secret_var", "jinja_other",
                "placeholder", "literal", "empty", "number", "bool")
 
-# Literal values of Mage's io_config.yaml template (templates/repo/io_config.yaml and §6.3 of
-# the reference), keyed by the leaf key below the profile. Matching both key and value keeps a
-# real password that happens to read "admin" from passing as a placeholder elsewhere.
-TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
-    key: frozenset(values) for key, values in {
-        "AWS_SESSION_TOKEN": {"session_token (Used to generate Redshift credentials)", "session_token"},
-        "AWS_REGION": {"region"}, "CLICKHOUSE_DATABASE": {"default"},
-        "CLICKHOUSE_HOST": {"host.docker.internal"}, "CLICKHOUSE_INTERFACE": {"http"},
-        "DRUID_HOST": {"hostname"}, "DRUID_PASSWORD": {"password"}, "DRUID_PATH": {"/druid/v2/sql/"},
-        "DRUID_SCHEME": {"http"}, "DRUID_USER": {"user"}, "PINOT_PASSWORD": {"password"},
-        "PINOT_USER": {"user"}, "PINOT_HOST": {"hostname"},
-        "GOOGLE_SERVICE_ACC_KEY.type": {"service_account"},
-        "GOOGLE_SERVICE_ACC_KEY.project_id": {"project-id"},
-        "GOOGLE_SERVICE_ACC_KEY.private_key_id": {"key-id"},
-        "GOOGLE_SERVICE_ACC_KEY.private_key": {"-----BEGIN PRIVATE KEY-----\nyour_private_key\n-----END_PRIVATE_KEY"},
-        "GOOGLE_SERVICE_ACC_KEY.client_email": {"your_service_account_email"},
-        "GOOGLE_SERVICE_ACC_KEY.auth_uri": {"https://accounts.google.com/o/oauth2/auth"},
-        "GOOGLE_SERVICE_ACC_KEY.token_uri": {"https://accounts.google.com/o/oauth2/token"},
-        "GOOGLE_SERVICE_ACC_KEY.auth_provider_x509_cert_url": {"https://www.googleapis.com/oauth2/v1/certs"},
-        "GOOGLE_SERVICE_ACC_KEY.client_x509_cert_url": {
-            "https://www.googleapis.com/robot/v1/metadata/x509/your_service_account_email"},
-        "GOOGLE_SERVICE_ACC_KEY_FILEPATH": {"/path/to/your/service/account/key.json"},
-        "GOOGLE_LOCATION": {"US"},
-        "MONGODB_DATABASE": {"database"}, "MONGODB_HOST": {"host"}, "MONGODB_PASSWORD": {"password"},
-        "MONGODB_COLLECTION": {"collection"}, "MONGODB_USER": {"user"},
-        "MONGODB_CONNECTION_STRING": {"mongodb://{username}:{password}@{host}:{port}/"},
-        "MSSQL_DATABASE": {"database"}, "MSSQL_SCHEMA": {"schema"},
-        "MSSQL_DRIVER": {"ODBC Driver 18 for SQL Server"}, "MSSQL_HOST": {"host"},
-        "MSSQL_PASSWORD": {"password"}, "MSSQL_USER": {"SA"},
-        "MYSQL_DATABASE": {"database"}, "MYSQL_HOST": {"host"}, "MYSQL_PASSWORD": {"password"},
-        "MYSQL_USER": {"root"},
-        "POSTGRES_DBNAME": {"postgres"}, "POSTGRES_SCHEMA": {"public"}, "POSTGRES_USER": {"username"},
-        "POSTGRES_PASSWORD": {"password"}, "POSTGRES_HOST": {"hostname"},
-        "REDSHIFT_SCHEMA": {"public"}, "REDSHIFT_DBNAME": {"redshift_db_name"},
-        "REDSHIFT_HOST": {"redshift_cluster_id.identifier.region.redshift.amazonaws.com"},
-        "REDSHIFT_TEMP_CRED_USER": {"temp_username"}, "REDSHIFT_TEMP_CRED_PASSWORD": {"temp_password"},
-        "REDSHIFT_DBUSER": {"redshift_db_user"}, "REDSHIFT_CLUSTER_ID": {"redshift_cluster_id"},
-        "REDSHIFT_IAM_PROFILE": {"default"},
-        "SNOWFLAKE_USER": {"username"}, "SNOWFLAKE_PASSWORD": {"password"},
-        "SNOWFLAKE_ACCOUNT": {"account_id.region"},
-        "WEAVIATE_INSTANCE_API_KEY": {"YOUR-WEAVIATE-API-KEY"},
-        "trino.catalog": {"postgresql"}, "trino.host": {"127.0.0.1"}, "trino.http_scheme": {"http"},
-        "trino.http_headers.X-Something": {"mage=power"}, "trino.password": {"mage1337"},
-        "trino.schema": {"core_data"}, "trino.source": {"trino-cli"}, "trino.user": {"admin"},
-        "trino.verify": {"/path/to/your/ca.crt"},
-    }.items()
-}
-
 _JINJA_CALL_RE = re.compile(r"\{\{-?\s*(\w+)\s*\(")
 _JINJA_KINDS = {"env_var": "env_var", "mage_secret_var": "mage_secret_var",
                 "aws_secret_var": "aws_secret_var", "azure_secret_var": "azure_secret_var"}
@@ -88,9 +40,27 @@ def classify_text(key: str, text: str) -> str:
     if "{{" in stripped:
         match = _JINJA_CALL_RE.search(stripped)
         return _JINJA_KINDS.get(match.group(1), "jinja_other") if match else "jinja_other"
-    if stripped in TEMPLATE_PLACEHOLDERS.get(key, ()) or text in TEMPLATE_PLACEHOLDERS.get(key, ()):
+    if is_placeholder_value(key, text):
         return "placeholder"
     return "literal"
+
+
+def is_placeholder_value(key: str, text: str) -> bool:
+    """Whether an io_config value is template or placeholder text, not a setting of the team's.
+
+    Mage's own template values for the key come from the templates in mage-ai's wheels
+    (:func:`auditkit.readers.templates.io_config_template_values`); the rest are the shapes of
+    :func:`auditkit.readers.security.quiet.is_placeholder` (the key's own name, ``YOUR-...``,
+    ``<...>``, ``your_*``) and ``${VAR}`` text, which Mage does not substitute in io_config.
+    """
+    from auditkit.readers.security.quiet import is_placeholder
+    from auditkit.readers.templates import io_config_template_values
+
+    stripped = text.strip()
+    template = io_config_template_values(key)
+    if stripped in template or text in template:
+        return True
+    return (stripped.startswith("${") and stripped.endswith("}")) or is_placeholder(stripped, key)
 
 
 def classify_node(key: str, node: yaml.ScalarNode) -> str:

@@ -21,6 +21,8 @@ from auditkit.readers.security import deployment as dep
 from auditkit.readers.security import exposure as exp
 from auditkit.readers.security import filescan as fs
 from auditkit.readers.security import generic_pool as gp
+from auditkit.readers.security import history as hs
+from auditkit.readers.security import mage_secrets as ms
 from auditkit.readers.security import secrets as sec
 
 # Folders the repo reader skips but whose mere presence is a finding here; their files are
@@ -46,6 +48,7 @@ class SecurityScan:
     stored_secrets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=acc.STORED_SECRET_COLUMNS))
     exposed_files: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=exp.EXPOSED_COLUMNS))
     committed_trigger_tokens: set[str] = field(default_factory=set)   # token fingerprints
+    history: hs.HistoryScan = field(default_factory=hs.HistoryScan)    # secrets only in git history
     history_read: bool = False
     timings_s: dict = field(default_factory=dict)
 
@@ -53,6 +56,7 @@ class SecurityScan:
         """Counts for a scorecard (no values, no fingerprints)."""
         return {
             "secrets": int(len(self.secrets)),
+            "history_secrets": int(len(self.history.secrets)),
             "secrets_by_kind": {k: int(v) for k, v in self.secrets["kind"].value_counts().sort_index().items()},
             "code_risks": int(len(self.code_risks)),
             "exposed_files": int(len(self.exposed_files)),
@@ -94,11 +98,14 @@ def _is_deployment_candidate(name: str, rel: str) -> str | None:
     return None
 
 
-def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> SecurityScan:
+def scan_security(inventory, history=None, exclude: Iterable[str] = (), *, git_history_commits: int | None = None,
+                  since: str | None = None) -> SecurityScan:
     """Gather the security posture of the repo behind ``inventory`` (and its run history).
 
     Never raises on bad input: unreadable files and DB errors become ``problems``. Files the
     repo reader already scanned (``inventory.extras["security_prescan"]``) are not read again.
+    Git history is scanned for secrets no longer in HEAD over the commits since ``since`` or
+    the newest ``git_history_commits`` (default ``$AUDITKIT_GIT_HISTORY_COMMITS`` or 500; 0: off).
     """
     import time
 
@@ -107,11 +114,11 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
     root = Path(inventory.root).resolve()
     project_of = _project_locator(inventory)
     io_config = getattr(inventory, "io_config", None)
-    safe_io_lines = sec.io_config_safe_lines(io_config)
+    safe_io_lines = ms.io_config_safe_lines(io_config)
     started = time.perf_counter()
 
     texts: dict[str, str] = {}
-    secret_rows: list[dict] = sec.io_config_secrets(io_config)
+    secret_rows: list[dict] = ms.io_config_secrets(io_config)
     risk_rows: list[dict] = []
     python_files: list[tuple[str, str, str | None]] = []
     prescanned = (getattr(inventory, "extras", None) or {}).get("security_prescan") or {}
@@ -154,11 +161,11 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             texts[rel] = text
             generic_pool.add(rel, repo_file.path, repo_file.size)
             if name == "triggers.yaml":
-                secret_rows.extend(sec.trigger_token_secrets(rel, text))
+                secret_rows.extend(ms.trigger_token_secrets(rel, text))
             elif name == "metadata.yaml":
-                secret_rows.extend(sec.metadata_secrets(rel, text))
+                secret_rows.extend(ms.metadata_secrets(rel, text))
             elif exp.is_env_file(name):
-                secret_rows.extend(sec.env_file_secrets(rel, text))
+                secret_rows.extend(ms.env_file_secrets(rel, text))
             if name.lower().endswith(_YAML_SUFFIXES):
                 risk_rows.extend(cr.yaml_tag_risks(rel, text))
             if name.endswith(".py") and project_of(rel) is not None:
@@ -191,8 +198,15 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
             reader.read_env_only(rel, text)
     scan.deployments, scan.server_settings = reader.frames()
 
-    scan.secrets = _with_projects(sec.merge_secret_rows(secret_rows), project_of)
+    scan.secrets = _with_projects(ms.merge_secret_rows(secret_rows), project_of)
     scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
+    t = time.perf_counter()
+    with sec.GenericSecretScanner() as generic:
+        scan.history = hs.scan_history(str(root), generic, head_fingerprints=set(scan.secrets["fingerprint"]),
+                                       exclude=exclude, max_commits=_history_commits(git_history_commits),
+                                       since=since, project_of=project_of)
+    problems.extend(scan.history.problems)
+    scan.timings_s["git_history"] = round(time.perf_counter() - t, 3)
     scan.code_risks = _with_projects(cr.code_risks_frame(risk_rows), project_of)
     scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of, root=root)
 
@@ -207,6 +221,17 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = ()) -> Secur
         scan.timings_s["accounts"] = round(time.perf_counter() - t, 3)
     scan.problems = list(problems)
     return scan
+
+
+def _history_commits(configured: int | None) -> int:
+    import os
+
+    if configured is not None:
+        return int(configured)
+    try:
+        return int(os.environ.get("AUDITKIT_GIT_HISTORY_COMMITS", hs.DEFAULT_MAX_COMMITS))
+    except ValueError:
+        return hs.DEFAULT_MAX_COMMITS
 
 
 def _take_prescan(rel: str, path: str, known: fs.FileSecurity, in_project: bool, file_hits: list,

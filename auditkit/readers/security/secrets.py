@@ -1,57 +1,45 @@
-"""Secret discovery in file contents: generic detectors plus Mage-specific knowledge.
+"""Generic secret detection: detect-secrets' own scan of a file, exactly, on text already read.
 
-Generic detection uses detect-secrets' plugins and heuristic filters as a library. Running
-every plugin on every line costs ~0.2 ms a line, so a cheap prefilter first picks the lines
-that could hold something a plugin reports (a credential keyword, a known token prefix, a
-URL with a password, a long quoted string); only those lines meet the plugins.
+:class:`GenericSecretScanner` finds what ``detect_secrets.core.scan.scan_file`` finds (same
+plugins, same filters, same transformers and line numbers) without reading the file again:
 
-Mage-specific detectors read what detect-secrets cannot know: which ``io_config.yaml``
-literals are real credentials rather than template placeholders (from the inventory's
-``value_kind``), ``token:`` in ``triggers.yaml``, ``openai_api_key`` and literal webhook URLs
-in metadata, and credential-named keys in ``.env`` files.
+* the lines a plugin meets are those of detect-secrets' own passes: its non-eager
+  transformers (ini files, YAML as ``key: "value"`` lines) or the raw lines, then, only when
+  that pass found nothing, its eager transformers (``key = "value"`` lines of env-style files);
+* each plugin meets only the lines its own patterns can match (see :mod:`.gates`: a necessary
+  condition, so skipping a line changes no result); ``tests/test_secret_parity.py`` compares
+  with ``scan_file`` itself on every plugin and every file type auditkit scans;
+* the line, secret and context filters are detect-secrets' own functions, applied in its order.
 
-Every row carries a location, a kind and :func:`auditkit.model.short_hash` of the value; the
-value itself is dropped as soon as it is hashed.
+Two things are added, never subtracted: auditkit's own plugins (:mod:`.extra_plugins`: a
+literal ``Authorization: Bearer`` token, a literal assigned to a token/API-key name) and, on
+each row, ``quiet`` (see :mod:`.quiet`: a placeholder, an expression, a dev default...), which
+later steps use to keep Mage's scaffolding quiet. Every row carries a location, the secret
+types and :func:`auditkit.model.short_hash` of the value; the value is dropped once hashed.
 """
 from __future__ import annotations
 
+import io
 import logging
 import re
 from contextlib import contextmanager
 from typing import Iterator
 
-import pandas as pd
-
 from auditkit.model import short_hash
-from auditkit.readers.textcues import word_positions
+from auditkit.readers.security import extra_plugins, gates, quiet, yaml_lines
 
-SECRET_COLUMNS = ["path", "line", "kind", "detector", "fingerprint", "project", "source"]
-
-# Lower-cased text: words and prefixes any detect-secrets plugin keys on, plus a URL with a
-# password. The words are found with str.find (see auditkit.readers.textcues).
-_CANDIDATE_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "private", "api", "bearer",
-                    "sk-", "sk_", "akia", "asia", "begin", "xox", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-                    "github_pat", "glpat", "npm_", "pypi-", "sg.", "eyj", "aiza", "sq0", "hook", "discord")
-_URL_PASSWORD_RE = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
-# Original text: a quoted string long enough to pass the entropy plugins' limits.
-_LONG_QUOTED_RE = re.compile(r"""["'][\w+/=.~-]{16,}""")
+SECRET_COLUMNS = ["path", "line", "kind", "detector", "fingerprint", "project", "source", "types"]
 
 # Key names whose literal values are credentials; the exclusions name things about a secret
-# (where it lives, when it expires) rather than the secret.
+# (where it lives, when it expires, what it is called) rather than the secret.
 _SECRET_NAME_RE = re.compile(
     r"pass(word|wd|phrase)?|pwd|secret|token|api_?key|private_?key|access_?key|credential|"
     r"webhook|connection_?(string|url)|dsn|auth_?key", re.I)
 _NOT_SECRET_NAME_RE = re.compile(
-    r"(_uri|_filepath|_file_path|_path|_file|_expiry_time|_expiry|_timeout|_type|_name|"
+    r"(_uri|_filepath|_file_path|_path|_file|_expiry_time|_expiry|_timeout|_type|_name|_id|"
     r"private_key_id|_enabled|_mode|_algorithm)$", re.I)
-
-_ENTROPY_KINDS = {"Base64 High Entropy String", "Hex High Entropy String"}
-_TRIGGER_TOKEN_RE = re.compile(r"^\s*-?\s*token\s*:\s*(?P<value>.*?)\s*(#.*)?$")
-_METADATA_SECRET_RE = re.compile(
-    r"^\s*-?\s*(?P<key>openai_api_key|webhook_url|slack_webhook_url|teams_webhook_url)\s*:\s*"
-    r"(?P<value>.*?)\s*$", re.I)
-_ENV_LINE_RE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(?P<value>.*?)\s*$")
 _EMPTY_VALUES = {"", "null", "~", "none", "''", '""'}
+_ENTROPY_KINDS = {"Base64 High Entropy String", "Hex High Entropy String"}
 
 
 def is_secret_name(key: str) -> bool:
@@ -77,9 +65,13 @@ def is_reference(value: str) -> bool:
             or value.startswith(("var.", "local.", "data.", "module.", "<")) or "secretKeyRef" in value)
 
 
-def _row(path: str, line: int | None, kind: str, detector: str, value: str, source: str) -> dict:
-    return {"path": path, "line": line, "kind": kind, "detector": detector,
-            "fingerprint": short_hash(value), "project": None, "source": source}
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def secret_kind(secret_type: str) -> str:
+    """auditkit's ``kind`` for a detect-secrets secret type (both entropy types are one kind)."""
+    return "high_entropy_string" if secret_type in _ENTROPY_KINDS else _slug(secret_type)
 
 
 @contextmanager
@@ -87,10 +79,10 @@ def _quiet_detect_secrets() -> Iterator[list]:
     """Default plugins and filters, no network verification, and a silent library logger.
 
     detect-secrets logs skipped secret values at INFO; its logger is held at ERROR here so a
-    caller's logging configuration can never route a value into a log.
+    caller's logging configuration can never route a value into a log. The file-exists filter
+    is off: the text is given, not read.
     """
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    from detect_secrets.settings import default_settings, get_settings
+    from detect_secrets.settings import default_settings, get_plugins, get_settings
 
     logger = logging.getLogger("detect-secrets")
     level, propagate = logger.level, logger.propagate
@@ -99,240 +91,208 @@ def _quiet_detect_secrets() -> Iterator[list]:
     try:
         with default_settings():
             get_settings().disable_filters(
-                "detect_secrets.filters.common.is_ignored_due_to_verification_policies")
-            yield [cls() for cls in get_mapping_from_secret_type_to_class().values()]
+                "detect_secrets.filters.common.is_ignored_due_to_verification_policies",
+                "detect_secrets.filters.common.is_invalid_file")
+            yield list(get_plugins())
     finally:
         logger.setLevel(level)
         logger.propagate = propagate
 
 
-_ALWAYS = None   # the gate of a plugin that meets every candidate line
+class _NamedText(io.StringIO):
+    """The text as the file object detect-secrets' transformers read (``name`` decides the type)."""
 
-
-def _plugin_gates(plugins: list) -> list[re.Pattern | None]:
-    """For each plugin, a pattern a line must match for the plugin to find anything in it.
-
-    A regex plugin finds something only where one of its own regexes matches, so the regex
-    plugins share one gate: the alternation of all their patterns (flags scoped to each). The
-    keyword plugin's patterns all contain its denylist of words; the entropy plugins report
-    only from quoted strings their own pattern finds. Each gate is exact, and costs a fraction
-    of calling ~25 plugins on every candidate line. Any other plugin always runs.
-    """
-    from detect_secrets.plugins import keyword
-    from detect_secrets.plugins.base import RegexBasedDetector
-    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-
-    parts = []
-    for plugin in plugins:
-        if isinstance(plugin, RegexBasedDetector):
-            for pattern in plugin.denylist:
-                flags = ("i" if pattern.flags & re.IGNORECASE else "") + ("x" if pattern.flags & re.VERBOSE else "")
-                parts.append(f"(?{flags}:{pattern.pattern})" if flags else f"(?:{pattern.pattern})")
-    any_regex_plugin = re.compile("|".join(parts) or "(?!)")
-    gates: list[re.Pattern | None] = []
-    for plugin in plugins:
-        if isinstance(plugin, RegexBasedDetector):
-            gates.append(any_regex_plugin)
-        elif isinstance(plugin, keyword.KeywordDetector) and not plugin.keyword_exclude:
-            gates.append(re.compile(keyword.DENYLIST_REGEX, re.IGNORECASE))
-        elif isinstance(plugin, HighEntropyStringsPlugin) and isinstance(getattr(plugin, "regex", None), re.Pattern):
-            gates.append(plugin.regex)   # the quoted-string pattern it reports from
-        else:
-            gates.append(_ALWAYS)
-    return gates
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text)
+        self.name = name
 
 
 class GenericSecretScanner:
-    """detect-secrets plugins applied to the candidate lines of one text at a time."""
+    """detect-secrets' scan of one text at a time, plus auditkit's own plugins (see module doc)."""
 
     def __init__(self) -> None:
         self._context = _quiet_detect_secrets()
         self.plugins: list = []
-        self._gates: list[re.Pattern | None] = []
+        self._probes: list[list[gates.Probe] | None] = []
 
     def __enter__(self) -> "GenericSecretScanner":
         self.plugins = self._context.__enter__()
-        self._gates = _plugin_gates(self.plugins)
+        self._probes = [gates.plugin_probes(plugin) for plugin in self.plugins]
         return self
 
     def __exit__(self, *exc) -> None:
         self._context.__exit__(*exc)
 
-    def _plugins_for(self, line: str) -> list:
-        """The plugins whose gate ``line`` passes, in plugin order (see :func:`_plugin_gates`)."""
-        chosen = []
-        hits: dict[re.Pattern, bool] = {}   # the regex plugins share one gate: search it once
-        for plugin, gate in zip(self.plugins, self._gates):
-            if gate is not _ALWAYS:
-                hit = hits.get(gate)
-                if hit is None:
-                    hit = hits[gate] = gate.search(line) is not None
-                if not hit:
-                    continue
-            chosen.append(plugin)
+    def scan_text(self, path: str, text: str) -> list[dict]:
+        """Rows for every secret found in ``text`` (the content of repo file ``path``): one row
+        per (line, value), with every secret type found for it."""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")   # universal newlines, as open() reads
+        found = self.findings(path, text)
+        if not found:
+            return []
+        facts = quiet.FileFacts(path, text)
+        rows: dict[tuple[int, str], dict] = {}
+        values: dict[int, str] = {}
+        for number, secret_type, plugin, value, seen in found:
+            fingerprint = _private_key_print(facts, number) if secret_type == "Private Key" else short_hash(value)
+            row = rows.get((number, fingerprint))
+            if row is None:
+                row = rows[(number, fingerprint)] = _row(path, number, secret_type, plugin, fingerprint,
+                                                         quiet.reason(facts, number, value, secret_type, seen))
+                values[id(row)] = value
+            elif secret_type not in row["types"]:
+                row["types"].append(secret_type)
+        quiet.local_stack_passwords(facts, list(rows.values()), values)
+        return list(rows.values())
+
+    def findings(self, path: str, text: str) -> list[tuple[int, str, str, str, str | None]]:
+        """(line, secret type, plugin name, value, the line the plugin saw when it is not the
+        file's own) of every secret in ``text`` (universal newlines already applied),
+        detect-secrets' own first."""
+        from detect_secrets.core.scan import _is_filtered_out
+
+        if quiet.is_vendored(path) or _is_filtered_out(required_filter_parameters=["filename"], filename=path):
+            return []
+        found: list[tuple[int, str, str, str, str | None]] = []
+        extra = [(*hit, None) for hit in extra_plugins.scan(path, text)]
+        if self._yaml_needs_no_transformer(path, text):
+            return extra
+        for lines, raw in _line_passes(path, text):
+            found = self._scan_lines(path, lines, text if raw else None)
+            if found:
+                break
+        return found + extra
+
+    def _scan_lines(self, path: str, lines: list[str], raw_text: str | None) -> list[tuple[int, str, str, str, str | None]]:
+        """detect-secrets' per-line processing, on the lines some plugin's gate lets through."""
+        from detect_secrets.core.scan import _is_filtered_out, _scan_line
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        chosen = self._gated(lines, raw_text)
+        found = []
+        for index in sorted(chosen):
+            number, line = index + 1, lines[index].rstrip()
+            context = get_code_snippet(lines=lines, line_number=number)
+            if _is_filtered_out(required_filter_parameters=["line"], filename=path, line=line, context=context):
+                continue
+            for plugin in chosen[index]:
+                for secret in _scan_line(plugin=plugin, filename=path, line=line, line_number=number,
+                                         context=context):
+                    if not _is_filtered_out(required_filter_parameters=["context"], filename=secret.filename,
+                                            secret=secret.secret_value, plugin=plugin, line=line, context=context):
+                        found.append((number, secret.type, type(plugin).__name__, secret.secret_value or "",
+                                      None if raw_text is not None else line))
+        return found
+
+    def _yaml_needs_no_transformer(self, path: str, text: str) -> bool:
+        """True when detect-secrets' pure-Python YAML transformer (~3 ms a KB) can only find what
+        the audit drops anyway: no plugin sees anything on the file's raw lines, and whatever a
+        plugin sees on the transformer's ``key: "value"`` lines (made fast, see :mod:`.yaml_lines`)
+        is quiet for a reason read from that line alone (a placeholder, or a value under an
+        identifier key such as a block ``uuid``). Then the file has no finding."""
+        if not yaml_lines.is_yaml(path) or not ini_cannot_parse(text, with_header=False):
+            return False
+        lines = yaml_lines.pseudo_lines(text)
+        if lines is None:
+            return False
+        facts = quiet.FileFacts(path, text)
+        folded = [line for line in lines if "\n" in line]   # multi-line values: looked at one by one
+        joined = "\n".join(line for line in lines if "\n" not in line)
+        for candidates, raw, own in ((folded, None, False), (_raw_lines(joined), joined, False),
+                                     (_raw_lines(text), text, True)):
+            for index, plugins in self._gated(candidates, raw).items():
+                line = candidates[index].rstrip()
+                for plugin in plugins:
+                    for hit in plugin.analyze_line(filename=path, line=line, line_number=index + 1):
+                        if own or quiet.reason(facts, 0, hit.secret_value or "", hit.type, line) not in quiet.DROPPED:
+                            return False   # something to report, or a hit on the file's own lines
+        return True
+
+    def _gated(self, lines: list[str], raw_text: str | None) -> dict[int, list]:
+        """Line index -> the plugins (in plugin order) whose probes find that line (see :mod:`.gates`)."""
+        text = gates.TextLines(lines, raw_text)
+        chosen: dict[int, list] = {}
+        for plugin, probes in zip(self.plugins, self._probes):
+            indexes: set[int] | range = range(len(lines)) if probes is None else \
+                set().union(*(gates.probe_lines(item, text) for item in probes))
+            for index in indexes:
+                chosen.setdefault(index, []).append(plugin)
         return chosen
 
-    def scan_text(self, path: str, text: str) -> list[dict]:
-        """Rows for every secret the plugins find in ``text`` (filters applied)."""
-        from detect_secrets.filters import heuristic
 
-        if heuristic.is_lock_file(path) or heuristic.is_swagger_file(path):
-            return []
-        line_numbers = _candidate_lines(text)
-        if not line_numbers:
-            return []
-        lines = text.splitlines()
-        rows: list[dict] = []
-        seen: set[tuple[int, str]] = set()
-        for number in line_numbers:
-            if number > len(lines):
-                continue
-            line = lines[number - 1]
-            if len(line) > 4000:
-                continue
-            plugins = self._plugins_for(line)
-            # The indirect-reference filter is a regex too: only lines some plugin can report on need it.
-            if not plugins or heuristic.is_indirect_reference(line):
-                continue
-            for plugin in plugins:
-                for found in plugin.analyze_line(filename=path, line=line, line_number=number):
-                    value = found.secret_value or ""
-                    if _filtered(value, line, plugin, found.type):
-                        continue
-                    key = (number, short_hash(value))
-                    if key in seen:   # one value reported by two plugins counts once
-                        continue
-                    seen.add(key)
-                    kind = "high_entropy_string" if found.type in _ENTROPY_KINDS else _slug(found.type)
-                    rows.append(_row(path, number, kind, f"detect-secrets:{type(plugin).__name__}",
-                                     value, "detect-secrets"))
-        return rows
+def _line_passes(path: str, text: str) -> Iterator[tuple[list[str], bool]]:
+    """The line lists detect-secrets' ``_get_lines_from_file`` yields, each with whether it is
+    the raw text. Its transformers are called as ``get_transformed_file`` calls them, except
+    an ini transformer on a text that configparser is bound to reject (:func:`ini_cannot_parse`);
+    one that fails in a way detect-secrets does not expect gives no lines."""
+    lines = _transformed(path, text, eager=False)
+    if lines:
+        yield lines, False
+    else:
+        yield _raw_lines(text), True
+    eager = _transformed(path, text, eager=True)
+    if eager:
+        yield eager, False
 
 
-def _filtered(value: str, line: str, plugin, secret_type: str) -> bool:
-    from detect_secrets.filters import heuristic
+def _transformed(path: str, text: str, eager: bool) -> list[str] | None:
+    from detect_secrets.transformers import ParsingError, get_transformers
+    from detect_secrets.transformers.config import ConfigFileTransformer, EagerConfigFileTransformer
 
-    if (heuristic.is_sequential_string(value) or heuristic.is_potential_uuid(value)
-            or heuristic.is_templated_secret(value) or heuristic.is_prefixed_with_dollar_sign(value)
-            or heuristic.is_likely_id_string(value, line, plugin)
-            or heuristic.is_not_alphanumeric_string(value)):
-        return True
-    # Mage writes uuids (project_uuid, pipeline uuids) and hashes that look random but are not secret.
-    return secret_type in _ENTROPY_KINDS and re.search(r"uuid|sha\d*|checksum|hash|digest", line, re.I) is not None
-
-
-def _candidate_lines(text: str) -> list[int]:
-    """1-based numbers of lines a detect-secrets plugin could report on."""
-    lower = text.lower()
-    positions = word_positions(lower, _CANDIDATE_WORDS)
-    if "://" in lower:
-        positions.extend(m.start() for m in _URL_PASSWORD_RE.finditer(lower))
-    positions.extend(m.start() for m in _LONG_QUOTED_RE.finditer(text))
-    if not positions:
-        return []
-    # Count newlines between successive hits (C speed) instead of indexing every line start.
-    numbers: list[int] = []
-    line, previous = 1, 0
-    for pos in sorted(positions):
-        line += text.count("\n", previous, pos)
-        previous = pos
-        if not numbers or numbers[-1] != line:
-            numbers.append(line)
-    return numbers
+    for transformer in get_transformers():
+        if transformer.is_eager != eager or not transformer.should_parse_file(path):
+            continue
+        if isinstance(transformer, (ConfigFileTransformer, EagerConfigFileTransformer)) \
+                and ini_cannot_parse(text, with_header=isinstance(transformer, EagerConfigFileTransformer)):
+            continue
+        try:
+            return transformer.parse_file(_NamedText(text, path))
+        except ParsingError:
+            continue
+        except Exception:   # noqa: BLE001 - a transformer bug must not stop the audit
+            return None
+    return None
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+_INI_SECTION_RE = re.compile(r"\[.+\]")
 
 
-def io_config_secrets(io_config: pd.DataFrame) -> list[dict]:
-    """Literal values under credential keys of ``io_config.yaml`` (from the inventory).
+def ini_cannot_parse(text: str, with_header: bool) -> bool:
+    """True when configparser (default settings, as detect-secrets uses it) must reject ``text``.
 
-    Template placeholders, ``env_var``/``mage_secret_var`` values, numbers and empties are not
-    secrets; the inventory already told them apart (``value_kind``).
+    Without a header its first line that is neither blank nor a ``#``/``;`` comment must be a
+    ``[section]``; with one, a line at column 0 that is none of these and holds neither ``=``
+    nor ``:`` cannot be an option nor a continuation. Either way configparser raises.
     """
-    rows = []
-    if io_config is None or io_config.empty:
-        return rows
-    literal = io_config[(io_config["value_kind"] == "literal") & io_config["key"].map(is_secret_name)]
-    for rec in literal.itertuples(index=False):
-        line = int(rec.line) if pd.notna(rec.line) else None
-        rows.append({"path": rec.path, "line": line, "kind": "io_config_credential",
-                     "detector": f"io_config:{rec.profile}.{rec.key}",
-                     "fingerprint": rec.fingerprint or short_hash(rec.path, rec.profile, rec.key),
-                     "project": rec.project, "source": "io_config"})
-    return rows
-
-
-def io_config_safe_lines(io_config: pd.DataFrame) -> dict[str, set[int]]:
-    """Per io_config path, the lines whose value is a placeholder, reference or non-secret kind.
-
-    Generic detectors are silenced on those lines: the template's sample private key and
-    ``password`` placeholders must not count as committed secrets.
-    """
-    safe: dict[str, set[int]] = {}
-    if io_config is None or io_config.empty:
-        return safe
-    for rec in io_config[io_config["value_kind"] != "literal"].itertuples(index=False):
-        if pd.notna(rec.line):
-            safe.setdefault(rec.path, set()).add(int(rec.line))
-    return safe
-
-
-def trigger_token_secrets(path: str, text: str) -> list[dict]:
-    """``token:`` values committed in a ``triggers.yaml`` (API-trigger credentials)."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _TRIGGER_TOKEN_RE.match(line)
-        if match and not is_reference(match.group("value")):
-            rows.append(_row(path, number, "trigger_token", "mage:triggers.token",
-                             unquote(match.group("value")), "triggers"))
-    return rows
-
-
-def metadata_secrets(path: str, text: str) -> list[dict]:
-    """``openai_api_key`` and literal webhook URLs in a project or pipeline ``metadata.yaml``."""
-    rows = []
-    lower = text.lower()
-    # Every key the line regex accepts contains one of these: most pipeline files have neither.
-    if "openai_api_key" not in lower and "webhook_url" not in lower:
-        return rows
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _METADATA_SECRET_RE.match(line)
-        if not match or is_reference(match.group("value")):
+    for line in text.split("\n"):
+        value = line.strip()
+        if not value or value.startswith(("#", ";")):
             continue
-        key = match.group("key").lower()
-        value = unquote(match.group("value"))
-        if "webhook" in key and not value.lower().startswith("http"):
-            continue
-        kind = "openai_api_key" if key == "openai_api_key" else "webhook_url"
-        rows.append(_row(path, number, kind, f"mage:metadata.{key}", value, "metadata"))
-    return rows
+        if not with_header:
+            return not _INI_SECTION_RE.match(value)
+        if not line[:1].isspace() and "=" not in value and ":" not in value and not _INI_SECTION_RE.match(value):
+            return True
+    return False
 
 
-def env_file_secrets(path: str, text: str) -> list[dict]:
-    """Literal values of credential-named variables in a ``.env``-style file."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith("#"):
-            continue
-        match = _ENV_LINE_RE.match(line)
-        if match and is_secret_name(match.group("key")) and not is_reference(match.group("value")):
-            rows.append(_row(path, number, "env_credential", f"env:{match.group('key')}",
-                             unquote(match.group("value")), "env_file"))
-    return rows
+def _raw_lines(text: str) -> list[str]:
+    """``readlines()`` of the text (lines keep their ``\\n``; no empty line after a final one)."""
+    return _NamedText(text, "").readlines()
 
 
-def merge_secret_rows(rows: list[dict]) -> pd.DataFrame:
-    """One row per (path, line, fingerprint): Mage-specific sources win over generic ones."""
-    frame = pd.DataFrame(rows, columns=SECRET_COLUMNS)
-    if frame.empty:
-        return frame
-    frame["_generic"] = frame["source"] == "detect-secrets"
-    frame = frame.sort_values(["path", "line", "_generic"], na_position="first", kind="stable")
-    # A line already explained by a Mage-specific detector needs no generic duplicate.
-    specific = set(zip(frame.loc[~frame["_generic"], "path"], frame.loc[~frame["_generic"], "line"]))
-    keep = ~frame["_generic"] | ~pd.Series(list(zip(frame["path"], frame["line"])), index=frame.index).isin(specific)
-    frame = frame[keep].drop_duplicates(["path", "line", "fingerprint"]).drop(columns="_generic")
-    frame["line"] = frame["line"].astype("Int64")
-    return frame.reset_index(drop=True)
+def _private_key_print(facts: quiet.FileFacts, number: int) -> str:
+    """A private key's fingerprint: detect-secrets reports only its header, so hash the block."""
+    block = []
+    for offset in range(200):
+        line = facts.line(number + offset)
+        block.append(line)
+        if "-----END" in line or (offset and not line):
+            break
+    return short_hash("private-key", *block)
+
+
+def _row(path: str, number: int, secret_type: str, plugin: str, fingerprint: str, reason: str | None) -> dict:
+    source = "pattern" if plugin in extra_plugins.NAMES else "detect-secrets"
+    return {"path": path, "line": number, "kind": secret_kind(secret_type), "detector": f"{source}:{plugin}",
+            "fingerprint": fingerprint, "project": None, "source": source, "types": [secret_type],
+            "quiet": reason}
