@@ -25,9 +25,11 @@ def _audit_codec():
     from auditkit.readers.git import GitInfo
     from auditkit.readers.repo import RepoInventory
     from auditkit.readers.security import SecurityScan
+    from auditkit.readers.security.history import HistoryScan
     from auditkit.rules.engine import RuleError, RuleRun, SkippedRule
 
-    return DataCodec([Finding, InputProblem, RepoInventory, GitInfo, SecurityScan, RuleRun, SkippedRule, RuleError])
+    return DataCodec([Finding, InputProblem, RepoInventory, GitInfo, SecurityScan, HistoryScan, RuleRun, SkippedRule,
+                      RuleError])
 
 
 @dataclass
