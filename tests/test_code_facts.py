@@ -62,6 +62,11 @@ CASES = [
      "for item in items:\n    try:\n        f(item)\n    except Exception as exc:\n        errors.append((item, exc))\n"),
     ("swallowed_exceptions", "try:\n    upload()\nexcept Exception:\n    pass\n",
      "try:\n    conn.close()\n    os.remove(tmp)\nexcept Exception:\n    pass\n"),
+    # a conversion with a default, and best effort inside a finally while another error goes on
+    ("swallowed_exceptions", "def f(x):\n    try:\n        return fetch(x)\n    except:\n        return None\n",
+     "def f(x):\n    try:\n        return datetime.strptime(x, '%Y-%m-%d')\n    except:\n        return None\n"),
+    ("swallowed_exceptions", "try:\n    work()\nexcept Exception:\n    notify_nobody = True\n",
+     "try:\n    work()\nfinally:\n    try:\n        log_run()\n    except Exception:\n        pass\n"),
     ("export_modes", "df.to_sql('t', engine, if_exists='append')\n", "df.describe()\n"),
     ("export_modes", "q = 'INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO NOTHING'\n", "q = 'SELECT a FROM t'\n"),
     ("has_checkpointing", "checkpoint_file = 'state.pkl'\n", "output_file = 'out.pkl'\n"),

@@ -40,8 +40,12 @@ CASES = [
     ("MAGE-BLK-003", {"block_files": [bf(lines_code=2)]}, None, 1),
     ("MAGE-BLK-003", {"block_files": [bf(lines_code=5)]}, None, 0),
     ("MAGE-BLK-003", {"block_files": [bf(lines_code=None)]}, None, 0),      # unknown size
-    ("MAGE-BLK-004", {"block_files": [bf(TRANSFORMER, facts={"loads_data": True, "exports_data": True})]}, None, 1),
+    ("MAGE-BLK-004", {"block_files": [bf(TRANSFORMER, facts={"loads_data": True, "exports_data": True,
+                                                              "external_io": [[3, "psycopg2.connect"]]})]}, None, 1),
     ("MAGE-BLK-004", {"block_files": [bf(TRANSFORMER, facts={"loads_data": True, "exports_data": False})]}, None, 0),
+    # reading the upstream's local parquet and writing a cleaned copy hands data on
+    ("MAGE-BLK-004", {"block_files": [bf(TRANSFORMER, facts={"loads_data": True, "exports_data": True,
+                                                              "external_io": []})]}, None, 0),
     ("MAGE-BLK-004", {"block_files": [bf("proj/custom/run_all.py", facts={"loads_data": True, "exports_data": True})]}, None, 0),
     ("MAGE-BLK-004", {"block_files": [bf(TRANSFORMER, facts={"loads_data": True})]}, None, 0),   # unknown
     ("MAGE-BLK-005", {"block_files": [bf(facts={"hardcoded_dates": [[12, "'2024-01-01'"]],
@@ -238,6 +242,7 @@ def test_no_finding_piles_on_an_unused_or_template_file(rule_id):
     (MAGE-BLK-013): no rule about a file's content adds to them."""
     bad = dict(lines_code=600, has_docstring=False, n_tests=2,
                facts={"loads_data": True, "exports_data": True, "hardcoded_dates": [[3, "d='2024-01-01'"]],
+                      "external_io": [[4, "psycopg2.connect"]],
                       "assertions": 0, "swallowed_exceptions": [5], "connections_opened": [4],
                       "closes_connections": False, "export_modes": [[7, "append"]]})
     if rule_id == "MAGE-TST-001":

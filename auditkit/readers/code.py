@@ -308,7 +308,7 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
         metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree, scores)
     metrics["facts"] = facts
     # Untouched Mage scaffolding (every code line is template text): not the team's code.
-    metrics["template"] = language in ("python", "sql", "r") and is_template_code(text)
+    metrics["template"] = language in ("python", "sql", "r", "yaml") and is_template_code(text, language)
     return metrics, problems, tree
 
 

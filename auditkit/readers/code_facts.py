@@ -520,10 +520,16 @@ class _PythonFacts:
         self.facts["export_modes"].append([line, str(mode).lower()])
 
     def _try(self, node: ast.Try, *_: bool) -> None:
-        # A try that only releases resources (close, remove, dispose...) is best-effort
-        # cleanup: ignoring its errors is deliberate. Its handlers are visited after it.
-        if node.body and all(_is_cleanup(stmt) for stmt in node.body):
+        # Ignoring errors is deliberate in a try that only releases resources (close, remove,
+        # dispose...), in a try inside a ``finally`` (best effort while another error is on
+        # its way), and in a parse fallback (only parsing calls, a constant in the handler).
+        # The try is visited before its handlers.
+        if node.body and (all(_is_cleanup(stmt) for stmt in node.body) or _is_parse_fallback(node)):
             self.cleanup_handlers.update(id(h) for h in node.handlers)
+        for stmt in node.finalbody:
+            for inner in ast.walk(stmt):
+                if isinstance(inner, ast.Try):
+                    self.cleanup_handlers.update(id(h) for h in inner.handlers)
 
     def _visit_handler(self, handler: ast.ExceptHandler) -> None:
         """Record a handler that hides an error from everyone.
@@ -567,6 +573,19 @@ def _is_broad(caught: ast.expr | None) -> bool:
 def _is_cleanup(stmt: ast.stmt) -> bool:
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
             and _call_name(stmt.value)[0] in CLEANUP_CALLS)
+
+
+PARSE_CALLS = frozenset({"strptime", "to_datetime", "to_numeric", "int", "float", "Decimal", "loads", "parse",
+                         "fromisoformat", "literal_eval", "date", "datetime", "Timestamp", "strip", "lower", "split"})
+
+
+def _is_parse_fallback(node: ast.Try) -> bool:
+    """A try whose body only parses a value and whose handlers call nothing (return or assign a
+    constant): a conversion with a default, not a hidden failure."""
+    calls = [n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+    if not calls or any(_call_name(c)[0] not in PARSE_CALLS for c in calls):
+        return False
+    return not any(isinstance(n, ast.Call) for h in node.handlers for n in ast.walk(h))
 
 
 def _mentions(node: ast.AST, name: str) -> bool:

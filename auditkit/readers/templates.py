@@ -19,12 +19,21 @@ TEMPLATES_JSON = Path(__file__).resolve().parents[1] / "data" / "mage_templates.
 _JINJA_LINE_RE = re.compile(r"^\{%.*%\}$|\{\{|\}\}")
 
 
-def template_code_lines(text: str) -> list[str]:
-    """The lines that identify code: stripped, without blanks, comment-only lines and Jinja."""
+_COMMENT_PREFIXES = {"python": ("#",), "r": ("#",), "yaml": ("#",), "sql": ("--",)}
+
+
+def template_code_lines(text: str, *, keep_jinja: bool = False, comments: tuple[str, ...] = ("#", "--")) -> list[str]:
+    """The lines that identify code: stripped, without blanks and comment-only lines.
+
+    In a template, Jinja lines are holes filled at creation, so they are dropped; in a user's
+    file a ``{{ df_1 }}`` line is code (a SQL block reading its upstream), so ``keep_jinja``
+    keeps them."""
     out = []
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#") or line.startswith("--") or _JINJA_LINE_RE.search(line):
+        if not line or line.startswith(comments):
+            continue
+        if not keep_jinja and _JINJA_LINE_RE.search(line):
             continue
         out.append(line)
     return out
@@ -43,12 +52,14 @@ def template_facts() -> dict:
     return doc
 
 
-def is_template_code(text: str) -> bool:
+def is_template_code(text: str, language: str = "python") -> bool:
     """True when every code line of ``text`` is a line of some Mage template (an untouched or
     only trimmed template), or when it has no code at all (a block the UI created and nobody
-    wrote: only Mage's comment, or nothing)."""
+    wrote: only Mage's comment, or nothing). Comments are those of ``language`` (a dbt command
+    ``--select daily`` in a YAML block is code)."""
     known = template_facts()["template_lines"]
-    return all(line_hash(line) in known for line in template_code_lines(text))
+    lines = template_code_lines(text, keep_jinja=True, comments=_COMMENT_PREFIXES.get(language, ("#",)))
+    return all(line_hash(line) in known for line in lines)
 
 
 def io_config_template_values(key: str) -> frozenset[str]:

@@ -153,7 +153,8 @@ class BlockMixedResponsibility(Rule):
     What it checks:
         Block files (other than ``custom``) whose code facts show both data loading
         (``read_sql``, ``read_csv``, loader classes, ...) and data exporting (``to_sql``,
-        ``to_parquet``, exporter classes, ...).
+        ``to_parquet``, exporter classes, ...), and that reach another system (a database, an
+        API, an object store). Reading and writing local files is how blocks hand data on.
 
     Why it matters:
         Single responsibility: a block that loads and exports hides a whole pipeline inside one
@@ -178,7 +179,9 @@ class BlockMixedResponsibility(Rule):
         for row in logic_files(self.ctx.inventory):
             if row.get("block_type") == "custom":
                 continue   # custom blocks are Mage's escape hatch for multi-step work
-            if fact(row, "loads_data") is True and fact(row, "exports_data") is True:
+            # Reading and writing local files is how blocks hand data on; a block that loads and
+            # exports *and* reaches another system is a pipeline hidden in one node.
+            if fact(row, "loads_data") is True and fact(row, "exports_data") is True and fact(row, "external_io"):
                 yield self.finding(
                     f"{row['block_type']} block both loads and exports data",
                     project=row["project"], block=row.get("uuid"), path=row["path"],

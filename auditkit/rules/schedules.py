@@ -83,9 +83,11 @@ def is_active(trigger: dict) -> bool:
 
 
 def unattended_pipelines(inventory: Any, history: Any = None) -> set[str]:
-    """Pipelines that run without someone starting them: an active trigger in triggers.yaml, or
-    (with a run history) runs created by a trigger that is not a backfill."""
-    names = {str(t["pipeline"]) for t in active_triggers(inventory)}
+    """Pipelines made to run without someone starting them: a trigger in triggers.yaml (a paused
+    one included: it is how the pipeline is meant to run), or (with a run history) a trigger
+    that is not a backfill."""
+    triggers = frame_of(inventory, "triggers")
+    names = {str(t["pipeline"]) for t in records(triggers) if t.get("valid") is not False}
     if history is not None and getattr(history, "available", False):
         schedules = history.schedules()
         if len(schedules):
