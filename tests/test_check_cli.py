@@ -152,3 +152,26 @@ def test_no_rule_raises_on_the_demo_and_every_own_category_fires(tmp_path):
     assert rule_run.errors == [], rule_run.errors
     categories = set(audit.findings["category"])
     assert {"blocks", "documentation", "testing", "pipelines"} <= categories
+
+
+def test_input_problems_reach_every_output_with_their_path(repo, tmp_path, capsys):
+    """What could not be read is named in the CLI summary, findings.json, findings.csv (rule
+    INPUT) and findings.sarif (tool execution notifications): a CI log shows it."""
+    broken = repo / "proj" / "pipelines" / "broken_daily"
+    broken.mkdir()
+    (broken / "metadata.yaml").write_text("blocks: [unclosed\n")
+    out_dir = tmp_path / "out"
+    code, out, err = check(capsys, repo, "--out", out_dir)
+    assert code == 0
+    assert "input problem" in out and "proj/pipelines/broken_daily/metadata.yaml" in err
+    document = json.loads((out_dir / "findings.json").read_text())
+    assert [p["path"] for p in document["input_problems"]] == ["proj/pipelines/broken_daily/metadata.yaml"]
+    assert document["summary"]["input_problems"] == 1
+    rows = (out_dir / "findings.csv").read_text().splitlines()
+    assert any(r.startswith("INPUT,") and "broken_daily/metadata.yaml" in r for r in rows)
+    sarif = json.loads((out_dir / "findings.sarif").read_text())
+    [note] = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "proj/pipelines/broken_daily/metadata.yaml"
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema)

@@ -84,6 +84,18 @@ def test_trigger_token_fires_and_null_token_does_not(tmp_path):
     assert result.committed_trigger_tokens == {short_hash("8c1d0e5f2a3b4c6d7e8f9a0b1c2d3e4f")}
 
 
+def test_a_token_left_on_a_time_trigger_opens_nothing(tmp_path):
+    """Mage's trigger endpoint refuses every schedule type but ``api``: only API tokens count."""
+    triggers = ("triggers:\n- name: nightly\n  schedule_type: time\n  schedule_interval: '@daily'\n"
+                "  start_time: 2024-01-01\n  status: active\n  token: 2b7e151628aed2a6abf7158809cf4f3c\n"
+                "- name: hook\n  schedule_type: api\n  schedule_interval: null\n  start_time: null\n"
+                "  status: active\n  token: 9f86d081884c7d659a2feaa0c55ad015\n")
+    result = scan(make_repo(tmp_path, {"proj/pipelines/p1/triggers.yaml": triggers}))
+    rows = result.secrets[result.secrets["kind"] == "trigger_token"]
+    assert rows["line"].tolist() == [13]
+    assert result.committed_trigger_tokens == {short_hash("9f86d081884c7d659a2feaa0c55ad015")}
+
+
 def test_metadata_openai_key_and_literal_webhook_fire_but_env_var_does_not(tmp_path):
     meta = ("project_type: standalone\nopenai_api_key: sk-live-abcdefghijklmnop1234\n"
             "notification_config:\n  slack_config:\n    webhook_url: https://hooks.slack.com/services/T0/B0/XyZ\n"

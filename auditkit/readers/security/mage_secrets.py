@@ -71,14 +71,34 @@ def io_config_safe_lines(io_config: pd.DataFrame) -> dict[str, set[int]]:
 
 
 def trigger_token_secrets(path: str, text: str) -> list[dict]:
-    """``token:`` values committed in a ``triggers.yaml`` (API-trigger credentials; any value works)."""
+    """``token:`` values of API triggers committed in a ``triggers.yaml`` (any value works).
+
+    Mage accepts a token only for a trigger of ``schedule_type: api`` (``server/api/triggers.py``
+    refuses the others), so a token left on a time or event trigger opens nothing. When the file
+    does not parse, every token counts: better a finding to check than a silent credential.
+    """
+    non_api = _non_api_trigger_tokens(text)
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
         match = _TRIGGER_TOKEN_RE.match(line)
-        if match and not is_reference(match.group("value")):
+        if match and not is_reference(match.group("value")) and unquote(match.group("value")) not in non_api:
             rows.append(_row(path, number, "trigger_token", "mage:triggers.token",
                              unquote(match.group("value")), "triggers"))
     return rows
+
+
+def _non_api_trigger_tokens(text: str) -> set[str]:
+    """Token values of the triggers that are not API triggers (empty when the file does not parse)."""
+    from auditkit.readers.yamlsafe import load_yaml
+
+    data = load_yaml(text, "triggers.yaml", keep_node=False).data
+    triggers = data.get("triggers") if isinstance(data, dict) else None
+    tokens = set()
+    for trigger in triggers if isinstance(triggers, list) else []:
+        if isinstance(trigger, dict) and trigger.get("token") is not None \
+                and str(trigger.get("schedule_type") or "").lower() != "api":
+            tokens.add(str(trigger["token"]))
+    return tokens
 
 
 def metadata_secrets(path: str, text: str) -> list[dict]:
