@@ -72,3 +72,24 @@ def test_team_code_and_placeholders():
     assert not is_template_code("@data_loader\ndef load_orders(**kwargs):\n    return fetch_orders(kwargs['day'])\n")
     assert io_config_template_values("POSTGRES_PASSWORD") >= {"password"}
     assert line_hash("x") != line_hash("y") and template_code_lines("# c\n\n a \n") == ["a"]
+
+
+@pytest.mark.registry
+def test_untouched_mage_init_project_has_no_critical_or_high_finding(wheel, tmp_path):
+    """What ``mage init`` writes (the wheel's ``templates/repo``), audited as it is: Mage's own
+    scaffolding is reported at most once, as info, never as a problem to fix urgently."""
+    from auditkit.audit import run_audit
+
+    project = tmp_path / "repo" / "fresh_project"
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if name.startswith(PREFIX + "repo/") and not name.endswith("/"):
+                target = project / name[len(PREFIX + "repo/"):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(zf.read(name))
+    findings = run_audit(tmp_path / "repo", cache=False).findings
+    severe = findings[findings["severity"].isin(["critical", "high"])]
+    assert severe.empty, severe[["rule_id", "path", "message"]].to_dict("records")
+    scaffolding = findings[findings["rule_id"] == "MAGE-BLK-013"]
+    assert len(scaffolding) == 1 and scaffolding.iloc[0]["severity"] == "info"
+    assert set(findings["rule_id"]) <= {"MAGE-BLK-013"}, findings[["rule_id", "path", "message"]].to_dict("records")
