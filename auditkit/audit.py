@@ -26,7 +26,7 @@ def _audit_codec():
     from auditkit.readers.repo import RepoInventory
     from auditkit.readers.security import SecurityScan
     from auditkit.readers.security.history import HistoryScan
-    from auditkit.rules.engine import RuleError, RuleRun, SkippedRule
+    from auditkit.engine.run import RuleError, RuleRun, SkippedRule
 
     return DataCodec([Finding, InputProblem, RepoInventory, GitInfo, SecurityScan, HistoryScan, RuleRun, SkippedRule,
                       RuleError])
@@ -115,8 +115,8 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     """
     from auditkit.config import load_config
     from auditkit.readers.repo import read_repo
-    from auditkit.rules.base import RuleContext
-    from auditkit.rules.engine import run_rules
+    from auditkit.engine.base import RuleContext
+    from auditkit.engine.run import run_rules
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -187,7 +187,8 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
     if audit._history is not None:
-        summary["history"] = audit._history.summary()
+        from auditkit.analytics.summary import history_summary
+        summary["history"] = history_summary(audit._history)
     summary["key_figures"] = key_figures(audit, summary.get("history"))
     if "rule_run" in audit.extras:
         summary["rules"] = audit.extras["rule_run"].status()

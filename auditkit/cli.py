@@ -80,12 +80,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from auditkit.outputs.check import run_check
+    from auditkit.check import run_check
     return run_check(args)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from auditkit.rules.catalogue import load_precision, render_catalogue
+    from auditkit.engine.catalogue import load_precision, render_catalogue
     sys.stdout.write(render_catalogue(args.format, load_precision(getattr(args, "precision", None))))
     return EXIT_OK
 

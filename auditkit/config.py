@@ -15,12 +15,14 @@ naming the bad key, because a silently ignored waiver or threshold is worse than
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from auditkit.engine.base import all_rules
+from auditkit.engine.settings import Config, Waiver
 from auditkit.model import SEVERITIES
 
 CONFIG_FILE = "auditkit.yaml"
@@ -30,39 +32,6 @@ WAIVER_KEYS = ("rule", "path", "pipeline", "reason", "expires")
 
 class ConfigError(ValueError):
     """A malformed auditkit configuration; the message names the offending key."""
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """An accepted exception: findings of ``rule`` matching the patterns are marked waived."""
-
-    index: int                      # position in the waivers list, for messages
-    rule: str                       # rule id
-    reason: str
-    path: str | None = None         # glob on the finding's repo-relative path
-    pipeline: str | None = None     # glob on the finding's pipeline uuid
-    expires: dt.date | None = None
-
-    def label(self) -> str:
-        where = ", ".join(f"{k}={v}" for k, v in (("path", self.path), ("pipeline", self.pipeline)) if v)
-        return f"waivers[{self.index}] ({self.rule}{', ' + where if where else ''})"
-
-    def is_expired(self, today: dt.date) -> bool:
-        return self.expires is not None and self.expires < today
-
-
-@dataclass
-class Config:
-    """The validated configuration. ``thresholds`` and ``severity`` are keyed by rule id."""
-
-    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    disabled: set[str] = field(default_factory=set)
-    enabled: set[str] = field(default_factory=set)      # switched on explicitly (rules: {ID: true})
-    severity: dict[str, str] = field(default_factory=dict)
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    waivers: list[Waiver] = field(default_factory=list)
-    source: str | None = None       # where it came from (file path, "dict", or None)
 
 
 def load_config(source: Any, repo_root: str | Path | None) -> Config:
@@ -139,8 +108,6 @@ def parse_config(data: Any, source: str | None = None) -> Config:
 
 def _rules_by_key() -> dict[str, type]:
     """Registered rules by id and by name (both are accepted in the config)."""
-    from auditkit.rules.base import all_rules
-
     table: dict[str, type] = {}
     for rule in all_rules():
         table[rule.id] = rule

@@ -19,6 +19,8 @@ REQUIRED_MARKERS = ("postgres", "browser", "registry")
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))
 
+import auditkit.rules  # noqa: E402,F401  (tests read the rule registry directly)
+
 # The per-file result cache of this test session: fresh, and never the user's ~/.cache.
 if "AUDITKIT_CACHE_DIR" not in os.environ:
     import tempfile

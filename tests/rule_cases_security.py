@@ -18,7 +18,7 @@ from auditkit.readers.security.code_risks import CODE_RISK_COLUMNS
 from auditkit.readers.security.deployment import DEPLOYMENT_COLUMNS, SERVER_SETTING_COLUMNS
 from auditkit.readers.security.exposure import EXPOSED_COLUMNS
 from auditkit.readers.security.secrets import SECRET_COLUMNS
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 
 COMPOSE = "docker-compose.yml"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditkit.readers.git import BRANCH_COLUMNS, COMMIT_COLUMNS, TAG_COLUMNS, GitInfo, branch_kind, parse_subject
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from inventory_factory import make_inventory
 
 

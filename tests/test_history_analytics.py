@@ -9,6 +9,7 @@ import pytest
 
 from auditkit.analytics import backfills, concurrency, retries, runs
 from auditkit.readers.history import open_history
+from auditkit.analytics.summary import history_summary
 from history_support import empty_history_db, insert
 from inventory_factory import make_inventory
 
@@ -53,7 +54,7 @@ def test_three_overlapping_runs_peak_at_three(db):
     assert peaks.loc["p", "peak"] == 3
     assert peaks.loc["q", "peak"] == 1
     assert concurrency.overall_peaks(h)["pipeline_runs"] == 4     # p1, p2, q and p3 at 00:20
-    assert h.summary()["max_concurrent_pipeline_runs"] == {"p": 3, "q": 1}
+    assert history_summary(h)["max_concurrent_pipeline_runs"] == {"p": 3, "q": 1}
 
 
 def test_block_concurrency_and_overview_against_limits(db):
@@ -159,7 +160,7 @@ def test_failure_rate_has_one_definition(db):
     assert health.loc["p", "failure_rate"] == pytest.approx(0.25)
     assert health.loc["p", "success_rate"] == pytest.approx(0.75)
     audit = SimpleNamespace(inventory=make_inventory(), extras={})
-    assert key_figures(audit, history.summary())["failure_rate"] == pytest.approx(0.25)
+    assert key_figures(audit, history_summary(history))["failure_rate"] == pytest.approx(0.25)
     assert runs.failure_rate(0, 0) is None
 
 
@@ -198,7 +199,7 @@ def test_backfill_progress_and_gaps(db):
     gaps = backfills.backfill_gaps(h)
     assert gaps[["missing_intervals"]].values.ravel().tolist() == [2, 2]   # days 4-5 and 8-9
     assert str(gaps["gap_start"].iloc[0].date()) == "2026-01-04"
-    summary = h.summary()["backfills"]
+    summary = history_summary(h)["backfills"]
     assert summary[0] == {"id": 1, "name": "bf", "pipeline_uuid": "p", "status": "RUNNING", "runs": 6,
                           "failed_runs": 1}
     assert summary[1]["status"] is None

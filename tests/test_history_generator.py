@@ -13,6 +13,7 @@ import pytest
 from auditkit.demo.history import generate_history
 from auditkit.readers.history import open_history
 from auditkit.readers.history.schema import ALEMBIC_HEAD, ENUMS, TABLES
+from auditkit.analytics.summary import history_summary
 from history_support import DEMO_PROJECT, write_tiny_project
 
 
@@ -117,7 +118,7 @@ def test_logs_hold_retries_that_match_the_config(tiny):
 
 def test_reader_agrees_with_direct_sql(tiny):
     _, _, db = tiny
-    summary = open_history(str(db)).summary()
+    summary = history_summary(open_history(str(db)))
     direct = {}
     for pipeline, status, n in _sql(db, "SELECT pipeline_uuid, status, COUNT(*) FROM pipeline_run GROUP BY 1, 2"):
         direct.setdefault(pipeline, {})[status] = n

@@ -8,6 +8,7 @@ import pytest
 from auditkit.analytics import backfills, concurrency, retries, runs
 from auditkit.demo.history import generate_history
 from auditkit.readers.history import open_history
+from auditkit.analytics.summary import history_summary
 from history_support import write_tiny_project
 
 pytestmark = pytest.mark.postgres
@@ -92,8 +93,8 @@ def test_analytic_is_the_same_on_postgres(histories, name):
 
 
 def test_summary_is_the_same_on_postgres(histories):
-    summary = histories["pg"].summary()
-    assert summary == histories["sqlite"].summary()
+    summary = history_summary(histories["pg"])
+    assert summary == history_summary(histories["sqlite"])
     assert summary["retry_attempts"] and summary["backfills"] and summary["max_concurrent_pipeline_runs"]
     assert histories["pg"].problems == []
 

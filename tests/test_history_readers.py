@@ -8,6 +8,7 @@ import time
 import pytest
 
 from auditkit.readers.history import open_history
+from auditkit.analytics.summary import history_summary
 from history_support import empty_history_db, insert
 
 
@@ -51,7 +52,7 @@ def test_reading_leaves_the_file_byte_identical(tmp_path):
     db = _small_db(tmp_path / "mage-ai.db")
     before = _digest(db)
     history = open_history(str(db))
-    history.summary()
+    history_summary(history)
     history.block_run_stats()
     history.data_checks()
     history.close()
@@ -79,7 +80,7 @@ def test_missing_table_and_column_are_input_problems(tmp_path):
     from auditkit.analytics import backfills, runs
     assert runs.sla_misses(history).empty
     assert backfills.backfill_inventory(history).empty
-    assert history.summary()["backfills"] == []
+    assert history_summary(history)["backfills"] == []
 
 
 def test_not_a_mage_db_and_corrupt_file(tmp_path):
@@ -94,7 +95,7 @@ def test_not_a_mage_db_and_corrupt_file(tmp_path):
         assert not history.available
         assert any(expected in p.reason for p in history.problems), history.problems
         assert history.pipeline_run_counts().empty
-        assert history.summary()["pipeline_runs"] == {}
+        assert history_summary(history)["pipeline_runs"] == {}
     assert not missing.exists()     # opening never creates a DB
 
 
@@ -154,7 +155,7 @@ def test_json_null_sql_null_unknown_status_and_odd_timestamps(tmp_path):
     kinds = {(p.kind, p.reason.split(" ")[0]) for p in history.problems}
     assert any("PAUSED" in p.reason for p in history.problems)
     assert ("history_data", "1") in kinds
-    assert history.summary()["pipeline_runs"]["p"]["PAUSED"] == 1
+    assert history_summary(history)["pipeline_runs"]["p"]["PAUSED"] == 1
 
 
 def test_window_limits_runs(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from auditkit.analytics import backfills, concurrency, retries, runs
 from auditkit.readers.history import open_history
+from auditkit.analytics.summary import history_summary
 
 MAGE_DATA = Path(__file__).resolve().parent / "fixtures" / "mage_0_9_80" / "mage_data"
 DB = MAGE_DATA / "mage_fixture" / "mage-ai.db"
@@ -52,7 +53,7 @@ def test_pipeline_peaks_match_a_python_sweep(history, con):
             peak = max(peak, running)
         expected[pipeline] = peak
     assert newest is not None
-    assert history.summary()["max_concurrent_pipeline_runs"] == expected
+    assert history_summary(history)["max_concurrent_pipeline_runs"] == expected
     # numbers_etl's every-minute trigger sleeps 75 s: consecutive runs overlap.
     assert expected["numbers_etl"] >= 2
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from auditkit.analytics.summary import history_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mage_0_9_80"
 PROJECT = FIXTURE / "project" / "mage_fixture"
@@ -396,7 +397,7 @@ def test_reader_finds_db_and_logs_in_mage_data(history):
 
 
 def test_reader_run_counts_equal_direct_sql(history, con):
-    summary = history.summary()
+    summary = history_summary(history)
     expected = defaultdict(dict)
     for r in rows(con, "select pipeline_uuid, status, count(*) from pipeline_run group by 1, 2"):
         expected[r[0]][r[1]] = r[2]
@@ -423,12 +424,12 @@ def test_reader_backfills_equal_direct_sql(history, con):
         con, "select b.id, b.name, b.pipeline_uuid, b.status, count(pr.id), "
              "sum(case when pr.status='FAILED' then 1 else 0 end) from backfill b "
              "left join pipeline_run pr on pr.backfill_id = b.id group by b.id")]
-    assert history.summary()["backfills"] == expected
+    assert history_summary(history)["backfills"] == expected
 
 
 def test_reader_retry_attempts_equal_log_counts(history):
     retries = Counter(f"{p}/{b}" for p, b, _, n, m in attempt_lines() if n < m)
-    assert history.summary()["retry_attempts"] == dict(retries)
+    assert history_summary(history)["retry_attempts"] == dict(retries)
     assert retries == {"flaky_retry/flaky_enrich": sum(1 for *_, n, m in attempt_lines() if n < m)}
 
 

@@ -27,6 +27,7 @@ import pytest
 
 from auditkit.readers.history import open_history
 from auditkit.readers.history.source import CONNECT_TIMEOUT_S
+from auditkit.analytics.summary import history_summary
 from history_support import empty_history_db, insert
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ def exercise_history(history) -> dict:
             results[f"{module.__name__.rsplit('.', 1)[-1]}.{name}"] = len(value) if hasattr(value, "__len__") else 1
     for method in ("pipeline_run_counts", "block_run_stats", "data_checks", "schedules"):
         results[method] = len(getattr(history, method)())
-    results["summary"] = len(json.dumps(history.summary(), default=str))
+    results["summary"] = len(json.dumps(history_summary(history), default=str))
     return results
 
 

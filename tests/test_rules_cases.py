@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from inventory_factory import make_inventory
 
 LOADER = "proj/data_loaders/load_orders.py"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from auditkit.model import CATEGORIES, SEVERITIES
-from auditkit.rules.base import DOC_SECTIONS, all_rules
-from auditkit.rules.catalogue import (
+from auditkit.engine.base import DOC_SECTIONS, all_rules
+from auditkit.engine.catalogue import (
     load_practices, practice_table, render_catalogue, rule_metadata, unknown_practice_refs,
 )
 
@@ -109,7 +109,7 @@ def test_markdown_catalogue_has_each_rule_section_and_threshold():
 
 
 def test_docs_rules_md_is_current():
-    from auditkit.rules.catalogue import load_precision
+    from auditkit.engine.catalogue import load_precision
 
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     precision = load_precision(ROOT / "benchmarks" / "ecosystem" / "precision.csv")

@@ -14,8 +14,8 @@ import datetime as dt
 
 import auditkit.rules  # noqa: F401  (registers the catalogue)
 from auditkit.config import parse_config
-from auditkit.rules.base import REGISTRY, RuleContext
-from auditkit.rules.engine import EXPIRED_WAIVER_RULE, run_rules
+from auditkit.engine.base import REGISTRY, RuleContext
+from auditkit.engine.run import EXPIRED_WAIVER_RULE, run_rules
 from inventory_factory import make_inventory
 from rules_runtime_support import findings, run_case
 

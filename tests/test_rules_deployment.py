@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from auditkit.rules.base import REGISTRY
+from auditkit.engine.base import REGISTRY
 from inventory_factory import make_inventory
 from rules_runtime_support import findings, make_git, run_case
 

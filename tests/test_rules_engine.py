@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from auditkit.config import parse_config
-from auditkit.rules.base import REGISTRY, Rule, RuleContext
-from auditkit.rules.engine import run_rules
+from auditkit.engine.base import REGISTRY, Rule, RuleContext
+from auditkit.engine.run import run_rules
 from inventory_factory import make_inventory
 
 TODAY = dt.date(2026, 6, 1)

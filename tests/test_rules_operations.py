@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditkit.rules.base import REGISTRY
+from auditkit.engine.base import REGISTRY
 from rules_runtime_support import demo_inputs, findings, run_case
 
 CASES = [

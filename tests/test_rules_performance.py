@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditkit.rules.base import REGISTRY
+from auditkit.engine.base import REGISTRY
 from rules_runtime_support import demo_inputs, findings, ids_with_both_outcomes, run_case
 
 LOADER = "proj/data_loaders/load_orders.py"

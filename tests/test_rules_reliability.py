@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from auditkit.rules.base import REGISTRY
+from auditkit.engine.base import REGISTRY
 from rules_runtime_support import demo_inputs, findings, ids_with_both_outcomes, run_case
 
 LOADER = "proj/data_loaders/load_orders.py"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from inventory_factory import make_inventory
 
-from auditkit.rules import util
-from auditkit.rules.base import REGISTRY, RuleContext, all_rules
-from auditkit.rules.engine import run_rules
+from auditkit.engine import frames as util
+from auditkit.engine.base import REGISTRY, RuleContext, all_rules
+from auditkit.engine.run import run_rules
 
 list(all_rules())
 RULE = REGISTRY["MAGE-BLK-001"]

@@ -10,7 +10,7 @@ import pytest
 from auditkit.model import short_hash
 from auditkit.readers.repo import read_repo
 from auditkit.readers.security import scan_security
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from test_security_secrets import BLOCK, make_repo
 
 pytestmark = pytest.mark.skipif(subprocess.run(["git", "--version"], capture_output=True).returncode != 0,

@@ -15,7 +15,7 @@ import pytest
 from auditkit.readers.repo import read_repo
 from auditkit.readers.security import scan_security
 from auditkit.readers.templates import template_facts
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from test_security_secrets import BLOCK, make_repo
 
 SECRET_RULES = ("MAGE-SEC-001", "MAGE-SEC-002", "MAGE-SEC-003", "MAGE-SEC-004", "MAGE-SEC-005",

@@ -6,7 +6,7 @@ import pytest
 
 from auditkit.model import short_hash
 from auditkit.readers.history import open_history
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from history_support import empty_history_db, insert
 from test_security_secrets import make_repo, scan
 

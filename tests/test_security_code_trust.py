@@ -9,7 +9,7 @@ import pytest
 
 from auditkit.readers.security.code_risks import ast_risks, bandit_risks, code_risks_frame
 from auditkit.readers.security.trust import ModuleTrust
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from rule_cases_security import make_scan, risk
 from inventory_factory import make_inventory
 

@@ -8,7 +8,7 @@ import pytest
 from auditkit.readers.security.cmdline import command_credentials
 from auditkit.readers.security.deployment import cmp_ports
 from auditkit.readers.security.interpolate import interpolate
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from test_security_secrets import make_repo, scan
 
 import auditkit.rules  # noqa: F401  (registers the catalogue)

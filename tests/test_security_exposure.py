@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from auditkit.readers.security.committed_db import db_contents
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from rule_cases_security import make_scan
 from test_security_secrets import make_repo, scan
 

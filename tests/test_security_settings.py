@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from auditkit.readers.security.deployment import image_version
-from auditkit.rules.base import REGISTRY, RuleContext
+from auditkit.engine.base import REGISTRY, RuleContext
 from test_security_secrets import make_repo, scan
 
 import auditkit.rules  # noqa: F401  (registers the catalogue)

@@ -1,15 +1,10 @@
-"""``auditkit check``: audit a repo, print a findings table, write files, gate CI by exit code.
+"""What ``auditkit check`` prints and returns: the findings table, the summary line, the exit code.
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 an unwaived (and, with ``--baseline``, new)
 finding at or above ``--fail-on``; 2 usage or input error (not a Mage repo, bad config,
-unreadable baseline) - the last two are raised to and mapped by ``auditkit.cli.main``, except
-the baseline, handled here.
+unreadable baseline). The command itself is :mod:`auditkit.check`.
 """
 from __future__ import annotations
-
-import argparse
-import sys
-from typing import TextIO
 
 import pandas as pd
 
@@ -86,63 +81,3 @@ def summary_line(findings: pd.DataFrame, input_problems: int = 0) -> str:
     if input_problems:
         extra += f"; {input_problems} input problem(s): some files could not be read"
     return f"{len(active)} findings ({counts}){extra}\n"
-
-
-def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run ``auditkit check`` for parsed ``args``; returns the exit code."""
-    from auditkit.audit import run_audit
-    from auditkit.outputs.baseline import BaselineError, load_baseline, mark_new
-    from auditkit.outputs.findings import FILE_NAMES, printable, project_metadata_paths, write_findings
-
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
-    formats = list(dict.fromkeys(getattr(args, "format", None) or []))
-    file_formats = [f for f in formats if f in FILE_NAMES]
-    if getattr(args, "out", None) and not file_formats:
-        file_formats = list(FILE_NAMES)      # --out alone writes every file format
-    if file_formats and not getattr(args, "out", None):
-        print("auditkit: --format json/csv/sarif needs --out DIR", file=stderr)
-        return EXIT_INPUT
-
-    baseline = None
-    if getattr(args, "baseline", None):
-        try:
-            baseline = load_baseline(args.baseline)     # before the audit: fail fast
-        except BaselineError as exc:
-            print(f"auditkit: {exc}", file=stderr)
-            return EXIT_INPUT
-
-    from auditkit.outputs.progress import ProgressBars
-
-    with ProgressBars(stderr) as progress:
-        audit = run_audit(args.path, history=getattr(args, "history", None),
-                          mage_data=getattr(args, "mage_data", None), config=getattr(args, "config", None),
-                          since=getattr(args, "since", None), until=getattr(args, "until", None),
-                          cache=not getattr(args, "no_cache", False), progress=progress)
-    findings = audit.findings
-    shown = findings
-    if baseline is not None:
-        findings = mark_new(findings, baseline)
-        shown = findings[findings["new"]]      # report only what the baseline does not know
-
-    if not formats or "table" in formats:     # --format json/csv/sarif alone: files and the summary line
-        stdout.write(render_table(shown))
-    stdout.write(summary_line(findings, len(audit.input_problems)))
-    rule_run = audit.extras.get("rule_run")
-    for err in getattr(rule_run, "errors", []):
-        print(f"auditkit: rule {err.rule_id} failed and was skipped: {err.error}", file=stderr)
-    problems = audit.input_problems
-    for row in problems.head(MAX_PROBLEMS_SHOWN).to_dict("records"):
-        print(printable(f"auditkit: input problem: {row['path']}: {row['reason']}"), file=stderr)
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        print(f"auditkit: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more input problem(s) "
-              "(all are in findings.json/.csv/.sarif)", file=stderr)
-    if file_formats:
-        # Files hold every finding (with a ``new`` flag under --baseline) so that this
-        # findings.json can serve as the next baseline.
-        written = write_findings(findings, args.out, file_formats, repo=audit.repo_root,
-                                 fallback_paths=project_metadata_paths(audit.inventory),
-                                 input_problems=audit.input_problems)
-        for path in written.values():
-            print(f"wrote {path}", file=stderr)
-    return gate(findings, getattr(args, "fail_on", None))

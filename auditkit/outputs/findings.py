@@ -132,7 +132,7 @@ def write_csv(findings: pd.DataFrame, path: str | Path, input_problems: pd.DataF
 
 
 def _rule_descriptor(rule) -> dict:
-    from auditkit.rules.catalogue import rule_metadata
+    from auditkit.engine.catalogue import rule_metadata
 
     meta = rule_metadata(rule)
     help_md = (f"**{meta['title']}**\n\n{meta['what_it_checks']}\n\n**Why it matters.** {meta['why_it_matters']}\n\n"
@@ -193,7 +193,7 @@ def sarif_document(findings: pd.DataFrame, rules: Iterable | None = None,
     project name to a file used as location of that project's findings without a path. Input
     problems become tool execution notifications of the run's invocation."""
     if rules is None:
-        from auditkit.rules.base import all_rules
+        from auditkit.engine.base import all_rules
         rules = list(all_rules())
     descriptors = [_rule_descriptor(r) for r in rules]
     rule_index = {d["id"]: i for i, d in enumerate(descriptors)}

@@ -1,8 +1,8 @@
 """The rule catalogue. Importing this package registers every rule module."""
-from auditkit.rules.base import REGISTRY, Rule, RuleContext, Threshold, all_rules, register
+from auditkit.engine.base import REGISTRY, Rule, RuleContext, Threshold, all_rules, register
 
 # Rule modules: importing one registers its rules (one line per module).
-from auditkit.rules import engine  # noqa: E402,F401  (MAGE-CFG-001)
+from auditkit.rules import configuration  # noqa: E402,F401
 from auditkit.rules import blocks  # noqa: E402,F401
 from auditkit.rules import documentation  # noqa: E402,F401
 from auditkit.rules import testing  # noqa: E402,F401

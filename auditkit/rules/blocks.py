@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.util import (
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.frames import (
     fact, fact_lines, first_line, frame_of, leaf, logic_files, number, pipeline_condition, plural, rows, short_list,
 )
 

@@ -9,9 +9,9 @@ from collections import defaultdict
 
 from auditkit.readers.git import direct_commits_to_main
 from auditkit.readers.security.secrets import is_secret_name
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.schedules import active_triggers
-from auditkit.rules.util import fact, first_line, frame_of, logic_files, plural, rows, short_list
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.lookups import active_triggers
+from auditkit.engine.frames import fact, first_line, frame_of, logic_files, plural, rows, short_list
 
 # io_config keys naming *where* to connect (hosts, databases, accounts, users): per environment.
 TARGET_KEY_RE = re.compile(r"(?i)(host|account|dbname|database|_db$|_user$|username|warehouse|_wh$|endpoint|"

@@ -1,8 +1,8 @@
 """Rules of category ``documentation``: block docstrings and pipeline descriptions."""
 from __future__ import annotations
 
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.util import frame_of, logic_files, number, rows
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.frames import frame_of, logic_files, number, rows
 
 
 @register

@@ -2,12 +2,12 @@
 scheduled triggers."""
 from __future__ import annotations
 
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.schedules import (
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.lookups import (
     active_triggers, alert_channels, alert_on, merged_notification, pipelines_by_uuid, projects_by_name,
     repeating_triggers,
 )
-from auditkit.rules.util import fact, logic_files, number, short_list
+from auditkit.engine.frames import fact, logic_files, number, short_list
 
 
 @register

@@ -9,9 +9,9 @@ import pandas as pd
 
 from auditkit.analytics.backfills import backfill_gaps, backfill_inventory
 from auditkit.analytics.runs import expected_vs_actual, run_health, trigger_drift
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.schedules import active_triggers, history_of, place, repeating_triggers
-from auditkit.rules.util import frame_of, number, rows
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.lookups import active_triggers, history_of, place, repeating_triggers
+from auditkit.engine.frames import frame_of, number, rows
 
 BACKFILL_NAME_RE = re.compile(r"(?i)backfill|back_fill|reload|reprocess|re_?run|historic|catch_?up|q[1-4]_?\d{4}")
 

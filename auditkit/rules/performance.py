@@ -5,11 +5,11 @@ from __future__ import annotations
 from statistics import median
 
 from auditkit.analytics.concurrency import concurrency_overview
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.schedules import (
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.lookups import (
     BATCH_TYPES, as_dict, block_rows_with_files, history_of, place, repeating_triggers,
 )
-from auditkit.rules.util import fact, first_line, frame_of, logic_files, number, plural, rows, short_list
+from auditkit.engine.frames import fact, first_line, frame_of, logic_files, number, plural, rows, short_list
 
 
 @register

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.util import frame_of, number, rows, short_list
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.frames import frame_of, number, rows, short_list
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 # Pipeline types whose size is set by Mage, not by the author (source + destination, or a

@@ -6,11 +6,11 @@ import pandas as pd
 
 from auditkit.analytics.retries import RETRY_DEFAULTS, effective_retry_config, retry_overview
 from auditkit.analytics.runs import run_health
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.schedules import (
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.lookups import (
     BATCH_TYPES, as_dict, block_rows_with_files, history_of, pipelines_by_uuid, place, unattended_pipelines,
 )
-from auditkit.rules.util import (
+from auditkit.engine.frames import (
     fact, first_line, frame_of, logic_files, number, pipeline_condition, plural, rows, short_list,
 )
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from auditkit.rules.base import Rule, Threshold, register
-from auditkit.rules.schedules import unattended_pipelines
-from auditkit.rules.util import fact, frame_of, logic_files, number, pipeline_condition, plural, rows
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.lookups import unattended_pipelines
+from auditkit.engine.frames import fact, frame_of, logic_files, number, pipeline_condition, plural, rows
 
 # Blocks whose output a @test can check; exporters usually return nothing to test.
 TESTED_TYPES = ("data_loader", "transformer")

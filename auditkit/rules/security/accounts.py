@@ -1,7 +1,7 @@
 """Security rules: accounts, API triggers and stored secrets in the run history (need the history DB)."""
 from __future__ import annotations
 
-from auditkit.rules.base import Threshold, register
+from auditkit.engine.base import Threshold, register
 from auditkit.rules.security.base import AUTH, SECRETS, SecurityRule
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from auditkit.rules.base import Rule
-from auditkit.rules.util import rows
+from auditkit.engine.base import Rule
+from auditkit.engine.frames import rows
 
 SECRETS = ("BP-SECURITY-SECRETS",)
 AUTH = ("BP-SECURITY-AUTHENTICATION",)

@@ -1,7 +1,7 @@
 """Security rules: risky code in blocks and YAML (injection, eval, unsafe loading, PII in logs)."""
 from __future__ import annotations
 
-from auditkit.rules.base import register
+from auditkit.engine.base import register
 from auditkit.rules.security.base import CODE, SecurityRule
 
 class _CodeRiskRule(SecurityRule):

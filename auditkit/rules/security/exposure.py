@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from auditkit.readers.security import committed_db
-from auditkit.rules.base import register
+from auditkit.engine.base import register
 from auditkit.rules.security.base import SECRETS, SecurityRule
 
 

@@ -1,9 +1,9 @@
 """Security rules: secrets and secret-bearing files committed to the repo."""
 from __future__ import annotations
 
-from auditkit.rules.base import register
+from auditkit.engine.base import register
 from auditkit.rules.security.base import SECRETS, SecurityRule
-from auditkit.rules.util import rows as rows_of
+from auditkit.engine.frames import rows as rows_of
 
 # Which source reports a value found in several places: the most specific one.
 _OWNER_ORDER = ("io_config", "triggers", "metadata", "env_file", "pattern", "detect-secrets")
@@ -17,7 +17,7 @@ def _place(row: dict) -> str:
 
 def _groups(rule: SecurityRule) -> dict[str, list[dict]]:
     """Fingerprint -> its rows, most specific source first, then by path and line (shared by the rules)."""
-    from auditkit.rules.util import rows, shared
+    from auditkit.engine.frames import rows, shared
 
     def build(frame):
         order = {source: i for i, source in enumerate(_OWNER_ORDER)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from auditkit.rules.base import Threshold, register
+from auditkit.engine.base import Threshold, register
 from auditkit.rules.security.base import AUTH, SECRETS, SecurityRule
 
 WEB_ROLES = ("web_server", "server")

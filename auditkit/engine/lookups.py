@@ -12,7 +12,7 @@ from typing import Any
 
 from croniter import croniter
 
-from auditkit.rules.util import frame_of, records, shared
+from auditkit.engine.frames import frame_of, records, shared
 
 # Mage's preset intervals in seconds (@once / @always_on are not repeating schedules).
 PRESET_SECONDS = {"@hourly": 3600, "@daily": 86400, "@weekly": 7 * 86400, "@monthly": 28 * 86400}

@@ -5,6 +5,7 @@ A rule's docstring carries the sections ``What it checks``, ``Why it matters``,
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Iterator
@@ -104,6 +105,7 @@ class Rule:
 
 
 REGISTRY: dict[str, type[Rule]] = {}
+RULES_PACKAGE = "auditkit.rules"     # the rule set, loaded by name like a plugin
 
 
 def register(cls: type[Rule]) -> type[Rule]:
@@ -123,5 +125,5 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 def all_rules() -> Iterator[type[Rule]]:
     """Every registered rule class, sorted by id (imports the rule modules first)."""
-    import auditkit.rules  # noqa: F401  (registers the catalogue)
+    importlib.import_module(RULES_PACKAGE)      # the rule set registers itself when imported
     return iter(sorted(REGISTRY.values(), key=lambda r: r.id))

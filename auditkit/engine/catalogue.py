@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from auditkit.model import CATEGORIES
-from auditkit.rules.base import Rule, all_rules
+from auditkit.engine.base import Rule, all_rules
 
 PRACTICES_FILE = Path(__file__).with_name("practices.yaml")
 GUIDES = {

@@ -17,8 +17,9 @@ import pandas as pd
 
 from auditkit.model import Finding
 from auditkit.readers.paths import is_excluded
-from auditkit.rules.base import Rule, RuleContext, all_rules, register
-from auditkit.rules.util import shared_lookups
+from auditkit.engine.base import REGISTRY, Rule, RuleContext, all_rules
+from auditkit.engine.settings import Config
+from auditkit.engine.frames import shared_lookups
 
 EXPIRED_WAIVER_RULE = "MAGE-CFG-001"
 
@@ -79,8 +80,6 @@ def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None
     The result is a list of findings with ``skipped`` and ``errors`` attributes; it is also
     stored in ``ctx.extras["rule_run"]`` so the audit can report it.
     """
-    from auditkit.config import Config
-
     cfg = cfg or Config()
     today = today or dt.date.today()
     findings: list[Finding] = []
@@ -179,7 +178,8 @@ def apply_waivers(findings: list[Finding], waivers: list, today: dt.date) -> lis
 
 
 def expired_waiver_findings(ctx: RuleContext, cfg: Any, today: dt.date) -> list[Finding]:
-    rule = ExpiredWaiver(ctx, severity=cfg.severity.get(EXPIRED_WAIVER_RULE))
+    # The rule class lives with the other rules; the engine only knows it by id.
+    rule = REGISTRY[EXPIRED_WAIVER_RULE](ctx, severity=cfg.severity.get(EXPIRED_WAIVER_RULE))
     path = _config_path_in_repo(cfg.source, getattr(ctx.inventory, "root", None))
     return [rule.for_waiver(w, path) for w in cfg.waivers if w.is_expired(today)]
 
@@ -192,43 +192,3 @@ def _config_path_in_repo(source: str | None, root: Any) -> str | None:
         return Path(source).resolve().relative_to(Path(root).resolve()).as_posix()
     except (ValueError, OSError):
         return None
-
-
-@register
-class ExpiredWaiver(Rule):
-    """A waiver in auditkit.yaml is past its expiry date.
-
-    What it checks:
-        Every waiver with an ``expires`` date earlier than today. The expired waiver no longer
-        waives anything: the findings it covered are reported again.
-
-    Why it matters:
-        A waiver is a promise to fix something by a date. When the date passes silently,
-        exceptions pile up and the audit stops reflecting the team's intent.
-
-    Example:
-        ``waivers: [{rule: MAGE-BLK-001, path: "legacy/**", reason: "rewrite", expires: 2024-01-31}]``
-        audited on 2024-02-01.
-
-    Fix:
-        Fix the waived findings and delete the waiver, or, if the exception is still accepted,
-        extend ``expires`` with a fresh reason.
-    """
-
-    id = EXPIRED_WAIVER_RULE
-    name = "expired-waiver"
-    title = "Waiver past its expiry date"
-    category = "configuration"
-    severity = "medium"
-    needs = frozenset()
-
-    def check(self):   # findings come from the configuration, see for_waiver()
-        return []
-
-    def for_waiver(self, waiver, path: str | None) -> Finding:
-        return self.finding(
-            f"{waiver.label()} expired on {waiver.expires.isoformat()}; its findings are reported again",
-            key=(waiver.rule, waiver.path, waiver.pipeline, waiver.expires.isoformat()),
-            path=path,
-            evidence=f"reason given: {waiver.reason}",
-        )
