@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from auditkit.analytics.findings import findings_summary, unwaived
 from auditkit.model import SEVERITIES, InputProblem, findings_frame
 
 CACHE_FILE = "audit.json"
@@ -65,7 +66,7 @@ class Audit:
         cats = [categories] if isinstance(categories, str) else list(categories)
         frame = self.findings[self.findings["category"].isin(cats)]
         if not include_waived:
-            frame = frame[~frame["waived"]]
+            frame = unwaived(frame)
         return sort_findings(frame)
 
     def findings_table(self, categories: str | Iterable[str], limit: int | None = 50) -> pd.DataFrame:
@@ -172,18 +173,11 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
     """The content of summary.json."""
     inv = audit.inventory.summary()
     inv["input_problems"] = int(len(audit.input_problems))
-    active = audit.findings[~audit.findings["waived"].astype(bool)]
     summary: dict = {
         "repo": audit.repo_root,
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "inventory": inv,
-        "findings": {
-            "total": int(len(active)),
-            "waived": int(len(audit.findings) - len(active)),
-            "by_severity": {s: int((active["severity"] == s).sum()) for s in SEVERITIES},
-            "by_category": {k: int(v) for k, v in active["category"].value_counts().sort_index().items()},
-            "by_rule": {k: int(v) for k, v in active["rule_id"].value_counts().sort_index().items()},
-        },
+        "findings": findings_summary(audit.findings),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
     if audit._history is not None:

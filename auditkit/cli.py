@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from auditkit.report import skip_slow_schema_formats
+    skip_slow_schema_formats()
     from auditkit.report.runner import run_report
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
@@ -71,6 +73,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from auditkit.report import skip_slow_schema_formats
+    skip_slow_schema_formats()
     from auditkit.demo.workspace import prepare_demo
     from auditkit.report.runner import run_report
     out = Path(args.out)

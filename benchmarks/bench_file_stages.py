@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from auditkit.readers import code, code_facts  # noqa: E402
 from auditkit.readers.paths import decode_text  # noqa: E402
-from auditkit.readers.security import code_risks, filescan  # noqa: E402
+from auditkit.readers.security import code_risks  # noqa: E402
 from auditkit.readers.security.secrets import GenericSecretScanner  # noqa: E402
 
 DEFAULT_REPO = ROOT / "benchmarks" / "data" / "synthetic_p2000_f40000_s1"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from auditkit.readers import git as git_reader
-from auditkit.readers.git import (branch_kind, branch_strategy, commit_conventions, direct_commits_to_main,
-                                  parse_subject, read_git)
+from auditkit.analytics.git import branch_strategy, commit_conventions, direct_commits_to_main
+from auditkit.readers.git import branch_kind, parse_subject, read_git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 

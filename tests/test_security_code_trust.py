@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 
-import pandas as pd
 import pytest
 
 from auditkit.readers.security.code_risks import ast_risks, bandit_risks, code_risks_frame

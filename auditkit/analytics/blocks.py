@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-# The guide: "Ideal: 50-200 lines of code per block; Maximum: 500 lines".
-IDEAL_LINES = (50, 200)
-MAX_LINES = 500
+from auditkit import guide
+
+IDEAL_LINES = guide.BLOCK_IDEAL_LINES
+MAX_LINES = guide.BLOCK_MAX_LINES
 
 # The guide's naming conventions per block type: load_<source>_<entity>, transform_<action>_<entity>,
 # export_<entity>_to_<destination>.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from auditkit.analytics.findings import unwaived, waived_mask
 from auditkit.model import SEVERITIES, SEVERITY_RANK
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -20,7 +21,7 @@ def gate(findings: pd.DataFrame, fail_on: str | None) -> int:
     above ``fail_on``; EXIT_OK otherwise or when ``fail_on`` is None."""
     if fail_on is None or findings.empty:
         return EXIT_OK
-    relevant = findings[~findings["waived"].fillna(False).astype(bool)]
+    relevant = unwaived(findings)
     if "new" in relevant.columns:
         relevant = relevant[relevant["new"]]
     floor = SEVERITY_RANK[fail_on]
@@ -72,8 +73,7 @@ def render_table(findings: pd.DataFrame) -> str:
 
 
 def summary_line(findings: pd.DataFrame, input_problems: int = 0) -> str:
-    waived = findings["waived"].fillna(False).astype(bool) if len(findings) else pd.Series([], dtype=bool)
-    active = findings[~waived] if len(findings) else findings
+    waived, active = waived_mask(findings), unwaived(findings)
     counts = ", ".join(f"{int((active['severity'] == s).sum())} {s}" for s in reversed(SEVERITIES)) if len(active) else "0"
     extra = f"; {int(waived.sum())} waived" if len(findings) else ""
     if "new" in findings.columns and len(findings):

@@ -16,7 +16,8 @@ from typing import Iterable
 import pandas as pd
 
 from auditkit import __version__
-from auditkit.model import FINDING_COLUMNS, SEVERITIES
+from auditkit.analytics.findings import findings_summary
+from auditkit.model import FINDING_COLUMNS
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "auditkitFingerprint/v1"
@@ -46,19 +47,6 @@ def _records(findings: pd.DataFrame) -> list[dict]:
             cells = [bool(v) for v in cells]
         values.append(cells)
     return [dict(zip(columns, row)) for row in zip(*values)]
-
-
-def findings_summary(findings: pd.DataFrame) -> dict:
-    """Counts of unwaived findings by severity, category and rule (plus totals)."""
-    waived = findings["waived"].fillna(False).astype(bool) if len(findings) else pd.Series([], dtype=bool)
-    active = findings[~waived] if len(findings) else findings
-    return {
-        "total": int(len(active)),
-        "waived": int(len(findings) - len(active)),
-        "by_severity": {s: int((active["severity"] == s).sum()) for s in SEVERITIES},
-        "by_category": {k: int(v) for k, v in active["category"].value_counts().sort_index().items()},
-        "by_rule": {k: int(v) for k, v in active["rule_id"].value_counts().sort_index().items()},
-    }
 
 
 def problem_records(problems: pd.DataFrame | None) -> list[dict]:

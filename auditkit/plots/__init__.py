@@ -1,9 +1,10 @@
 """Plot helpers: each returns a plotly figure; nothing here computes findings.
 
-When the report runner executes a notebook it sets ``AUDITKIT_REPORT=1``. Figures then display as
-plain HTML that calls the page's shared, offline ``plotly.min.js`` (one copy for the whole report
-set), instead of plotly's default notebook renderer, which leaves charts blank in exported HTML.
-In JupyterLab nothing changes: figures use plotly's native renderer.
+Importing this package changes nothing global. A notebook calls :func:`configure` once: it
+sets the figures' template and, in a report (the runner sets ``AUDITKIT_REPORT=1``), makes
+figures display as plain HTML that calls the page's shared, offline ``plotly.min.js`` (one copy
+for the whole report set) instead of plotly's default notebook renderer, which leaves charts
+blank in exported HTML. In JupyterLab figures use plotly's native renderer.
 """
 from __future__ import annotations
 
@@ -49,6 +50,15 @@ def use_report_renderer() -> None:
     pd.set_option("display.max_colwidth", 160)
 
 
-pio.templates.default = TEMPLATE
-if os.environ.get("AUDITKIT_REPORT") == "1":
-    use_report_renderer()
+
+def configure(report: bool | None = None) -> None:
+    """Make figures look and display as auditkit's do; notebooks call this after their imports.
+
+    ``report``: display figures for an exported report page (default: when the report runner
+    set ``AUDITKIT_REPORT=1``).
+    """
+    pio.templates.default = TEMPLATE
+    if report is None:
+        report = os.environ.get("AUDITKIT_REPORT") == "1"
+    if report:
+        use_report_renderer()

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from auditkit.analytics import blocks as B
 
 IDEAL_FILL = "rgba(46, 160, 67, 0.12)"
-LIMIT_COLOR = "#d1242f"
+from auditkit.plots.style import LIMIT_COLOR
 
 
 def _mark_size_bands(fig: go.Figure, axis: str = "x") -> go.Figure:

@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from auditkit.readers.git import branch_strategy, commit_conventions
+from auditkit.analytics.git import branch_strategy, commit_conventions, direct_commits_to_main
 
-GOOD, BAD, NEUTRAL = "#2e7d32", "#d1242f", "#8c959f"
+from auditkit.plots.style import BAD, GOOD, NEUTRAL
 EXPECTED_KINDS = ("main", "development", "staging", "feature")
 ENV_VALUE_KINDS = ("env_var", "mage_secret_var", "aws_secret_var", "azure_secret_var")
 
@@ -140,7 +140,6 @@ def commits_by_month(git) -> pd.DataFrame:
     columns = ["month", "conventional", "other", "direct_to_main"]
     if git is None or git.commits.empty:
         return pd.DataFrame(columns=columns)
-    from auditkit.readers.git import direct_commits_to_main
     commits = git.commits[~git.commits["is_merge"]].copy()
     commits["month"] = commits["date"].dt.tz_convert(None).dt.to_period("M").dt.to_timestamp()
     direct = set(direct_commits_to_main(git)["sha"])

@@ -10,10 +10,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-LIMIT_COLOR = "#d1242f"
-STATUS_COLORS = {"COMPLETED": "#2da44e", "FAILED": "#d1242f", "CANCELLED": "#8c959f",
-                 "RUNNING": "#0969da", "INITIAL": "#bf8700", "UPSTREAM_FAILED": "#cf222e",
-                 "CONDITION_FAILED": "#6e7781", "QUEUED": "#9a6700"}
+from auditkit.plots.style import LIMIT_COLOR, STATUS_COLORS
 
 
 def _empty(title: str, note: str = "no run history for this view") -> go.Figure:

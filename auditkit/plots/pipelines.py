@@ -6,10 +6,12 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-DEPTH_LIMIT = 7          # "Maximum 5-7 levels of dependencies"
-WIDTH_LIMIT = 10         # "Limit parallel branches to 5-10"
-BLOCK_RANGE = (10, 30)   # "10-30 blocks per pipeline"
-LIMIT_COLOR = "#d1242f"
+from auditkit import guide
+from auditkit.plots.style import LIMIT_COLOR
+
+DEPTH_LIMIT = guide.PIPELINE_MAX_DEPTH
+WIDTH_LIMIT = guide.PIPELINE_MAX_BRANCHES
+BLOCK_RANGE = guide.PIPELINE_BLOCKS
 DEFAULT_EXECUTOR = "local_python (default)"
 
 STRUCTURE_COLUMNS = ["project", "pipeline", "type", "n_blocks", "depth", "max_width", "n_edges", "has_cycle",

@@ -9,16 +9,16 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from auditkit.analytics.findings import unwaived
 from auditkit.model import SEVERITIES
 
-SEVERITY_COLORS = {"critical": "#8b0000", "high": "#d1242f", "medium": "#fb8500",
-                   "low": "#e9c46a", "info": "#8ecae6"}
+from auditkit.plots.style import SEVERITY_COLORS
 _TOP_N = 25   # bars beyond this are summed into "other" so big repos stay readable
 
 
 def posture_scorecard(scan, findings: pd.DataFrame) -> pd.DataFrame:
     """One row per posture area: what was found and the worst severity among its findings."""
-    active = findings[~findings["waived"].astype(bool)] if len(findings) else findings
+    active = unwaived(findings)
     areas = [
         ("Committed secrets", len(scan.secrets), ["MAGE-SEC-001", "MAGE-SEC-002", "MAGE-SEC-003", "MAGE-SEC-004", "MAGE-SEC-005"]),
         ("Files that should not be committed", len(scan.exposed_files),

@@ -294,33 +294,3 @@ def read_ci_files(top: str, subdir: str = ".") -> list[str]:
         specs += [f"{subdir}/{spec}" for spec in CI_PATHSPECS if not spec.startswith("*/")]
     out = _git(top, "ls-files", "--cached", "--others", "--exclude-standard", "--", *specs)
     return sorted(set((out or "").splitlines()))
-
-
-
-def branch_strategy(git: GitInfo | None) -> pd.DataFrame:
-    """Branch counts per kind, for the deployment notebook (kinds with no branch show 0)."""
-    kinds = ["main", "development", "staging", "feature", "release", "hotfix", "other"]
-    counts = git.branches["kind"].value_counts() if git is not None else pd.Series(dtype=int)
-    return pd.DataFrame({"kind": kinds, "branches": [int(counts.get(k, 0)) for k in kinds]})
-
-
-def commit_conventions(git: GitInfo | None) -> pd.DataFrame:
-    """Non-merge commits per conventional type ('non-conventional' for the rest)."""
-    if git is None or git.commits.empty:
-        return pd.DataFrame(columns=["type", "commits", "share"])
-    commits = git.commits[~git.commits["is_merge"]]
-    types = commits["type"].where(commits["conventional"], "non-conventional").fillna("non-conventional")
-    counts = types.value_counts().rename_axis("type").reset_index(name="commits")
-    counts["share"] = (counts["commits"] / max(len(commits), 1)).round(3)
-    return counts
-
-
-def direct_commits_to_main(git: GitInfo | None) -> pd.DataFrame:
-    """Commits that landed on main's first-parent line without a merge or a pull request."""
-    if git is None or git.commits.empty:
-        return pd.DataFrame(columns=COMMIT_COLUMNS)
-    commits = git.commits
-    # The root commit is how every repository starts; it is not a bypassed review.
-    mask = (commits["on_main"] & ~commits["is_merge"] & (commits["n_parents"] > 0)
-            & ~commits["subject"].str.contains(PR_SUBJECT_RE))
-    return commits[mask].reset_index(drop=True)

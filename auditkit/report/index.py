@@ -5,6 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from auditkit import __version__
+from auditkit.analytics.findings import unwaived
 from auditkit.model import SEVERITIES
 from auditkit.outputs.check import location
 from auditkit.report.export import render_page
@@ -33,7 +34,7 @@ def headline(summary: dict) -> list[tuple[str, object]]:
 def write_index(result, previous: str | None = None) -> Path:
     audit = result.audit
     summary = audit.summary
-    top = audit.findings[~audit.findings["waived"].astype(bool)].head(15)
+    top = unwaived(audit.findings).head(15)
     trend = None
     if previous:
         from auditkit.report.trend import compare_reports

@@ -17,6 +17,7 @@ from queue import Empty, Queue
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditkit.analytics.findings import unwaived
 from auditkit.audit import Audit, run_audit
 from auditkit.model import severity_at_least
 from auditkit.report import export
@@ -48,7 +49,7 @@ class ReportResult:
         if self.failed:
             return 1
         if fail_on:
-            active = self.audit.findings[~self.audit.findings["waived"].astype(bool)]
+            active = unwaived(self.audit.findings)
             if any(severity_at_least(s, fail_on) for s in active["severity"]):
                 return 1
         return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from auditkit.analytics.findings import unwaived
 from auditkit.model import SEVERITIES
 
 KEY_FIGURES = {
@@ -27,8 +28,7 @@ def _load(folder: Path) -> tuple[dict, pd.DataFrame]:
     path = folder / "findings.json"
     rows = json.loads(path.read_text()).get("findings", []) if path.exists() else []
     frame = pd.DataFrame(rows, columns=sorted({"fingerprint", "rule_id", "severity", "waived", *(rows[0] if rows else {})}))
-    if "waived" in frame:
-        frame = frame[~frame["waived"].fillna(False).astype(bool)]
+    frame = unwaived(frame)
     return summary, frame
 
 
@@ -87,8 +87,7 @@ def compare(previous: str | Path, summary: dict, findings: pd.DataFrame,
     ``current``, the folder the new report is written to, when given)."""
     previous = Path(previous)
     prev_summary, prev_findings = _load(previous)
-    if "waived" in findings:
-        findings = findings[~findings["waived"].fillna(False).astype(bool)]
+    findings = unwaived(findings)
     by_rule = diff_findings(prev_findings, findings)
     figs = []
     for key, label in KEY_FIGURES.items():

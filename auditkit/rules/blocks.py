@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from auditkit import guide
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import (
     fact, fact_lines, first_line, frame_of, leaf, logic_files, number, pipeline_condition, plural, rows, short_list,
@@ -41,7 +42,7 @@ class BlockTooLarge(Rule):
     title = "Block larger than the maximum size"
     category = "blocks"
     severity = "high"
-    thresholds = (Threshold("max_lines", 500, "largest acceptable number of code lines", "integer > 0"),)
+    thresholds = (Threshold("max_lines", guide.BLOCK_MAX_LINES, "largest acceptable number of code lines", "integer > 0"),)
     practices = ("BP-BLOCK-SIZE", "BP-BLOCK-SINGLE-RESPONSIBILITY")
 
     def check(self):
@@ -86,7 +87,7 @@ class BlockAboveIdealSize(Rule):
     off_by_default = ("the guide's ideal range is advice, not a limit: on real repos half of the files "
                       "just above it were coherent single-purpose blocks (long column lists, DDL); "
                       "MAGE-BLK-001 reports blocks over the maximum")
-    thresholds = (Threshold("ideal_max", 200, "upper end of the ideal block size in code lines", "integer > 0"),)
+    thresholds = (Threshold("ideal_max", guide.BLOCK_IDEAL_LINES[1], "upper end of the ideal block size in code lines", "integer > 0"),)
     practices = ("BP-BLOCK-SIZE",)
 
     def check(self):
@@ -345,7 +346,7 @@ class BlockSubfolderTooDeep(Rule):
     title = "Block subfolder nesting too deep"
     category = "blocks"
     severity = "low"
-    thresholds = (Threshold("max_depth", 2, "deepest accepted subfolder level", "integer >= 0"),)
+    thresholds = (Threshold("max_depth", guide.BLOCK_SUBFOLDER_DEPTH, "deepest accepted subfolder level", "integer >= 0"),)
     practices = ("BP-BLOCK-SUBFOLDER-DEPTH",)
 
     def check(self):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from auditkit.readers.git import direct_commits_to_main
+from auditkit.analytics.git import direct_commits_to_main
 from auditkit.readers.security.secrets import is_secret_name
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import active_triggers

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from auditkit import guide
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import frame_of, number, rows, short_list
 
@@ -222,7 +223,7 @@ class PipelineTooManyBlocks(Rule):
     title = "Pipeline with too many blocks"
     category = "pipelines"
     severity = "medium"
-    thresholds = (Threshold("max_blocks", 30, "most blocks recommended per pipeline", "integer > 0"),)
+    thresholds = (Threshold("max_blocks", guide.PIPELINE_BLOCKS[1], "most blocks recommended per pipeline", "integer > 0"),)
     practices = ("BP-PIPELINE-BLOCK-COUNT",)
 
     def check(self):
@@ -263,7 +264,7 @@ class PipelineTooFewBlocks(Rule):
     severity = "info"
     off_by_default = ("the guide's 10-30 blocks is a range for complex pipelines; most real pipelines are "
                       "small jobs that are right to be small (0 of 12 labelled findings held up)")
-    thresholds = (Threshold("min_blocks", 10, "fewest blocks recommended per pipeline", "integer >= 0"),)
+    thresholds = (Threshold("min_blocks", guide.PIPELINE_BLOCKS[0], "fewest blocks recommended per pipeline", "integer >= 0"),)
     practices = ("BP-PIPELINE-BLOCK-COUNT",)
 
     def check(self):
@@ -336,7 +337,7 @@ class DependencyTooDeep(Rule):
     title = "Dependency chain too deep"
     category = "pipelines"
     severity = "medium"
-    thresholds = (Threshold("max_depth", 7, "most levels of dependencies", "integer > 0"),)
+    thresholds = (Threshold("max_depth", guide.PIPELINE_MAX_DEPTH, "most levels of dependencies", "integer > 0"),)
     practices = ("BP-PIPELINE-DEPTH",)
 
     def check(self):
@@ -375,7 +376,7 @@ class TooManyParallelBranches(Rule):
     title = "Too many parallel branches"
     category = "pipelines"
     severity = "medium"
-    thresholds = (Threshold("max_width", 10, "most blocks on one level of the graph", "integer > 0"),)
+    thresholds = (Threshold("max_width", guide.PIPELINE_MAX_BRANCHES, "most blocks on one level of the graph", "integer > 0"),)
     practices = ("BP-PIPELINE-BRANCHES",)
 
     def check(self):

@@ -8,7 +8,7 @@ from auditkit.analytics.retries import RETRY_DEFAULTS, effective_retry_config, r
 from auditkit.analytics.runs import run_health
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import (
-    BATCH_TYPES, as_dict, block_rows_with_files, history_of, pipelines_by_uuid, place, unattended_pipelines,
+    BATCH_TYPES, as_dict, history_of, pipelines_by_uuid, place, unattended_pipelines,
 )
 from auditkit.engine.frames import (
     fact, first_line, frame_of, logic_files, number, pipeline_condition, plural, rows, short_list,
