@@ -7,7 +7,7 @@ Public API for notebooks and scripts::
     audit.inventory.blocks                           # pandas DataFrames
     audit.findings
 """
-__version__ = "0.1.0"
+from auditkit.version import __version__  # noqa: E402
 
 from auditkit.audit import Audit, open_audit, run_audit  # noqa: E402
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from auditkit.readers import code, code_facts  # noqa: E402
+from auditkit.readers import code, code_facts, filejob  # noqa: E402
 from auditkit.readers.paths import decode_text  # noqa: E402
 from auditkit.readers.security import code_risks  # noqa: E402
 from auditkit.readers.security.secrets import GenericSecretScanner  # noqa: E402
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         per_file_ms("secrets (candidate lines, gated plugins)", files,
                     lambda i: scanner.scan_text(rels[i], texts[i]), results)
         per_file_ms("whole worker task (read to security facts)", files,
-                    lambda i: code._measure_file(str(files[i]), len(raw[i]), "python", rel=rels[i],
+                    lambda i: filejob.measure_file(str(files[i]), len(raw[i]), "python", rel=rels[i],
                                                  scanner=scanner, data=raw[i]), results)
         subset = max(1, len(files) // 10)   # the naive secret scan is slow: a tenth of the sample
         per_file_ms("naive: every plugin on every line", files[:subset],

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from auditkit.readers import code, filecache
+from auditkit.readers import filecache, filejob
 from auditkit.readers import repo as repo_module
 from auditkit.readers.filecache import FileCache
 from auditkit.readers.repo import FRAME_COLUMNS, read_repo
@@ -29,12 +29,12 @@ def cache(tmp_path, monkeypatch) -> FileCache:
 def measured(monkeypatch) -> list[str]:
     """Repo paths of the files measured (not taken from the cache)."""
     seen: list[str] = []
-    original = code._measure_file
+    original = filejob.measure_file
 
     def spy(path, *args, **kwargs):
         seen.append(path)
         return original(path, *args, **kwargs)
-    monkeypatch.setattr(code, "_measure_file", spy)
+    monkeypatch.setattr(filejob, "measure_file", spy)
     return seen
 
 
@@ -88,8 +88,8 @@ def test_worker_processes_share_the_cache(tmp_path, cache, monkeypatch):
     root = _risky_repo(tmp_path / "repo")
     # Workers are forked: they report each file they measure through a file.
     log = tmp_path / "measured.log"
-    original = code._measure_file
-    monkeypatch.setattr(code, "_measure_file",
+    original = filejob.measure_file
+    monkeypatch.setattr(filejob, "measure_file",
                         lambda path, *a, **k: (log.open("a").write(path + "\n"), original(path, *a, **k))[1])
     cold = read_repo(root, workers=2, security_prescan=True, cache=cache)
     assert len(log.read_text().splitlines()) == len(cold.block_files)

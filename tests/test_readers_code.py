@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from radon.raw import analyze
 
-from auditkit.readers.code import count_code_lines, measure_block_file, measure_text, python_line_counts
+from auditkit.readers.code import count_code_lines, measure_text, python_line_counts
+from auditkit.readers.filejob import measure_block_file
 
 LOADER = '''if 'data_loader' not in globals():
     from mage_ai.data_preparation.decorators import data_loader

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from auditkit import __version__
+from auditkit.version import __version__
 from auditkit.analytics.findings import findings_summary
 from auditkit.model import FINDING_COLUMNS
 

@@ -1,11 +1,10 @@
 """Per-file source metrics for block files: lines, functions, decorators, tests, complexity.
 
-Each file is read and parsed once; the same text and AST feed line counts and one walk in
+Each text is parsed once; the same text and AST feed line counts and one walk in
 :mod:`auditkit.readers.code_facts` that yields the code facts and radon-equivalent cyclomatic
 complexity. :func:`complexity_scores` is the same count on its own walk, used when the facts
-walk failed and as the reference the single walk is tested against.
-:func:`measure_block_file` is a plain top-level function of picklable arguments so the repo
-reader can fan it out over processes for large repositories.
+walk failed and as the reference the single walk is tested against. Reading files, the cache
+and the per-file security detectors are :mod:`auditkit.readers.filejob`.
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from radon.raw import analyze
 from radon.visitors import ComplexityVisitor
 
 from auditkit.readers import code_facts as code_facts_module
-from auditkit.readers.paths import MAX_FILE_BYTES, decode_text, read_limited
 from auditkit.readers.templates import is_template_code
 
 LANGUAGE_BY_EXTENSION = {
@@ -280,11 +278,13 @@ def complexity_scores(tree: ast.AST) -> list[int] | None:
 
 def measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Metrics and facts of decoded source text; problems as (kind, reason) pairs."""
-    metrics, problems, _tree = _measure_text(text, language)
+    metrics, problems, _tree = measure_text_and_tree(text, language)
     return metrics, problems
 
 
-def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[str, str]], ast.AST | None]:
+def measure_text_and_tree(text: str, language: str) -> tuple[dict[str, Any], list[tuple[str, str]], ast.AST | None]:
+    """:func:`measure_text` plus the parsed tree (None for other languages or a syntax error),
+    so the per-file security detectors read the same tree."""
     problems: list[tuple[str, str]] = []
     tree = None
     if language == "python":
@@ -310,62 +310,3 @@ def _measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[
     # Untouched Mage scaffolding (every code line is template text): not the team's code.
     metrics["template"] = language in ("python", "sql", "r", "yaml") and is_template_code(text, language)
     return metrics, problems, tree
-
-
-def measure_block_file(path: str, size: int, language: str,
-                       max_bytes: int = MAX_FILE_BYTES) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Read one block file once and measure it; returns (metrics, problems as (kind, reason))."""
-    metrics, problems, _security = _measure_file(path, size, language, max_bytes)
-    return metrics, problems
-
-
-def _measure_file(path: str, size: int, language: str, max_bytes: int = MAX_FILE_BYTES,
-                  rel: str | None = None, scanner: Any = None, data: bytes | None = None,
-                  skipped: str | None = None) -> tuple[dict[str, Any], list[tuple[str, str]], Any]:
-    """:func:`measure_block_file` plus, with a ``scanner``, the file's security facts taken from
-    the same text and AST (see :mod:`auditkit.readers.security.filescan`). ``data``: the
-    file's bytes when the caller already read them."""
-    if data is None and skipped is None:
-        data, skipped = read_limited(path, size, max_bytes)
-    if data is None:
-        kind = "too_large" if "larger" in (skipped or "") else ("binary" if "binary" in (skipped or "") else "unreadable")
-        return empty_metrics(size, skipped), [(kind, f"block file skipped: {skipped}")], None
-    text, had_errors = decode_text(data)
-    problems = [("encoding", "not valid UTF-8; undecodable bytes replaced")] if had_errors else []
-    metrics, more, tree = _measure_text(text, language)
-    metrics.update(size_bytes=size, skipped=None)
-    security = None
-    if scanner is not None and rel is not None:
-        from auditkit.readers.security.filescan import block_file_security
-        security = block_file_security(rel, text, tree, size, language, scanner)
-    return metrics, problems + more, security
-
-
-def measure_many(jobs: list[tuple[str, int, str, str]], security: bool = False, cache: Any = None
-                 ) -> tuple[list[tuple[dict[str, Any], list[tuple[str, str]], Any]], list[tuple[str, bytes]]]:
-    """Measure a batch of (path, size, language, rel) jobs: (metrics, problems, security facts
-    or None) each, plus the new entries for ``cache`` (a
-    :class:`~auditkit.readers.filecache.FileCache`; results found there are not recomputed).
-    The unit of work for a process pool."""
-    from contextlib import ExitStack
-
-    from auditkit.readers import filecache
-
-    results: list[tuple[dict[str, Any], list[tuple[str, str]], Any]] = []
-    new_entries: list[tuple[str, bytes]] = []
-    with ExitStack() as stack:
-        scanner = None
-        reader = stack.enter_context(cache.reader()) if cache is not None else None
-        for path, size, language, rel in jobs:
-            data, skipped = read_limited(path, size)
-            key = cache.key(rel, language, security, data) if cache is not None and data is not None else None
-            found = reader.get(key) if key is not None else None
-            if found is None:
-                if security and scanner is None:   # one detect-secrets set-up per batch, on its first miss
-                    from auditkit.readers.security.secrets import GenericSecretScanner
-                    scanner = stack.enter_context(GenericSecretScanner())
-                found = _measure_file(path, size, language, rel=rel, scanner=scanner, data=data, skipped=skipped)
-                if key is not None:
-                    new_entries.append((key, filecache.dumps(found)))
-            results.append(found)
-    return results, new_entries

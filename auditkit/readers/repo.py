@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from auditkit.model import ProblemLog
-from auditkit.readers.code import empty_metrics, language_for, measure_many
+from auditkit.readers.code import empty_metrics, language_for
+from auditkit.readers.filejob import measure_many
 from auditkit.readers.filecache import FileCache
 from auditkit.readers.discover import BLOCK_TYPE_FOLDERS, NotAMageRepo, ProjectLocation, find_projects
 from auditkit.readers.graph import GRAPH_COLUMNS

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from auditkit import __version__
+from auditkit.version import __version__
 from auditkit.analytics.findings import unwaived
 from auditkit.model import SEVERITIES
 from auditkit.outputs.check import location
