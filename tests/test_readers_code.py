@@ -53,7 +53,16 @@ def test_docstring_only_on_a_test_function_does_not_count():
 
 
 def test_line_counts_match_radon_on_every_fixture_python_file(fixtures_dir):
-    files = [p for p in (fixtures_dir / "repos").rglob("*.py") if p.stat().st_size]
+    """The line counts taken from the AST equal radon's raw metrics on the fixtures, the demo
+    and (when present) every Python file of the ecosystem checkouts."""
+    import os
+
+    roots = [fixtures_dir / "repos", fixtures_dir.parents[1] / "auditkit" / "demo" / "project"]
+    ecosystem = Path(os.environ.get("AUDITKIT_ECO_WORK", Path.home() / ".cache" / "auditkit-ecosystem"))
+    if ecosystem.is_dir():
+        roots.append(ecosystem)
+    files = [p for root in roots for p in root.rglob("*.py")
+             if p.is_file() and ".git" not in p.parts and p.stat().st_size]
     checked = 0
     for path in files:
         text = path.read_text(errors="replace")
@@ -121,12 +130,22 @@ def test_code_facts_dict_is_stored(monkeypatch):
     assert metrics["facts"] == {} and problems == [("code_facts", "code facts failed: ZeroDivisionError")]
 
 
-def test_single_walk_complexity_equals_the_separate_walk_on_every_fixture_file():
-    """The complexity counted on the code-facts walk equals complexity_scores (itself checked
-    against radon) on every Python file of the demo and the fixtures, nested code included."""
-    import ast as ast_module
+def radon_scores(tree) -> list[int]:
+    """radon's own cyclomatic complexity per function and method (the module when none)."""
+    from radon.visitors import ComplexityVisitor
 
-    from auditkit.readers.code import complexity_scores
+    visitor = ComplexityVisitor.from_ast(tree)
+    scores = [f.complexity for f in visitor.functions] + [m.complexity for c in visitor.classes for m in c.methods]
+    return scores or [visitor.complexity]
+
+
+def test_single_walk_complexity_equals_radon_on_every_fixture_and_ecosystem_file():
+    """The complexity counted on the code-facts walk equals radon's ComplexityVisitor on every
+    Python file of the demo, the fixtures and (when present) the ecosystem checkouts, nested
+    code included: the one implementation of the metric is proven equal to the library."""
+    import ast as ast_module
+    import os
+
     from auditkit.readers.code_facts import facts_and_complexity
 
     root = Path(__file__).resolve().parents[1]
@@ -159,14 +178,20 @@ def test_single_walk_complexity_equals_the_separate_walk_on_every_fixture_file()
         if __name__ == "__main__" or False:
             f()
     """)
-    sources = [p.read_text(errors="replace") for base in (root / "auditkit" / "demo" / "project", root / "tests" / "fixtures")
-               for p in base.rglob("*.py")] + [extra, "x = 1\n", "if a:\n    b = c or d\n"]
+    bases = [root / "auditkit" / "demo" / "project", root / "tests" / "fixtures"]
+    ecosystem = Path(os.environ.get("AUDITKIT_ECO_WORK", Path.home() / ".cache" / "auditkit-ecosystem"))
+    if ecosystem.is_dir():
+        bases.append(ecosystem)
+    sources = [p.read_text(errors="replace") for base in bases for p in base.rglob("*.py")
+               if p.is_file() and ".git" not in p.parts]
+    sources += [extra, "x = 1\n", "if a:\n    b = c or d\n"]
     compared = 0
     for text in sources:
         try:
             tree = ast_module.parse(text)
         except (SyntaxError, ValueError):
             continue
-        assert facts_and_complexity(text, tree, "python")[1] == complexity_scores(tree)
+        # The same scores (the audit keeps their max and mean; the order is the walk's).
+        assert sorted(facts_and_complexity(text, tree, "python")[1]) == sorted(radon_scores(tree))
         compared += 1
     assert compared > 40

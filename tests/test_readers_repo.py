@@ -264,8 +264,8 @@ def test_workers_give_every_frame_exactly_as_in_process(fixtures_dir, monkeypatc
     monkeypatch.setattr(repo_module, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(repo_module, "_CHUNK", 2)
     calls: list[int] = []
-    original = repo_module._Workers.chunk_size
-    monkeypatch.setattr(repo_module._Workers, "chunk_size",
+    original = repo_module.WorkerPool.chunk_size
+    monkeypatch.setattr(repo_module.WorkerPool, "chunk_size",
                         lambda self, n, largest: (calls.append(self.pool is not None), min(2, original(self, n, largest)))[1])
     parallel = read_repo(root, workers=2, cache=False)
     assert any(calls), "the worker pool did not start"
@@ -286,13 +286,13 @@ def _exit_in_worker(parent_pid: int) -> str:
 def test_a_task_whose_worker_dies_runs_in_process():
     import os
 
-    from auditkit.readers.repo import _Workers
+    from auditkit.readers.workers import WorkerPool
 
-    pool = _Workers(2, 10_000)
+    pool = WorkerPool(2, 10_000, 1)
     try:
         assert pool.pool is not None
         pending = [pool.submit(_exit_in_worker, os.getpid()) for _ in range(3)]
-        assert [result() for result in pending] == ["done here"] * 3
+        assert [task.result() for task in pending] == ["done here"] * 3
     finally:
         pool.close()
 
@@ -308,13 +308,13 @@ def test_block_uuid_drops_the_suffix_as_pathlib_does(rel):
 
 
 def test_tasks_cancelled_by_a_closed_pool_run_in_process():
-    from auditkit.readers.repo import _Workers
+    from auditkit.readers.workers import WorkerPool
 
-    pool = _Workers(2, 10_000)
+    pool = WorkerPool(2, 10_000, 1)
     assert pool.pool is not None
     pending = [pool.submit(sum, [i, 1]) for i in range(50)]
     pool.close()                 # e.g. a later submit found the pool broken and closed it
-    assert [result() for result in pending] == [i + 1 for i in range(50)]
+    assert [task.result() for task in pending] == [i + 1 for i in range(50)]
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -27,7 +27,7 @@ def test_worker_pool_matches_in_process_scan(monkeypatch):
 
     def spy_init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
-        started.append(self.pool is not None)
+        started.append(self.workers.pool is not None)
 
     monkeypatch.setattr(generic_pool.GenericScanPool, "__init__", spy_init)
     pooled = _frames(scan_security(inventory))

@@ -247,3 +247,8 @@ def short_list(values: Any, limit: int = 5) -> str:
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 block``, ``3 blocks`` (``many`` for irregular plurals): messages read as English."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def file_place(row: dict) -> dict:
+    """Where a finding about a ``block_files`` row points: its project, block uuid and path."""
+    return {"project": row["project"], "block": row.get("uuid"), "path": row["path"]}

@@ -2,8 +2,8 @@
 
 Each text is parsed once; the same text and AST feed line counts and one walk in
 :mod:`auditkit.readers.code_facts` that yields the code facts and radon-equivalent cyclomatic
-complexity. :func:`complexity_scores` is the same count on its own walk, used when the facts
-walk failed and as the reference the single walk is tested against. Reading files, the cache
+complexity (tested equal to radon itself; radon scores the tree when that walk fails). Reading
+files, the cache
 and the per-file security detectors are :mod:`auditkit.readers.filejob`.
 """
 from __future__ import annotations
@@ -214,68 +214,6 @@ def _complexity(tree: ast.AST, scores: list[int] | None) -> tuple[int | None, fl
     return max(scores), round(sum(scores) / len(scores), 3)
 
 
-def complexity_scores(tree: ast.AST) -> list[int] | None:
-    """radon's cyclomatic complexity of each function and method, in one iterative walk.
-
-    Same numbers as ``radon.visitors.ComplexityVisitor`` (functions at module level and
-    methods of top-level classes; the module itself when there is none): radon visits the
-    tree a second time with a recursive visitor, which cost as much as ``ast.parse``. Rules
-    as in radon: a function's score is 1 + the decisions in its body, not counting nested
-    functions (closures) or classes, decorators or default values; ``assert`` counts 1 and
-    hides its operands. Returns None when the tree is deeper than radon can surely walk.
-    """
-    module = [1]
-    scored: list[list[int]] = []
-    child_fields = code_facts_module.child_fields
-    # (node, mode, counter, depth); mode 0 = module level, 1 = class body, 2 = function body.
-    stack: list[tuple[ast.AST, int, list[int] | None, int]] = [(tree, 0, module, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, mode, cell, depth = pop()
-        if depth > code_facts_module.RADON_SAFE_DEPTH:
-            return None
-        kind = type(node)
-        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
-            if mode == 2 or (mode == 1 and kind is ast.ClassDef):
-                continue   # closures and nested classes are not scored
-            if kind is ast.ClassDef:
-                body_mode, body_cell = 1, None
-            else:
-                body_mode, body_cell = 2, [1]
-                scored.append(body_cell)
-            for child in node.body:
-                push((child, body_mode, body_cell, depth + 1))
-            continue
-        if kind is ast.Assert:
-            if mode != 1:
-                cell[0] += 1  # type: ignore[index]
-            continue
-        if mode != 1:
-            if kind is ast.If or kind is ast.IfExp:
-                cell[0] += 1  # type: ignore[index]
-            elif kind is ast.BoolOp:
-                cell[0] += len(node.values) - 1  # type: ignore[index, attr-defined]
-            elif kind is ast.For or kind is ast.While or kind is ast.AsyncFor:
-                cell[0] += 1 + bool(node.orelse)  # type: ignore[index, attr-defined]
-            elif kind is ast.comprehension:
-                cell[0] += 1 + len(node.ifs)  # type: ignore[index, attr-defined]
-            elif kind is ast.Try:
-                cell[0] += len(node.handlers) + bool(node.orelse)  # type: ignore[index, attr-defined]
-            elif kind is ast.Match:
-                catch_all = any(getattr(c.pattern, "pattern", False) is None for c in node.cases)  # type: ignore[attr-defined]
-                cell[0] += max(0, len(node.cases) - catch_all)  # type: ignore[index, attr-defined]
-        depth += 1
-        for name in child_fields(kind):
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        push((item, mode, cell, depth))
-            elif isinstance(value, ast.AST):
-                push((value, mode, cell, depth))
-    return [c[0] for c in scored] or [module[0]]
-
-
 def measure_text(text: str, language: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Metrics and facts of decoded source text; problems as (kind, reason) pairs."""
     metrics, problems, _tree = measure_text_and_tree(text, language)
@@ -303,7 +241,7 @@ def measure_text_and_tree(text: str, language: str) -> tuple[dict[str, Any], lis
     except Exception as exc:  # a teammate's fact extractor must not stop the audit
         facts = {}
         problems.append(("code_facts", f"code facts failed: {type(exc).__name__}"))
-        scores = complexity_scores(tree) if tree is not None else None
+        scores = None       # radon itself then scores the tree (see _complexity)
     if tree is not None:
         metrics["complexity_max"], metrics["complexity_avg"] = _complexity(tree, scores)
     metrics["facts"] = facts

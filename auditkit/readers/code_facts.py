@@ -276,7 +276,7 @@ class _PythonFacts:
         """Walk ``tree`` once for the facts and, on the same walk, radon's cyclomatic complexity.
 
         Returns the complexity of each function and method (as
-        :func:`auditkit.readers.code.complexity_scores`; None when the tree is deeper than radon
+        ``radon.visitors.ComplexityVisitor`` scores them; None when the tree is deeper than radon
         can surely walk). A second walk just for complexity cost a third of the facts' time.
         """
         handlers = {

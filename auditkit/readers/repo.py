@@ -7,11 +7,8 @@ raised is :class:`NotAMageRepo` when the folder holds no Mage project.
 """
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
 from collections import Counter, defaultdict
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -28,6 +25,7 @@ from auditkit.readers.ioconfig import io_config_rows, redact, redact_text
 from auditkit.readers.paths import RepoFile, is_within, iter_repo_files, read_text_in_repo
 from auditkit.readers.pipelines import PipelineResult, ProjectContext, read_pipeline
 from auditkit.readers.triggers import TRIGGER_COLUMNS, read_triggers
+from auditkit.readers.workers import WorkerPool
 from auditkit.readers.yamlsafe import load_yaml
 
 __all__ = ["RepoInventory", "read_repo", "NotAMageRepo", "FRAME_COLUMNS"]
@@ -139,74 +137,15 @@ def _owner_of(rel: str, project_rels: dict[str, ProjectLocation]) -> tuple[Proje
     return None
 
 
-def _worker_init() -> None:
-    # Objects inherited from the parent are never garbage here: freeze them so collections
-    # do not rescan them, and collect less often (parsing allocates ~5,000 nodes per file
-    # and frees them by reference counting; AST trees hold no cycles).
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
-
-
-class _Workers:
-    """The reader's worker processes, shared by pipeline reading and block-file measuring.
-
-    :meth:`submit` returns a callable that gives the task's result. Below
-    ``PARALLEL_MIN_FILES`` files, with ``workers <= 1`` or without process support there is no
-    pool, and a task runs in this process when its result is asked for; a task whose worker
-    died runs here too.
-    """
-
-    def __init__(self, workers: int | None, n_files: int) -> None:
-        self.count = min(os.cpu_count() or 1, 4) if workers is None else workers
-        self.pool: ProcessPoolExecutor | None = None
-        if self.count <= 1 or n_files < PARALLEL_MIN_FILES:
-            return
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        try:
-            self.pool = ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context(method),
-                                            initializer=_worker_init)
-        except (OSError, RuntimeError):  # no process support (sandbox): work in-process
-            self.pool = None
-
-    def chunk_size(self, n_tasks: int, largest: int) -> int:
-        """Items per task: all of them without a pool; else small enough to share the tail."""
-        if self.pool is None:
-            return max(1, n_tasks)
-        return max(10, min(largest, n_tasks // (self.count * 8) or 1))
-
-    def submit(self, fn, *args) -> Callable[[], Any]:
-        future: Future | None = None
-        if self.pool is not None:
-            try:
-                future = self.pool.submit(fn, *args)
-            except (OSError, RuntimeError):   # the pool broke: the rest runs in-process
-                self.close()
-
-        def result() -> Any:
-            if future is not None:
-                try:
-                    return future.result()
-                except (OSError, RuntimeError, CancelledError):   # a worker died, or the pool was closed
-                    pass
-            return fn(*args)
-        return result
-
-    def close(self) -> None:
-        """Stop the workers (idempotent); pending work is cancelled."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-
 class _Measurer:
     """Measures block files on the workers while the caller goes on reading pipelines."""
 
-    def __init__(self, jobs: list[tuple[str, int, str, str]], workers: _Workers, security: bool = False,
+    def __init__(self, jobs: list[tuple[str, int, str, str]], workers: WorkerPool, security: bool = False,
                  cache: FileCache | None = None) -> None:
         self.cache = cache
         # Paths go out, plain dicts come back.
         chunk = workers.chunk_size(len(jobs), _CHUNK)
-        self.pending = [workers.submit(measure_many, jobs[i:i + chunk], security, cache)
+        self.pending = [workers.submit(measure_many, jobs[i:i + chunk], security, cache).result
                         for i in range(0, len(jobs), chunk)]
 
     def results(self, progress: Callable[[int], None] | None = None) -> list[tuple[dict, list, Any]]:
@@ -266,7 +205,7 @@ def _jobs(rows: list[dict[str, Any]], by_rel: dict[str, RepoFile]) -> list[tuple
 def _block_file_rows(rows: list[dict[str, Any]], measured: _Measurer, by_rel: dict[str, RepoFile],
                      project_rels: dict[str, ProjectLocation], used_by: dict[str, set],
                      entry_types: dict[str, tuple[str, str]], problems: ProblemLog,
-                     workers: _Workers, security: dict[str, Any] | None,
+                     workers: WorkerPool, security: dict[str, Any] | None,
                      progress: Callable[[int, int], None]) -> list[dict[str, Any]]:
     """Complete ``block_files``: ``rows`` (block-folder files, being measured by ``measured``)
     plus files used by entries outside the block folders, with usage counts and metrics."""
@@ -344,7 +283,7 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     file_cache = FileCache.open_default(outside=root) if cache is True else (cache or None)
     if file_cache is not None and is_within(root, Path(file_cache.path).parent):
         file_cache = None   # a cache inside the audited repo would write into it
-    pool = _Workers(workers, len(folder_rows))
+    pool = WorkerPool(workers, len(folder_rows), PARALLEL_MIN_FILES)
     security: dict[str, Any] | None = {} if security_prescan else None
     try:
         # The workers take the pipelines first, then the block files; this process reads the
@@ -377,13 +316,13 @@ def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None]:
     return report
 
 
-def _submit_pipelines(root: Path, locations: list[ProjectLocation], pool: _Workers) -> list[list[Callable]]:
+def _submit_pipelines(root: Path, locations: list[ProjectLocation], pool: WorkerPool) -> list[list[Callable]]:
     """Per project, the pending batches of :func:`_read_pipeline_batch`."""
     pending = []
     for loc in locations:
         folders = list(loc.pipeline_dirs)
         chunk = pool.chunk_size(len(folders), 50)
-        pending.append([pool.submit(_read_pipeline_batch, root, loc, folders[i:i + chunk])
+        pending.append([pool.submit(_read_pipeline_batch, root, loc, folders[i:i + chunk]).result
                         for i in range(0, len(folders), chunk)])
     return pending
 

@@ -10,7 +10,8 @@ from collections import Counter
 from auditkit import guide
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import (
-    fact, fact_lines, first_line, frame_of, leaf, logic_files, number, pipeline_condition, plural, rows, short_list,
+    fact, fact_lines, file_place, first_line, frame_of, leaf, logic_files, number, pipeline_condition, plural,
+    rows, short_list,
 )
 
 
@@ -52,7 +53,7 @@ class BlockTooLarge(Rule):
             if lines is not None and lines > limit:
                 yield self.finding(
                     f"block file has {int(lines)} lines of code (maximum {limit})",
-                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    **file_place(row),
                     evidence=f"lines_code={int(lines)}")
 
 
@@ -98,7 +99,7 @@ class BlockAboveIdealSize(Rule):
             if lines is not None and ideal < lines <= maximum:
                 yield self.finding(
                     f"block file has {int(lines)} lines of code (ideal at most {ideal})",
-                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    **file_place(row),
                     evidence=f"lines_code={int(lines)}")
 
 
@@ -143,7 +144,7 @@ class BlockTriviallySmall(Rule):
             if lines is not None and lines < minimum:
                 yield self.finding(
                     f"block file has only {int(lines)} lines of code (fewer than {minimum})",
-                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    **file_place(row),
                     evidence=f"lines_code={int(lines)}")
 
 
@@ -185,7 +186,7 @@ class BlockMixedResponsibility(Rule):
             if fact(row, "loads_data") is True and fact(row, "exports_data") is True and fact(row, "external_io"):
                 yield self.finding(
                     f"{row['block_type']} block both loads and exports data",
-                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    **file_place(row),
                     evidence="loads_data and exports_data")
 
 
@@ -203,7 +204,7 @@ class _HardcodedFacts(Rule):
                 lines = fact_lines(items)
                 yield self.finding(
                     f"{len(items)} hard-coded {label} in the block",
-                    key=key, project=row["project"], block=row.get("uuid"), path=row["path"],
+                    key=key, **file_place(row),
                     line=first_line(items), evidence=f"{key} at lines {short_list(lines)}")
 
 
@@ -315,7 +316,7 @@ class BlockNaming(Rule):
             if wanted and name and not name.startswith(wanted):
                 yield self.finding(
                     f"{row['block_type']} '{name}' does not start with {' or '.join(wanted)}",
-                    project=row["project"], block=row.get("uuid"), path=row["path"])
+                    **file_place(row))
 
 
 @register
@@ -358,7 +359,7 @@ class BlockSubfolderTooDeep(Rule):
             if depth is not None and depth > limit:
                 yield self.finding(
                     f"block file is {int(depth)} subfolders deep (maximum {limit})",
-                    project=row["project"], block=row.get("uuid"), path=row["path"])
+                    **file_place(row))
 
 
 @register
@@ -441,7 +442,7 @@ class OrphanBlockFile(Rule):
             if row.get("referenced") is False:
                 yield self.finding(
                     f"{row['block_type']} file is not used by any pipeline",
-                    project=row["project"], block=row.get("uuid"), path=row["path"])
+                    **file_place(row))
 
 
 @register
@@ -481,7 +482,7 @@ class BlockSharedByMany(Rule):
             if users is not None and users > limit:
                 yield self.finding(
                     f"block file is used by {int(users)} pipelines (more than {limit})",
-                    project=row["project"], block=row.get("uuid"), path=row["path"])
+                    **file_place(row))
 
 
 @register

@@ -11,7 +11,9 @@ from auditkit.analytics.git import direct_commits_to_main
 from auditkit.readers.security.secrets import is_secret_name
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import active_triggers
-from auditkit.engine.frames import fact, first_line, frame_of, logic_files, plural, rows, short_list
+from auditkit.engine.frames import (
+    fact, file_place, first_line, frame_of, logic_files, plural, rows, short_list,
+)
 
 # io_config keys naming *where* to connect (hosts, databases, accounts, users): per environment.
 TARGET_KEY_RE = re.compile(r"(?i)(host|account|dbname|database|_db$|_user$|username|warehouse|_wh$|endpoint|"
@@ -200,7 +202,7 @@ class PinnedIoProfile(Rule):
             pinned = [p for p in fact(row, "io_profiles") or [] if str(p[1]).lower() in ENV_PROFILES]
             if pinned:
                 yield self.finding(f"uses io_config profile {short_list(sorted({str(p[1]) for p in pinned}))} in code",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"],
+                                   **file_place(row),
                                    line=first_line(pinned))
 
 
@@ -273,7 +275,7 @@ class EnvironmentBranchingInCode(Rule):
         for row in logic_files(self.ctx.inventory):
             if fact(row, "env_branching") is True:
                 yield self.finding("block code branches on the environment name",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"])
+                                   **file_place(row))
 
 
 def _deployment_files(security) -> list[str]:

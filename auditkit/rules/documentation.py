@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from auditkit.engine.base import Rule, Threshold, register
-from auditkit.engine.frames import frame_of, logic_files, number, rows
+from auditkit.engine.frames import file_place, frame_of, logic_files, number, rows
 
 
 @register
@@ -47,7 +47,7 @@ class MissingDocstring(Rule):
             if row.get("has_docstring") is False and lines is not None and lines >= minimum:
                 yield self.finding(
                     f"{row['block_type']} '{row.get('uuid')}' ({int(lines)} lines of code) has no docstring",
-                    project=row["project"], block=row.get("uuid"), path=row["path"])
+                    **file_place(row))
 
 
 @register

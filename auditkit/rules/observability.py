@@ -7,7 +7,7 @@ from auditkit.engine.lookups import (
     active_triggers, alert_channels, alert_on, merged_notification, pipelines_by_uuid, projects_by_name,
     repeating_triggers,
 )
-from auditkit.engine.frames import fact, logic_files, number, short_list
+from auditkit.engine.frames import fact, file_place, logic_files, number, short_list
 
 
 @register
@@ -44,7 +44,7 @@ class PrintInsteadOfLogging(Rule):
             lines = fact(row, "print_calls") or []
             if lines:
                 yield self.finding(f"{len(lines)} print() call(s) instead of a logger",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"],
+                                   **file_place(row),
                                    line=min(lines), evidence=f"print at line(s) {short_list(lines)}")
 
 
@@ -88,7 +88,7 @@ class NoLoggingInLargeBlock(Rule):
             if fact(row, "uses_logging") is False and not (fact(row, "print_calls") or []) \
                     and isinstance(row.get("facts"), dict):
                 yield self.finding(f"{int(lines)} code lines and no logging",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"],
+                                   **file_place(row),
                                    evidence=f"lines_code={int(lines)}")
 
 

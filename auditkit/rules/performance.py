@@ -9,7 +9,9 @@ from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import (
     BATCH_TYPES, as_dict, block_rows_with_files, history_of, place, repeating_triggers,
 )
-from auditkit.engine.frames import fact, first_line, frame_of, logic_files, number, plural, rows, short_list
+from auditkit.engine.frames import (
+    fact, file_place, first_line, frame_of, logic_files, number, plural, rows, short_list,
+)
 
 
 @register
@@ -48,7 +50,7 @@ class UnchunkedRead(Rule):
             if reads:
                 calls = sorted({str(r[1]) for r in reads})
                 yield self.finding(f"{len(reads)} read(s) load the whole input at once",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"],
+                                   **file_place(row),
                                    line=first_line(reads), evidence=f"calls: {short_list(calls)}")
 
 
@@ -83,7 +85,7 @@ class ConnectionNotClosed(Rule):
             opened = fact(row, "connections_opened") or []
             if opened and fact(row, "closes_connections") is False:
                 yield self.finding(f"'{row.get('uuid')}' opens {plural(len(opened), 'connection')} and closes none",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"],
+                                   **file_place(row),
                                    line=first_line(opened), evidence=f"opened at line(s) {short_list(opened)}")
 
 
@@ -122,7 +124,7 @@ class ConnectionNotPooled(Rule):
             if raw and fact(row, "uses_pool") is False:
                 calls = sorted({str(r[1]) for r in raw})
                 yield self.finding("database connection created per run without a pool",
-                                   project=row["project"], block=row.get("uuid"), path=row["path"],
+                                   **file_place(row),
                                    line=first_line(raw), evidence=f"calls: {short_list(calls)}")
 
 

@@ -11,7 +11,7 @@ from auditkit.engine.lookups import (
     BATCH_TYPES, as_dict, history_of, pipelines_by_uuid, place, unattended_pipelines,
 )
 from auditkit.engine.frames import (
-    fact, first_line, frame_of, logic_files, number, pipeline_condition, plural, rows, short_list,
+    fact, file_place, first_line, frame_of, logic_files, number, pipeline_condition, plural, rows, short_list,
 )
 
 APPEND_MODES = {"append", "insert"}
@@ -58,7 +58,7 @@ class SwallowedException(Rule):
                 yield self.finding(
                     f"{plural(len(lines), 'broad exception handler')} in '{row.get('uuid')}' "
                     f"{'hides' if len(lines) == 1 else 'hide'} the error (no raise, no logger, error not passed on)",
-                    project=row["project"], block=row.get("uuid"), path=row["path"], line=min(lines),
+                    **file_place(row), line=min(lines),
                     evidence=f"except at line(s) {short_list(lines)}")
 
 
@@ -227,7 +227,7 @@ class NonIdempotentExport(Rule):
             if appends and not (kinds & IDEMPOTENT_MODES):
                 yield self.finding(
                     f"exports with {short_list(sorted(kinds & APPEND_MODES))} and no upsert/merge/replace",
-                    project=row["project"], block=row.get("uuid"), path=row["path"], line=first_line(appends),
+                    **file_place(row), line=first_line(appends),
                     evidence=f"export modes: {short_list(sorted(kinds))}")
         selects = {(r["project"], r["path"]): fact(r, "loads_data") for r in rows(frame_of(inv, "block_files"))}
         for b in rows(frame_of(inv, "blocks")):
@@ -287,7 +287,7 @@ class LongBlockWithoutCheckpoint(Rule):
             if lines >= min_lines and loops >= min_loops:
                 yield self.finding(
                     f"{int(lines)} code lines with {int(loops)} loops and no checkpoint",
-                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    **file_place(row),
                     evidence=f"lines_code={int(lines)}, loops={int(loops)}")
 
 

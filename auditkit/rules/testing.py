@@ -5,7 +5,9 @@ from collections import defaultdict
 
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import unattended_pipelines
-from auditkit.engine.frames import fact, frame_of, logic_files, number, pipeline_condition, plural, rows
+from auditkit.engine.frames import (
+    fact, file_place, frame_of, logic_files, number, pipeline_condition, plural, rows,
+)
 
 # Blocks whose output a @test can check; exporters usually return nothing to test.
 TESTED_TYPES = ("data_loader", "transformer")
@@ -60,7 +62,7 @@ class BlockWithoutTests(Rule):
             if tests is not None and tests == 0:
                 yield self.finding(
                     f"{row['block_type']} '{row.get('uuid')}' has no @test function",
-                    project=row["project"], block=row.get("uuid"), path=row["path"])
+                    **file_place(row))
 
 
 def _pipelines_using(inv) -> dict[tuple[str, str], set[tuple[str, str]]]:
@@ -125,7 +127,7 @@ class TestsWithoutAssertions(Rule):
                 yield self.finding(
                     f"{plural(int(tests), '@test function')} with {plural(int(asserts), 'assertion')} "
                     f"(at least {minimum} expected)",
-                    project=row["project"], block=row.get("uuid"), path=row["path"],
+                    **file_place(row),
                     evidence=f"n_tests={int(tests)}, assertions={int(asserts)}")
 
 

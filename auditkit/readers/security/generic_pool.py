@@ -10,23 +10,14 @@ the rows are the same either way, in the order the files were added.
 """
 from __future__ import annotations
 
-import gc
-import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
-
 from auditkit.readers.paths import decode_text, read_limited
 from auditkit.readers.security.secrets import GenericSecretScanner
+from auditkit.readers.workers import Task, WorkerPool
 
 PARALLEL_MIN_FILES = 2_000   # below this, starting workers costs more than it saves
 _CHUNK = 200                 # files a task: small enough to share the tail between processes
 
 _worker_scanner: GenericSecretScanner | None = None
-
-
-def _worker_init() -> None:
-    # Objects inherited from the parent are never garbage here: freeze them so collections
-    # do not rescan them.
-    gc.freeze()
 
 
 def _scan_paths(jobs: list[tuple[str, str, int]]) -> list[list[dict] | None]:
@@ -55,22 +46,14 @@ class GenericScanPool:
         self.order: list[str] = []
         self.rows: dict[str, list[dict]] = {}
         self.chunks: list[list[tuple[str, str, int]]] = []
-        self.futures: list[Future] = []
+        self.tasks: list[Task] = []
         self.buffer: list[tuple[str, str, int]] = []
-        self.pool: ProcessPoolExecutor | None = None
-        if workers <= 1 or n_files < PARALLEL_MIN_FILES:
-            return
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        try:
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                                            initializer=_worker_init)
-        except (OSError, RuntimeError, ValueError):   # no process support (sandbox)
-            self.pool = None
+        self.workers = WorkerPool(workers, n_files, PARALLEL_MIN_FILES)
 
     def add(self, rel: str, path: str, size: int) -> None:
         """Queue one file (its text must already be in ``texts``)."""
         self.order.append(rel)
-        if self.pool is None:
+        if self.workers.pool is None:
             self.rows[rel] = self.local.scan_text(rel, self.texts[rel])
             return
         self.buffer.append((rel, path, size))
@@ -80,13 +63,7 @@ class GenericScanPool:
     def _submit(self) -> None:
         chunk, self.buffer = self.buffer, []
         self.chunks.append(chunk)
-        future: Future | None = None
-        if self.pool is not None:
-            try:
-                future = self.pool.submit(_scan_paths, chunk)
-            except (OSError, RuntimeError):   # workers could not start or died: go on in-process
-                self.close()
-        self.futures.append(future)
+        self.tasks.append(self.workers.submit(_scan_paths, chunk))
 
     def results(self) -> list[tuple[str, list[dict]]]:
         """(rel, rows) per added file, in the order added."""
@@ -96,16 +73,12 @@ class GenericScanPool:
             # Take back, newest first, the chunks no worker has started; the workers work
             # from the oldest, so both ends meet in the middle.
             for index in reversed(range(len(self.chunks))):
-                future = self.futures[index]
-                if future is None or future.cancel():
+                if self.tasks[index].cancel():
                     self._scan_here(self.chunks[index])
-            for chunk, future in zip(self.chunks, self.futures):
+            for chunk, task in zip(self.chunks, self.tasks):
                 if chunk[0][0] in self.rows:
                     continue
-                try:
-                    found = future.result()
-                except (OSError, RuntimeError):   # a worker died (BrokenProcessPool)
-                    found = [None] * len(chunk)
+                found = task.result()     # a worker that died: scanned here from the file
                 for (rel, _path, _size), rows in zip(chunk, found):
                     self.rows[rel] = rows if rows is not None else self.local.scan_text(rel, self.texts[rel])
         finally:
@@ -118,6 +91,4 @@ class GenericScanPool:
 
     def close(self) -> None:
         """Stop the workers (idempotent); queued work is cancelled."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self.workers.close()
