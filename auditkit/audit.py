@@ -9,12 +9,19 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
 from auditkit.analytics.findings import findings_summary, unwaived
 from auditkit.model import SEVERITIES, InputProblem, findings_frame
+
+if TYPE_CHECKING:   # for the annotations only: importing them here would load every reader
+    from auditkit.engine.run import RuleRun
+    from auditkit.readers.git import GitInfo
+    from auditkit.readers.history import History
+    from auditkit.readers.repo import RepoInventory
+    from auditkit.readers.security import SecurityScan
 
 CACHE_FILE = "audit.json"
 
@@ -38,27 +45,28 @@ class Audit:
     """The gathered data and the findings of one audit run."""
 
     repo_root: str
-    inventory: Any                      # auditkit.readers.repo.RepoInventory
+    inventory: RepoInventory
     findings: pd.DataFrame
     input_problems: pd.DataFrame
     summary: dict
     history_spec: dict = field(default_factory=dict)   # how to reopen the history DB
-    git: Any = None
-    extras: dict = field(default_factory=dict)
-    _history: Any = field(default=None, repr=False)
-    # Analytics already computed on the history in this audit (see analytics._common.history_cached),
-    # carried in the cache so that notebooks do not compute them again.
+    git: GitInfo | None = None          # None outside a git checkout
+    security: SecurityScan | None = None
+    rule_run: RuleRun | None = None     # what ran, was skipped or failed
+    _history: History | None = field(default=None, repr=False)
+    # Analytics already computed on the history in this audit (History.analytics_memo, see
+    # analytics._common.history_cached), carried in the saved audit so notebooks reuse them.
     history_memo: dict = field(default_factory=dict, repr=False)
 
     @property
-    def history(self):
+    def history(self) -> History | None:
         """The run history (reopened read-only on first use after a reload), or None."""
         wanted = self.history_spec.get("source") or self.history_spec.get("mage_data")
         if self._history is None and wanted:
             from auditkit.readers.history import open_history
             self._history = open_history(**self.history_spec)
-            if self._history is not None and self.history_memo:
-                self._history.__dict__["_analytics_cache"] = dict(self.history_memo)
+            if self._history is not None:
+                self._history.analytics_memo.update(self.history_memo)
         return self._history
 
     def findings_for(self, categories: str | Iterable[str], include_waived: bool = True) -> pd.DataFrame:
@@ -81,7 +89,7 @@ class Audit:
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v for k, v in self.__dict__.items() if k != "_history"}
         if self._history is not None:
-            state["history_memo"] = dict(self._history.__dict__.get("_analytics_cache", {}))
+            state["history_memo"] = dict(self._history.analytics_memo)
         # JSON through a data-only codec: reading it back never runs code (no pickle).
         (folder / CACHE_FILE).write_text(_audit_codec().dumps(state), encoding="utf-8")
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str))
@@ -143,18 +151,18 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     t = time.perf_counter()
     from auditkit.readers.git import read_git
     git = read_git(root)
-    extras: dict = {}
     from auditkit.readers.security import scan_security
     # The git-history secret scan covers the audit window when one is given (else the newest commits).
-    extras["security"] = scan_security(inventory, history=hist, exclude=cfg.exclude, since=since)
+    security = scan_security(inventory, history=hist, exclude=cfg.exclude, since=since)
     inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
-    problems.extend(extras["security"].problems)
+    problems.extend(security.problems)
     timings["gather_other"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    ctx = RuleContext(inventory=inventory, history=hist, git=git, extras=extras,
+    ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
                       thresholds=cfg.thresholds)
-    findings = findings_frame(run_rules(ctx, cfg))
+    rule_run = run_rules(ctx, cfg)
+    findings = findings_frame(rule_run)
     timings["rules"] = time.perf_counter() - t
 
     all_problems = pd.concat(
@@ -164,7 +172,7 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     )
     audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings),
                   input_problems=all_problems, summary={}, history_spec=history_spec, git=git,
-                  extras=extras, _history=hist)
+                  security=security, rule_run=rule_run, _history=hist)
     audit.summary = build_summary(audit, timings)
     return audit
 
@@ -184,8 +192,8 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
         from auditkit.analytics.summary import history_summary
         summary["history"] = history_summary(audit._history)
     summary["key_figures"] = key_figures(audit, summary.get("history"))
-    if "rule_run" in audit.extras:
-        summary["rules"] = audit.extras["rule_run"].status()
+    if audit.rule_run is not None:
+        summary["rules"] = audit.rule_run.status()
     return summary
 
 
@@ -200,7 +208,7 @@ def key_figures(audit: Audit, history: dict | None) -> dict:
     figures = {
         "blocks_over_500": int((files["lines_code"] > MAX_LINES).sum()),
         "retry_coverage": round(float((retries > 0).mean()), 3) if len(retries) else None,
-        "secrets": int(len(getattr(audit.extras.get("security"), "secrets", []))),
+        "secrets": int(len(getattr(audit.security, "secrets", []))),
         "failure_rate": None,
     }
     if history and history.get("pipeline_runs"):

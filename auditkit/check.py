@@ -51,7 +51,7 @@ def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
     if not formats or "table" in formats:     # --format json/csv/sarif alone: files and the summary line
         stdout.write(render_table(shown))
     stdout.write(summary_line(findings, len(audit.input_problems)))
-    rule_run = audit.extras.get("rule_run")
+    rule_run = audit.rule_run
     for err in getattr(rule_run, "errors", []):
         print(f"auditkit: rule {err.rule_id} failed and was skipped: {err.error}", file=stderr)
     problems = audit.input_problems

@@ -1,6 +1,6 @@
 """Firing and quiet cases of every security rule (MAGE-SEC-*), as data.
 
-The security rules read only the frames of ``ctx.extras["security"]`` (a
+The security rules read only the frames of ``ctx.security`` (a
 :class:`auditkit.readers.security.SecurityScan`), so each case builds a small scan with the rows
 that matter; the scanner's own detection is tested in tests/test_security_*.py. Quiet cases are
 chosen to sit next to the firing ones (a row of a neighbouring kind or source, a safe setting),
@@ -97,7 +97,7 @@ def make_scan(*, secrets=(), exposed_files=(), code_risks=(), deployments=(), ac
 def run_on(rule_id: str, thresholds: dict | None = None, **rows):
     """``run(tmp_path)`` for one rule on a scan built from ``rows``."""
     def run(_tmp_path=None):
-        ctx = RuleContext(extras={"security": make_scan(**rows)},
+        ctx = RuleContext(security=make_scan(**rows),
                           thresholds={rule_id: thresholds} if thresholds else {})
         return list(REGISTRY[rule_id](ctx).check())
     return run

@@ -14,11 +14,11 @@ from auditkit.engine.base import REGISTRY, RuleContext
 from inventory_factory import make_inventory
 
 
-def findings(rule_id: str, *, inventory=None, history=None, git=None, thresholds=None, extras=None) -> list:
+def findings(rule_id: str, *, inventory=None, history=None, git=None, thresholds=None, security=None) -> list:
     """Findings of one rule (inventory defaults to an empty healthy one)."""
     import auditkit.rules  # noqa: F401  (registers the catalogue)
     ctx = RuleContext(inventory=inventory if inventory is not None else make_inventory(), history=history,
-                      git=git, thresholds={rule_id: thresholds} if thresholds else {}, extras=extras)
+                      git=git, thresholds={rule_id: thresholds} if thresholds else {}, security=security)
     return list(REGISTRY[rule_id](ctx).check())
 
 

@@ -37,10 +37,9 @@ def test_saved_audit_is_json_and_loads_back_exactly(tmp_path, audit):
     for name in FRAME_COLUMNS:
         pd.testing.assert_frame_equal(getattr(back.inventory, name), getattr(audit.inventory, name), obj=name)
     assert back.summary == audit.summary
-    scan, scan_back = audit.extras["security"], back.extras["security"]
-    pd.testing.assert_frame_equal(scan_back.deployments, scan.deployments)
-    assert list(back.extras["rule_run"]) == list(audit.extras["rule_run"])
-    assert back.extras["rule_run"].status() == audit.extras["rule_run"].status()
+    pd.testing.assert_frame_equal(back.security.deployments, audit.security.deployments)
+    assert list(back.rule_run) == list(audit.rule_run)
+    assert back.rule_run.status() == audit.rule_run.status()
     if audit.git is not None:
         pd.testing.assert_frame_equal(back.git.commits, audit.git.commits)
 
@@ -71,3 +70,27 @@ def test_a_crafted_saved_audit_is_refused_and_runs_nothing(tmp_path, content):
         open_audit(audit_cache=str(folder))
     assert open_audit(str(RICH), audit_cache=str(folder)).inventory is not None   # a miss: audits afresh
     assert not marker.exists()
+
+
+def test_history_analytics_computed_in_the_audit_are_reused_after_a_reload(tmp_path, monkeypatch):
+    """An analytic computed once on the history (History.analytics_memo) travels with the saved
+    audit: a notebook reading the reloaded audit gets the same frame without querying again."""
+    from auditkit.analytics import concurrency
+    from auditkit.demo.workspace import demo_for_notebooks
+    from auditkit.readers.history.core import History
+
+    repo, history, mage_data = demo_for_notebooks()
+    audit = run_audit(repo, history=history, mage_data=mage_data)
+    peaks = concurrency.observed_peaks(audit.history, level="block")
+    assert len(peaks) and audit.history.analytics_memo
+    back = Audit.load(audit.save(tmp_path / "saved"))
+    assert set(back.history.analytics_memo) == set(audit.history.analytics_memo)
+
+    def no_query(*_args, **_kwargs):
+        raise AssertionError("the block pass ran again")
+
+    monkeypatch.setattr(History, "block_pass", no_query)
+    again = concurrency.observed_peaks(back.history, level="block")
+    pd.testing.assert_frame_equal(again, peaks)
+    again.loc[0, "peak"] = -1           # callers get a copy: the memo is not changed
+    assert concurrency.observed_peaks(back.history, level="block").loc[0, "peak"] == peaks.loc[0, "peak"]

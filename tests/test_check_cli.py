@@ -148,7 +148,7 @@ def test_no_rule_raises_on_the_demo_and_every_own_category_fires(tmp_path):
 
     repo, mage_data = prepare_demo(tmp_path / "demo")
     audit = run_audit(repo, mage_data=mage_data)
-    rule_run = audit.extras["rule_run"]
+    rule_run = audit.rule_run
     assert rule_run.errors == [], rule_run.errors
     categories = set(audit.findings["category"])
     assert {"blocks", "documentation", "testing", "pipelines"} <= categories

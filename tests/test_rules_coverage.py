@@ -42,7 +42,7 @@ def _rows_cases(module, cases) -> list[tuple]:
 def _git_cases(cases) -> list[tuple]:
     return [(c[0], f"test_rules_deployment.GIT_CASES#{i}",
              (lambda _tmp, c=c: findings(c[0], git=c[1], thresholds=c[2],
-                                         extras={"security": test_rules_deployment.DEPLOYED})), c[3])
+                                         security=test_rules_deployment.DEPLOYED)), c[3])
             for i, c in enumerate(cases)]
 
 

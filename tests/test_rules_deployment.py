@@ -104,18 +104,18 @@ def test_inventory_cases(rule_id, frames, thresholds, expected):
 @pytest.mark.parametrize("rule_id,git,thresholds,expected", GIT_CASES,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(GIT_CASES)])
 def test_git_cases(rule_id, git, thresholds, expected):
-    assert len(findings(rule_id, git=git, thresholds=thresholds, extras={"security": DEPLOYED})) == expected
+    assert len(findings(rule_id, git=git, thresholds=thresholds, security=DEPLOYED)) == expected
 
 
 def test_no_ci_is_reported_only_for_projects_that_run_somewhere():
     git = make_git(ci_files=(), commits=CONVENTIONAL)
     local = SimpleNamespace(deployments=pd.DataFrame([{"file": "compose.yaml", "kind": "compose", "production": False}]))
-    assert findings("MAGE-DEP-013", git=git, extras={"security": local}) == []      # a laptop setup
+    assert findings("MAGE-DEP-013", git=git, security=local) == []      # a laptop setup
     assert findings("MAGE-DEP-013", git=git) == []                                   # nothing deployed
     scheduled = make_inventory(triggers=[{"name": "nightly", "schedule_type": "time", "status": "active"}])
     [finding] = findings("MAGE-DEP-013", git=git, inventory=scheduled)
     assert "1 active schedule" in finding.evidence
-    [finding] = findings("MAGE-DEP-013", git=git, extras={"security": DEPLOYED})
+    [finding] = findings("MAGE-DEP-013", git=git, security=DEPLOYED)
     assert "infra/mage.tf" in finding.evidence
 
 

@@ -97,9 +97,10 @@ def test_trend_counts_new_fixed_and_unchanged_findings(tmp_path):
     assert "1 fixed" in trend.html or f"{int(totals['fixed'])} fixed" in trend.html
 
 
-def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monkeypatch, capfd):
-    """With one worker every notebook runs in the same warm kernel: the reset between them must
-    clear what an earlier notebook defined, while the warm imports stay loaded."""
+def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypatch, capfd):
+    """With one worker the notebooks run one after the other, each in a kernel of its own: names,
+    pandas options, plotly's default template and module attributes set by one section are
+    gone in the next, while the warm imports are already loaded."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
 
@@ -111,10 +112,20 @@ def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monke
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, str(folder / f"{name}.ipynb"))
 
-    notebook("10_first", "left_behind = 41\nimport os\nkernel_pid = os.getpid()\nprint('pid', kernel_pid)")
+    notebook("10_first", "left_behind = 41\nimport os\nprint('pid', os.getpid())\n"
+                         "import pandas, plotly.io, auditkit.plots.style\n"
+                         "pandas.set_option('display.max_rows', 3)\n"
+                         "plotly.io.templates.default = 'ggplot2'\n"
+                         "auditkit.plots.style.LEAKED = True\n"
+                         "auditkit.plots.style.SEVERITY_COLORS['high'] = '#000000'")
     notebook("20_second", "import os, sys\nprint('pid', os.getpid())\n"
-                          "assert 'left_behind' not in globals(), 'namespace leaked between sections'\n"
-                          "assert 'auditkit.plots' in sys.modules")
+                          "assert 'auditkit.plots' in sys.modules, 'warm imports missing'\n"
+                          "assert 'left_behind' not in globals(), 'a name leaked between sections'\n"
+                          "import pandas, plotly.io, auditkit.plots.style\n"
+                          "assert pandas.get_option('display.max_rows') != 3, 'a pandas option leaked'\n"
+                          "assert plotly.io.templates.default != 'ggplot2', 'the plotly template leaked'\n"
+                          "assert not hasattr(auditkit.plots.style, 'LEAKED'), 'a module attribute leaked'\n"
+                          "assert auditkit.plots.style.SEVERITY_COLORS['high'] != '#000000', 'a module dict leaked'")
     notebook("30_third", "import os\nprint('pid', os.getpid())\nassert 'left_behind' not in globals()")
     sections = [Section("10_first", "First", ()), Section("20_second", "Second", ()), Section("30_third", "Third", ())]
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
@@ -128,7 +139,7 @@ def test_sections_sharing_a_kernel_start_from_an_empty_namespace(tmp_path, monke
         executed = nbformat.read(str(out / "notebooks" / f"{slug}.ipynb"), as_version=4)
         text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
         pids.add(text.split("pid", 1)[1].split()[0])
-    assert len(pids) == 1     # one kernel served all three
+    assert len(pids) == 3     # one kernel per section
     # Kernels use IPC sockets in a private folder (removed afterwards), not unencrypted TCP.
     err = capfd.readouterr().err
     assert "over TCP" not in err and "10_first" in err
@@ -143,9 +154,9 @@ def test_kernels_fall_back_to_tcp_when_the_temp_path_is_too_long_for_a_socket(tm
     monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
     kernel = WarmKernel(str(tmp_path), report_kernel_env())
     try:
-        kernel.start()
+        km = kernel.ready(more=False)
         from jupyter_client.utils import run_sync
-        assert kernel.km.transport == "tcp" and run_sync(kernel.km.is_alive)()
+        assert km.transport == "tcp" and run_sync(km.is_alive)()
     finally:
         kernel.close()
     assert not list(long_tmp.iterdir())     # the socket folder is removed either way

@@ -66,7 +66,7 @@ def test_secrets_removed_from_head_are_found_once_at_their_first_commit(tmp_path
     assert len(rows) == len(set(rows["fingerprint"]))
     text = rows.to_csv() + repr(scan.history.summary())
     assert AWS_ID not in text and AWS_SECRET not in text
-    ctx = RuleContext(inventory=None, extras={"security": scan})
+    ctx = RuleContext(inventory=None, security=scan)
     findings = list(REGISTRY["MAGE-SEC-042"](ctx).check())
     assert len(rows) >= 2 and len(findings) == 1          # one file version, one key pair: one finding
     assert shas["leak"][:12] in findings[0].message and "rotate them" in findings[0].message

@@ -25,7 +25,7 @@ REAL = "Vq3x9LmT2pQ8rZ7w"        # made up, random-looking: a real credential's 
 
 def findings(root: Path, rules=SECRET_RULES) -> list:
     inventory = read_repo(root)
-    ctx = RuleContext(inventory=inventory, extras={"security": scan_security(inventory)})
+    ctx = RuleContext(inventory=inventory, security=scan_security(inventory))
     return [f for rule_id in rules for f in REGISTRY[rule_id](ctx).check()]
 
 

@@ -47,7 +47,7 @@ def history_db(tmp_path):
 
 
 def run(rule_id, result, history):
-    return list(REGISTRY[rule_id](RuleContext(history=history, extras={"security": result})).check())
+    return list(REGISTRY[rule_id](RuleContext(history=history, security=result)).check())
 
 
 def test_accounts_are_flags_only(tmp_path, history_db):
@@ -92,7 +92,7 @@ def test_committed_token_of_active_trigger_and_committed_key_escalate(tmp_path, 
 def test_too_many_admins_threshold(tmp_path, history_db):
     history = open_history(str(history_db))
     result = scan(make_repo(tmp_path / "repo", {}), history=history)
-    ctx = RuleContext(history=history, extras={"security": result}, thresholds={"MAGE-SEC-026": {"max_admins": 1}})
+    ctx = RuleContext(history=history, security=result, thresholds={"MAGE-SEC-026": {"max_admins": 1}})
     assert len(list(REGISTRY["MAGE-SEC-026"](ctx).check())) == 1
 
 

@@ -157,7 +157,7 @@ def test_adjacent_lines_of_two_functions_stay_two():
 
 def _code_findings(block_files: list[dict], rows: list[dict]) -> list:
     inventory = make_inventory(block_files=block_files)
-    ctx = RuleContext(inventory=inventory, extras={"security": make_scan(code_risks=rows)})
+    ctx = RuleContext(inventory=inventory, security=make_scan(code_risks=rows))
     return [f for rule_id in ("MAGE-SEC-013", "MAGE-SEC-014", "MAGE-SEC-012")
             for f in REGISTRY[rule_id](ctx).check()]
 
@@ -174,7 +174,7 @@ def test_no_code_risk_findings_in_block_files_no_pipeline_uses_or_untouched_temp
     frame = make_inventory(block_files=files).block_files.assign(template=[False, False, True])
     inventory = make_inventory(block_files=files)
     inventory.block_files = frame
-    ctx = RuleContext(inventory=inventory, extras={"security": make_scan(code_risks=rows)})
+    ctx = RuleContext(inventory=inventory, security=make_scan(code_risks=rows))
     assert sorted(f.path for f in REGISTRY["MAGE-SEC-014"](ctx).check()) == ["proj/transformers/used.py"]
 
 

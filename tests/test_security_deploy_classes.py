@@ -15,7 +15,7 @@ import auditkit.rules  # noqa: F401  (registers the catalogue)
 
 
 def run(result, rule_id):
-    return list(REGISTRY[rule_id](RuleContext(extras={"security": result})).check())
+    return list(REGISTRY[rule_id](RuleContext(security=result)).check())
 
 
 def severities(result, rule_id):

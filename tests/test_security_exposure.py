@@ -14,7 +14,7 @@ import auditkit.rules  # noqa: F401
 
 
 def run(result, rule_id, **ctx):
-    return list(REGISTRY[rule_id](RuleContext(extras={"security": result}, **ctx)).check())
+    return list(REGISTRY[rule_id](RuleContext(security=result, **ctx)).check())
 
 
 def make_db(path: Path, users: int = 0, tokens: int = 0, runs: int = 0, secrets: int = 0) -> Path:

@@ -16,7 +16,7 @@ def compose(image="mageai/mageai:0.9.76", env="", ports='    ports:\n      - "12
 
 
 def rule_ids(result) -> set[str]:
-    ctx = RuleContext(extras={"security": result})
+    ctx = RuleContext(security=result)
     found = set()
     for rule_id, cls in REGISTRY.items():
         if rule_id.startswith("MAGE-SEC") and "history" not in cls.needs:
@@ -25,7 +25,7 @@ def rule_ids(result) -> set[str]:
 
 
 def findings(result, rule_id):
-    return list(REGISTRY[rule_id](RuleContext(extras={"security": result})).check())
+    return list(REGISTRY[rule_id](RuleContext(security=result)).check())
 
 
 @pytest.mark.parametrize("image, version, pinned", [

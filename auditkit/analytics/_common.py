@@ -79,10 +79,12 @@ def history_cached(func):
             return func(history, *args, **kwargs)
         # Only plain, hashable arguments (periods, sizes) make a key; an inventory does not.
         key = (func.__qualname__, args, tuple(sorted(kwargs.items())))
+        cache = getattr(history, "analytics_memo", None)
         try:
             hash(key)
-            cache = history.__dict__.setdefault("_analytics_cache", {})
-        except (AttributeError, TypeError):
+        except TypeError:
+            cache = None
+        if cache is None:       # unhashable arguments, or a stand-in without a memo
             return func(history, *args, **kwargs)
         if key not in cache:
             cache[key] = func(history, *args, **kwargs)

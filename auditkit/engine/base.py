@@ -26,17 +26,22 @@ class Threshold:
 class RuleContext:
     """What a rule may look at: the gathered data plus the user's thresholds.
 
-    ``inventory`` is the repo reader's result; ``history`` the run-history result (or None);
-    ``git`` git metadata (or None); ``extras`` holds other gathered data by name
-    (e.g. ``security``). ``thresholds`` maps rule id -> {name: value}.
+    ``inventory`` is the repo reader's result (:class:`~auditkit.readers.repo.RepoInventory`);
+    ``history`` the opened run history (:class:`~auditkit.readers.history.History`, or None);
+    ``git`` git metadata (:class:`~auditkit.readers.git.GitInfo`, or None); ``security`` the
+    security scan (:class:`~auditkit.readers.security.SecurityScan`, or None).
+    ``thresholds`` maps rule id -> {name: value}. A rule names what it reads in ``Rule.needs``;
+    the runner skips it (with the reason) when one of those is None.
     """
 
-    def __init__(self, inventory=None, history=None, git=None, extras: dict | None = None,
+    SOURCES = ("inventory", "history", "git", "security")
+
+    def __init__(self, inventory=None, history=None, git=None, security=None,
                  thresholds: dict | None = None) -> None:
         self.inventory = inventory
         self.history = history
         self.git = git
-        self.extras = extras or {}
+        self.security = security
         self.thresholds = thresholds or {}
 
 

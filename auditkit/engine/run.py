@@ -65,20 +65,15 @@ class RuleRun(list):
 
 def missing_needs(rule: type[Rule], ctx: RuleContext) -> list[str]:
     """The data sources ``rule`` needs that this audit does not have."""
-    available = {
-        "inventory": ctx.inventory is not None,
-        "history": ctx.history is not None,
-        "git": ctx.git is not None,
-    }
-    return sorted(n for n in rule.needs if not available.get(n, ctx.extras.get(n) is not None))
+    return sorted(n for n in rule.needs if n not in RuleContext.SOURCES or getattr(ctx, n) is None)
 
 
 def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None,
               rules: Iterable[type[Rule]] | None = None) -> RuleRun:
     """Run every enabled rule (or ``rules``) and return the configured findings.
 
-    The result is a list of findings with ``skipped`` and ``errors`` attributes; it is also
-    stored in ``ctx.extras["rule_run"]`` so the audit can report it.
+    The result is a list of findings with ``skipped`` and ``errors`` attributes (the audit
+    keeps it as ``Audit.rule_run`` to report what ran).
     """
     cfg = cfg or Config()
     today = today or dt.date.today()
@@ -93,7 +88,6 @@ def run_rules(ctx: RuleContext, cfg: Any = None, *, today: dt.date | None = None
     if EXPIRED_WAIVER_RULE not in cfg.disabled:
         findings.extend(expired_waiver_findings(ctx, cfg, today))
     run.extend(findings)
-    ctx.extras["rule_run"] = run
     return run
 
 

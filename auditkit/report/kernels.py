@@ -1,10 +1,11 @@
-"""Warm, reusable notebook kernels for the report runner.
+"""Warm notebook kernels for the report runner, each used for one notebook only.
 
 Starting a kernel and importing pandas, plotly and auditkit costs more than most section
-notebooks do themselves. Each report worker therefore starts one kernel (while the audit is
-still being computed), imports the libraries once, and then runs its share of the section
-notebooks in that kernel, clearing the user namespace between notebooks so each notebook still
-starts from nothing but its parameters.
+notebooks do themselves. Each report worker therefore starts a kernel (while the audit is
+still being computed) and imports the libraries in it; while a section runs, the next kernel is
+already starting in the background. A kernel serves exactly one notebook and is then shut down:
+clearing the namespace of a shared kernel would leave module state behind (``pd.set_option``,
+plotly's default template, a patched auditkit constant), which the next section would see.
 
 Kernels talk over IPC sockets in a private temporary folder rather than TCP on loopback: no
 port another local user could reach, and no "running over TCP without encryption" warning.
@@ -14,8 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.utils import run_sync
 from nbclient import NotebookClient
@@ -36,8 +37,6 @@ import auditkit.readers.history, auditkit.report.trend
 
 _MAX_SOCKET_PATH = 100    # sockaddr_un holds 104-108 bytes depending on the OS
 
-RESET = "get_ipython().run_line_magic('reset', '-f')"
-
 
 def _code_notebook(source: str):
     nb = new_notebook(cells=[new_code_cell(source)])
@@ -45,69 +44,82 @@ def _code_notebook(source: str):
     return nb
 
 
-class WarmKernel:
-    """One long-lived kernel; ``km`` is handed to papermill for each notebook it runs."""
+class _Kernel:
+    """One started kernel with the libraries imported; ``km`` is handed to papermill."""
 
     def __init__(self, cwd: str, env: dict[str, str]) -> None:
-        self.cwd, self.env = cwd, env
-        self.km: AsyncKernelManager | None = None
-        self.sockets: str | None = None
-        self.fresh = False      # started and warmed, no notebook run in it yet
-
-    def _run(self, source: str, **start_kwargs) -> None:
-        NotebookClient(_code_notebook(source), km=self.km, kernel_name=KERNEL_NAME,
-                       timeout=600, startup_timeout=120).execute(**start_kwargs)
-
-    def start(self) -> None:
-        """Start the kernel and import the libraries (nothing when it is already running)."""
-        if self.km is not None and not run_sync(self.km.is_alive)():
-            self.close()                  # a notebook killed it: start over
-        if self.km is None:
-            self.sockets = tempfile.mkdtemp(prefix="auditkit-kernel-")   # mode 0700
-            prefix = os.path.join(self.sockets, "kernel")
-            if len(prefix) + 8 <= _MAX_SOCKET_PATH:   # "-<port>" follows the prefix
-                self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=prefix)
-            else:   # a long TMPDIR (macOS): unix socket paths are limited; loopback TCP then
-                self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-            self._run(WARM_IMPORTS, cwd=self.cwd, env=self.env)
-            self.fresh = True
-
-    def ready(self) -> AsyncKernelManager:
-        """The kernel manager of a live, warmed-up kernel with an empty namespace, for one notebook."""
-        self.start()
-        if not self.fresh:
-            self._reset()
-        self.fresh = False
-        return self.km
-
-    def _reset(self) -> None:
-        """Clear the user namespace over the shell channel alone: a full notebook client (all
-        channels, kernel_info handshake) for one line cost ~0.3 s a section."""
-        client = BlockingKernelClient()
-        client.load_connection_info(self.km.get_connection_info())
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        self.sockets = tempfile.mkdtemp(prefix="auditkit-kernel-")   # mode 0700
+        prefix = os.path.join(self.sockets, "kernel")
+        if len(prefix) + 8 <= _MAX_SOCKET_PATH:   # "-<port>" follows the prefix
+            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=prefix)
+        else:   # a long TMPDIR (macOS): unix socket paths are limited; loopback TCP then
+            self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
         try:
-            msg_id = client.execute(RESET, silent=True, store_history=False)
-            while True:
-                reply = client.get_shell_msg(timeout=120)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    break
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError(f"kernel reset failed: {reply['content'].get('ename')}")
-        finally:
-            client.stop_channels()
+            NotebookClient(_code_notebook(WARM_IMPORTS), km=self.km, kernel_name=KERNEL_NAME,
+                           timeout=600, startup_timeout=120).execute(cwd=cwd, env=env)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
-        if self.km is None:
-            return
         try:
             if run_sync(self.km.is_alive)():
                 run_sync(self.km.shutdown_kernel)(now=True)
         finally:
-            self.km = None
-            if self.sockets:
-                shutil.rmtree(self.sockets, ignore_errors=True)
-                self.sockets = None
+            shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+class WarmKernel:
+    """The kernels of one report worker: ``ready()`` gives a fresh, warmed-up kernel for each
+    notebook and starts the one after it in the background."""
+
+    def __init__(self, cwd: str, env: dict[str, str]) -> None:
+        self.cwd, self.env = cwd, env
+        self._current: _Kernel | None = None
+        self._spare: Future | None = None
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditkit-kernel")
+
+    @property
+    def km(self) -> AsyncKernelManager | None:
+        return self._current.km if self._current is not None else None
+
+    def start(self) -> None:
+        """Begin starting the first kernel (returns at once; ``ready`` waits for it)."""
+        if self._spare is None:
+            self._spare = self._starter.submit(_Kernel, self.cwd, self.env)
+
+    def ready(self, more: bool = True) -> AsyncKernelManager:
+        """The kernel manager of a kernel no notebook has used yet. The previous notebook's
+        kernel is shut down; with ``more`` (another notebook may follow) the next kernel starts
+        now, in the background."""
+        self._close_current()
+        self.start()
+        spare, self._spare = self._spare, None
+        try:
+            self._current = spare.result()
+        except Exception:
+            # The background start failed (e.g. killed): try once more in this thread, so a
+            # failure reaches papermill's caller with its own message.
+            self._current = _Kernel(self.cwd, self.env)
+        if more:
+            self.start()
+        return self._current.km
+
+    def _close_current(self) -> None:
+        if self._current is not None:
+            current, self._current = self._current, None
+            current.close()
+
+    def close(self) -> None:
+        """Shut down the kernel in use and any kernel still starting."""
+        self._close_current()
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            try:
+                spare.result().close()
+            except Exception:
+                pass    # it never started: nothing to shut down
+        self._starter.shutdown(wait=True)
 
 
 def report_kernel_env() -> dict[str, str]:

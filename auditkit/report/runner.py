@@ -1,7 +1,7 @@
 """Run the section notebooks with papermill, export code-free HTML, write the index page.
 
 The audit is computed once and cached in ``OUT/_audit``; every notebook loads that cache, so
-the notebooks only present. Notebooks run up to ``jobs`` at a time in warm kernels
+the notebooks only present. Notebooks run up to ``jobs`` at a time, each in a fresh warm kernel
 (``kernels.py``); a failing notebook still exports (papermill writes the error into it) and is
 marked on the index.
 """
@@ -64,8 +64,10 @@ def _log(message: str) -> None:
         sys.stderr.flush()
 
 
-def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmKernel) -> SectionResult:
-    """Execute one notebook in ``kernel`` and export it; never raises for a notebook error."""
+def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmKernel,
+                    more: bool = False) -> SectionResult:
+    """Execute one notebook in a fresh kernel of ``kernel`` (``more``: another notebook follows,
+    start its kernel now) and export it; never raises for a notebook error."""
     import papermill as pm
 
     source = notebooks_dir() / f"{section.slug}.ipynb"
@@ -81,7 +83,7 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
         # whole notebook, plotly outputs included, before and after every cell; it still writes
         # the notebook once at the end, and on an error before raising.
         nb = pm.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name="python3",
-                                 progress_bar=False, log_output=False, km=kernel.ready(),
+                                 progress_bar=False, log_output=False, km=kernel.ready(more),
                                  request_save_on_cell_execute=False)
     except Exception as exc:  # papermill has written the notebook with the error shown
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
@@ -122,7 +124,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                 section = queue.get_nowait()
             except Empty:
                 return
-            res = execute_section(section, out, parameters, kernel)
+            res = execute_section(section, out, parameters, kernel, more=not queue.empty())
             results.append(res)
             status = "ok" if res.ok else f"FAILED ({res.error})"
             _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")

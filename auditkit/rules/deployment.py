@@ -581,7 +581,7 @@ class NoCiConfiguration(_GitRule):
         if git is None or git.ci_files or len(git.commits) < self.option("min_commits"):
             return
         schedules = [t for t in active_triggers(self.ctx.inventory) if t.get("schedule_type") == "time"]
-        deployed = _deployment_files(self.ctx.extras.get("security"))
+        deployed = _deployment_files(self.ctx.security)
         if deployed or schedules:
             shown = short_list(deployed, 3) if deployed else plural(len(schedules), "active schedule")
             yield self.finding("the project runs in production but no CI/CD configuration validates or "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,9 @@ class History:
         self.window = (_naive_utc(since), _naive_utc(until))
         self.d = q.Dialect(self.engine.dialect.name if self.engine is not None else "sqlite")
         self._cache: dict[str, pd.DataFrame] = {}
+        # Analytics computed on this history, by (function, arguments): filled by
+        # auditkit.analytics._common.history_cached, saved and restored with the audit.
+        self.analytics_memo: dict[tuple, Any] = {}
         self._reported: set[str] = set()
 
     # -- plumbing -------------------------------------------------------------------------

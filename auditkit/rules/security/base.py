@@ -19,7 +19,7 @@ class SecurityRule(Rule):
 
     @property
     def scan(self):
-        return self.ctx.extras["security"]
+        return self.ctx.security
 
     def frame_rows(self, name: str, **equals) -> Iterator[dict]:
         frame = getattr(self.scan, name)
