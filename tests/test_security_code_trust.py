@@ -178,6 +178,24 @@ def test_no_code_risk_findings_in_block_files_no_pipeline_uses_or_untouched_temp
     assert sorted(f.path for f in REGISTRY["MAGE-SEC-014"](ctx).check()) == ["proj/transformers/used.py"]
 
 
+def test_a_real_block_no_pipeline_uses_yet_is_reported_at_low_severity():
+    """An unused file with its folder's Mage decorator is one click from running: its risky code
+    is reported, at low severity and saying so; an unused scratch file (no decorator, or only the
+    decorator of another block type, which Mage would not run from that folder) is not."""
+    exporter = {"block_type": "data_exporter"}
+    files = [{"path": "proj/data_exporters/dormant.py", "referenced": False, "decorators": ["data_exporter"], **exporter},
+             {"path": "proj/data_exporters/scratch.py", "referenced": False, "decorators": [], **exporter},
+             {"path": "proj/data_loaders/paste.py", "referenced": False, "decorators": ["data_exporter"],
+              "block_type": "data_loader"},
+             {"path": "proj/data_exporters/used.py", "referenced": True, "decorators": ["data_exporter"], **exporter}]
+    rows = [dict(risk("sql_injection"), path=f["path"]) for f in files]
+    found = {f.path: f for f in _code_findings(files, rows)}
+    assert sorted(found) == ["proj/data_exporters/dormant.py", "proj/data_exporters/used.py"]
+    assert found["proj/data_exporters/dormant.py"].severity == "low"
+    assert "no pipeline uses yet" in found["proj/data_exporters/dormant.py"].message
+    assert found["proj/data_exporters/used.py"].severity == "medium"
+
+
 def test_trust_follows_bindings_calls_and_cycles():
     tree = ast.parse('''
 import os

@@ -2,33 +2,54 @@
 from __future__ import annotations
 
 from auditkit.engine.base import register
+from auditkit.readers.security.trust import MAGE_DECORATORS
 from auditkit.rules.security.base import CODE, SecurityRule
 
+# Decorators Mage accepts for a block of each folder's type (other types use their own name).
+_DECORATORS_OF_TYPE = {"callback": {"callback", "on_success", "on_failure"}, "conditional": {"condition"}}
+
+
+def _runs_as_its_block_type(row) -> bool:
+    """Whether Mage could run the file as a block of its folder's type: it carries that type's
+    decorator. A loader folder file holding only ``@data_exporter`` functions is a scratch paste."""
+    listed = row["decorators"]
+    decorators = set(listed if isinstance(listed, (list, tuple)) else ()) & MAGE_DECORATORS
+    return bool(decorators & _DECORATORS_OF_TYPE.get(row["block_type"], {row["block_type"]}))
+
+
 class _CodeRiskRule(SecurityRule):
-    """One finding per row of ``scan.code_risks`` of ``kinds``, except in block files that no
-    pipeline uses or that are untouched Mage templates (when the inventory says so): code that
-    never runs is reported once, as unused, by the block rules."""
+    """One finding per row of ``scan.code_risks`` of ``kinds``. Untouched Mage templates are
+    left alone. A block file no pipeline uses yet is reported at low severity when it is a real
+    block (it has its folder's Mage decorator: one click in the UI wires it into a pipeline), and
+    left alone when it is a scratch file that Mage could not run as a block of that type."""
 
     kinds: tuple[str, ...] = ()
     skip_unused_files = True
 
     def check(self):
-        quiet = self.unused_block_files() if self.skip_unused_files else frozenset()
+        quiet, dormant = self.quiet_and_dormant_files() if self.skip_unused_files else (frozenset(), frozenset())
         for row in self.frame_rows("code_risks", kind=self.kinds):
             if row["path"] in quiet:
                 continue
-            yield self.finding(row["detail"], key=(row["kind"], row.get("line")), project=row.get("project"),
-                               path=row["path"], line=row.get("line"),
+            message, severity = row["detail"], None
+            if row["path"] in dormant:
+                message, severity = f"{message} (in a block no pipeline uses yet)", "low"
+            yield self.finding(message, key=(row["kind"], row.get("line")), project=row.get("project"),
+                               path=row["path"], line=row.get("line"), severity=severity,
                                evidence=f"check={row['test_id']}")
 
-    def unused_block_files(self) -> frozenset[str]:
+    def quiet_and_dormant_files(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(files to leave alone: templates and unused scratch files, unused real blocks)."""
         files = getattr(self.ctx.inventory, "block_files", None)
         if files is None or files.empty or "referenced" not in files.columns:
-            return frozenset()
+            return frozenset(), frozenset()
         unused = ~files["referenced"].fillna(True).astype(bool)
-        if "template" in files.columns:
-            unused |= files["template"].fillna(False).astype(bool)
-        return frozenset(files.loc[unused, "path"])
+        template = files["template"].fillna(False).astype(bool) if "template" in files.columns else False
+        decorated = files.apply(_runs_as_its_block_type, axis=1) \
+            if {"decorators", "block_type"} <= set(files.columns) else True
+        quiet = files.loc[template | (unused & ~decorated), "path"]
+        dormant = files.loc[unused & decorated & ~template, "path"]
+        return frozenset(quiet), frozenset(dormant)
 
 
 @register
@@ -68,8 +89,9 @@ class SqlBuiltFromStrings(_CodeRiskRule):
         values. Not reported: SQL whose interpolated parts are all fixed by the module itself
         (constants, names bound to constants, loops over constant lists, helper parameters that
         every call fills with such values) or deployment settings (``os.getenv``), such as a
-        table name from a constant list with the row values bound as parameters; files that
-        no pipeline uses or that are untouched Mage templates.
+        table name from a constant list with the row values bound as parameters; untouched
+        Mage templates and scratch files that are not blocks. A block no pipeline uses yet
+        is reported at low severity.
 
     Why it matters:
         Values spliced into SQL can change the statement (SQL injection) and break on quotes;
@@ -96,8 +118,10 @@ class DynamicCodeExecution(_CodeRiskRule):
 
     What it checks:
         ``eval(...)`` and ``exec(...)`` calls in Python files of Mage projects, except when the
-        text can only come from the module's own constants (e.g. an entry of a literal dict)
-        and in files no pipeline uses. Hits on consecutive lines of one function are one finding.
+        text can only come from the module's own constants (e.g. an entry of a literal dict).
+        A block no pipeline uses yet is reported at low severity; untouched templates and
+        scratch files that are not blocks are left alone. Hits on consecutive lines of one
+        function are one finding.
 
     Why it matters:
         Text that reaches them runs as code with the pipeline's credentials; the guide says
