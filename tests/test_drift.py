@@ -192,3 +192,20 @@ def test_a_folder_and_a_ref_compare_file_by_file(repo, tmp_path):
     assert mixed.envs["kind"].tolist() == ["git", "folder"]
     assert mixed.pipelines.equals(both_git.pipelines)
     assert mixed.io_config.equals(both_git.io_config)
+
+
+def test_identical_environments_differ_in_nothing(repo):
+    same = run_drift(repo, ["a=main", "prod=main"])
+    assert set(same.pipelines[same.pipelines["env"] == "a"]["state"]) == {"same"}
+    for name in ("renames", "pipeline_settings", "blocks", "code", "triggers", "io_config", "project_settings",
+                 "requirements", "dbt_profiles", "promotion_commits", "bypassed_files"):
+        assert getattr(same, name).empty, name
+    assert set(same.findings["rule_id"]) == {"MAGE-DEP-106"}      # the rejected trigger is dead in both
+    assert same.promotion[["waiting", "bypassed"]].values.tolist() == [[0, 0]]
+
+
+def test_a_folder_without_a_project_in_any_environment_is_not_a_mage_repo(repo):
+    from auditkit.readers.repo import NotAMageRepo
+
+    with pytest.raises(NotAMageRepo):
+        run_drift(repo / "hub" / "dbt", ["a=staging", "prod=main"])

@@ -87,6 +87,8 @@ def test_an_environment_without_the_project_is_an_input_problem(repo, tmp_path):
     assert result.input_problems["reason"].str.contains("new: no Mage project").any()
     assert set(result.pipelines[result.pipelines["env"] == "new"]["state"]) == {"absent"}
     assert result.promotion["status"].tolist() == ["compared"]
+    sub = run_drift(clone / "hub", ["new=empty", "prod=main"])            # the folder is not in that commit
+    assert sub.input_problems["reason"].str.contains("new: no Mage project").any()
 
 
 @pytest.mark.slow

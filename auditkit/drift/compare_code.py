@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from auditkit.drift.frames import empty
+from auditkit.drift.frames import column_rows, empty
 from auditkit.drift.snapshot import EnvSnapshot
 from auditkit.readers.paths import decode_text
 
@@ -37,7 +37,7 @@ def line_changes(old: bytes | None, new: bytes | None) -> tuple[int | None, int 
 def _users(snap: EnvSnapshot) -> dict[str, set]:
     users: dict[str, set] = defaultdict(set)
     blocks = snap.inventory.blocks
-    for pipeline, path in blocks[["pipeline", "path"]].itertuples(index=False):
+    for pipeline, path in column_rows(blocks, "pipeline", "path"):
         if isinstance(path, str):
             users[path].add(pipeline)
     return users
@@ -45,7 +45,7 @@ def _users(snap: EnvSnapshot) -> dict[str, set]:
 
 def _code_paths(snap: EnvSnapshot) -> dict[str, str]:
     files = snap.inventory.block_files
-    return dict(zip(files["path"], files["project"]))
+    return dict(column_rows(files, "path", "project"))
 
 
 def code_diffs(snaps: list[EnvSnapshot]) -> pd.DataFrame:
@@ -56,9 +56,11 @@ def code_diffs(snaps: list[EnvSnapshot]) -> pd.DataFrame:
     ``to_env``'s lacks, ``lines_removed`` the reverse. ``pipelines``: those using the file (at
     most five named)."""
     rows = []
-    for a, b in zip(snaps, snaps[1:]):
-        paths = {**_code_paths(a), **_code_paths(b)}
-        users_a, users_b = _users(a), _users(b)
+    users_by_env = [_users(s) for s in snaps]
+    code_paths = [_code_paths(s) for s in snaps]
+    for i, (a, b) in enumerate(zip(snaps, snaps[1:])):
+        paths = {**code_paths[i], **code_paths[i + 1]}
+        users_a, users_b = users_by_env[i], users_by_env[i + 1]
         changed = []
         for path in sorted(paths):
             new, old = a.tree.files.get(path, (None, 0))[0], b.tree.files.get(path, (None, 0))[0]

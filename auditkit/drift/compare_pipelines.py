@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from auditkit.drift.configfiles import render
-from auditkit.drift.frames import differing, empty
+from auditkit.drift.frames import column_rows, differing, empty
 from auditkit.drift.snapshot import EnvSnapshot
 
 PIPELINE_FIELDS = ("name", "type", "executor_type", "executor_count", "run_pipeline_in_one_process",
@@ -43,16 +43,16 @@ def signatures(snap: EnvSnapshot) -> dict[tuple[str, str], Signature]:
     code: dict[tuple, set] = defaultdict(set)
     blocks = snap.inventory.blocks
     if len(blocks):
-        for project, pipeline, path in blocks[["project", "pipeline", "path"]].itertuples(index=False):
+        for project, pipeline, path in column_rows(blocks, "project", "pipeline", "path"):
             if isinstance(path, str):
                 code[(project, pipeline)].add((path, files.get(path, (None, 0))[0]))
     out = {}
-    for row in snap.inventory.pipelines[["project", "pipeline", "path", "n_entries"]].itertuples(index=False):
-        key = (row.project, row.pipeline)
-        folder = row.path.rsplit("/", 1)[0]
-        out[key] = Signature(path=row.path, metadata=files.get(row.path, (None, 0))[0],
+    for project, pipeline, path, n_entries in column_rows(snap.inventory.pipelines, "project", "pipeline", "path", "n_entries"):
+        key = (project, pipeline)
+        folder = path.rsplit("/", 1)[0]
+        out[key] = Signature(path=path, metadata=files.get(path, (None, 0))[0],
                              triggers=files.get(f"{folder}/triggers.yaml", (None, 0))[0],
-                             code=frozenset(code.get(key, ())), n_blocks=int(row.n_entries or 0))
+                             code=frozenset(code.get(key, ())), n_blocks=int(n_entries or 0))
     return out
 
 
@@ -105,7 +105,7 @@ def changed_pipelines(sigs: list[dict], attribute: str) -> set[tuple[str, str]]:
 def _block_sets(snap: EnvSnapshot) -> dict[tuple[str, str], frozenset]:
     blocks = snap.inventory.blocks
     out: dict[tuple, set] = defaultdict(set)
-    for project, pipeline, block in blocks[["project", "pipeline", "block"]].itertuples(index=False):
+    for project, pipeline, block in column_rows(blocks, "project", "pipeline", "block"):
         out[(project, pipeline)].add(block)
     return {k: frozenset(v) for k, v in out.items()}
 
@@ -155,12 +155,12 @@ def setting_diffs(snaps: list[EnvSnapshot], changed: set, present: pd.DataFrame)
     pipe_rows, block_rows, block_scope = [], [], []
     for snap in snaps:
         pipelines = snap.inventory.pipelines
-        keep = [k in changed for k in zip(pipelines["project"], pipelines["pipeline"])]
+        keep = [k in changed for k in column_rows(pipelines, "project", "pipeline")]
         for row in pipelines[keep].to_dict("records"):
             pipe_rows.extend((row["project"], row["pipeline"], f, snap.name, render(row.get(f)))
                              for f in PIPELINE_FIELDS)
         blocks = snap.inventory.blocks
-        keep = [k in changed for k in zip(blocks["project"], blocks["pipeline"])]
+        keep = [k in changed for k in column_rows(blocks, "project", "pipeline")]
         for row in blocks[keep].to_dict("records"):
             block_scope.append((row["project"], row["pipeline"], row["block"], snap.name))
             block_rows.extend((row["project"], row["pipeline"], row["block"], f, snap.name, render(row.get(f)))
@@ -184,11 +184,11 @@ def block_diffs(snaps: list[EnvSnapshot], changed: set, present: pd.DataFrame) -
     rows = []
     for snap in snaps:
         blocks = snap.inventory.blocks
-        for project, pipeline, block in blocks[["project", "pipeline", "block"]].itertuples(index=False):
+        for project, pipeline, block in column_rows(blocks, "project", "pipeline", "block"):
             if (project, pipeline) in changed:
                 rows.append((project, pipeline, "block", block, snap.name, "present"))
         edges = snap.inventory.edges
-        for project, pipeline, up, down in edges[["project", "pipeline", "upstream", "downstream"]].itertuples(index=False):
+        for project, pipeline, up, down in column_rows(edges, "project", "pipeline", "upstream", "downstream"):
             if (project, pipeline) in changed:
                 rows.append((project, pipeline, "edge", f"{up} -> {down}", snap.name, "present"))
     long = pd.DataFrame(rows, columns=["project", "pipeline", "kind", "item", "env", "state"])

@@ -79,8 +79,12 @@ class GitRepo:
         return None
 
     def list_tree(self, commit: str) -> list[TreeEntry]:
-        """Every file of ``commit`` under the audited folder, with its blob id and size."""
+        """Every file of ``commit`` under the audited folder, with its blob id and size ([] when
+        the folder is not in that commit)."""
         treeish = f"{commit}:{self.prefix.rstrip('/')}" if self.prefix else commit
+        # (``<commit>:<path>^{tree}`` would read ``^{tree}`` as part of the path)
+        if self.prefix and (_run(self.cwd, "cat-file", "-t", treeish) or b"").strip() != b"tree":
+            return []           # the audited folder does not exist in that commit
         # --full-tree: from a subfolder, ls-tree would otherwise list only paths under it again.
         out = self.run("ls-tree", "-r", "-z", "--long", "--full-tree", treeish)
         entries = []

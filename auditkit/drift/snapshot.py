@@ -63,12 +63,28 @@ def write_skeleton(tree: EnvTree, dest: Path) -> None:
                 handle.write(data)
 
 
-def private_temp_dir(avoid: Iterable[str | os.PathLike]) -> tempfile.TemporaryDirectory:
-    """A new folder only this user can read, outside every folder of ``avoid``."""
-    for base in (None, "/tmp", str(Path.home() / ".cache")):
-        if base is not None and not os.path.isdir(base):
+RAM_DISK = "/dev/shm"
+RAM_DISK_HEADROOM = 256 * 1024 * 1024
+
+
+def _room(folder: str) -> int:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return 0
+    return st.f_bavail * st.f_frsize if os.access(folder, os.W_OK | os.X_OK) else 0
+
+
+def private_temp_dir(avoid: Iterable[str | os.PathLike], need_bytes: int = 0) -> tempfile.TemporaryDirectory:
+    """A new folder only this user can read, outside every folder of ``avoid``: in memory
+    (``/dev/shm``) when there is room, since a skeleton is tens of thousands of small files
+    written once and removed, else the usual temporary folder."""
+    bases = [RAM_DISK] if _room(RAM_DISK) > need_bytes + RAM_DISK_HEADROOM else []
+    bases += [tempfile.gettempdir(), "/tmp", str(Path.home() / ".cache")]
+    for base in bases:
+        if not os.path.isdir(base):
             continue
-        candidate = Path(base or tempfile.gettempdir()).resolve()
+        candidate = Path(base).resolve()
         if not any(is_within(Path(a).resolve(), candidate) for a in avoid):
             return tempfile.TemporaryDirectory(prefix="auditkit-drift-", dir=str(candidate))
     raise DriftSetupError("no temporary folder outside the audited repository (set TMPDIR elsewhere)")
@@ -86,7 +102,8 @@ def read_env(tree: EnvTree, *, exclude: Iterable[str] = (), avoid: Iterable[str 
     empty inventory and an input problem, never an exception."""
     label = f"{tree.env.name}:{tree.env.spec}"
     problems = list(tree.problems)
-    with private_temp_dir(avoid) as tmp:
+    parsed = sum(size for rel, (_, size) in tree.files.items() if rel.rsplit("/", 1)[-1] in PARSED_NAMES)
+    with private_temp_dir(avoid, need_bytes=parsed + 4096 * len(tree.files)) as tmp:
         dest = Path(tmp) / "tree"
         dest.mkdir()
         write_skeleton(tree, dest)
