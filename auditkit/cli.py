@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports/latest", help="output folder (default: reports/latest)")
     report.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
     report.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
+    report.add_argument("--env", action="append", metavar="NAME=REF_OR_FOLDER",
+                        help="add the environment drift section: environments in promotion order (repeat), "
+                             "as for `auditkit drift`")
     _add_source_args(report)
 
     demo = sub.add_parser("demo", help="audit the embedded demo repo and its generated history")
@@ -54,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", metavar="FILE", help="a previous findings.json: report and fail on new findings only")
     _add_source_args(check)
 
+    drift = sub.add_parser("drift", help="compare environments (git refs or folders): dev, staging, production")
+    drift.add_argument("path", help="the Mage repo (a work tree or a bare mirror)")
+    from auditkit.drift.options import add_arguments as add_drift_arguments
+    add_drift_arguments(drift)
+
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--format", choices=["md", "json"], default="md")
     rules.add_argument("--precision", metavar="CSV",
@@ -68,7 +76,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from auditkit.report.runner import run_report
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
-                        previous=args.previous, jobs=args.jobs, cache=not args.no_cache)
+                        previous=args.previous, jobs=args.jobs, cache=not args.no_cache,
+                        envs=getattr(args, "env", None))
     return result.exit_code(args.fail_on)
 
 
@@ -78,8 +87,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from auditkit.demo.workspace import prepare_demo
     from auditkit.report.runner import run_report
     out = Path(args.out)
+    from auditkit.drift.run import DEMO_ENVS
     repo, mage_data = prepare_demo()
-    result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs)
+    result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs,
+                        envs=DEMO_ENVS, env_mage_data={"prod": mage_data})
     return result.exit_code(None)
 
 
@@ -88,17 +99,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args)
 
 
+def cmd_drift(args: argparse.Namespace) -> int:
+    from auditkit.drift.command import run_drift_command
+    return run_drift_command(args)
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from auditkit.engine.catalogue import load_precision, render_catalogue
     sys.stdout.write(render_catalogue(args.format, load_precision(getattr(args, "precision", None))))
     return EXIT_OK
 
 
-COMMANDS = {"report": cmd_report, "demo": cmd_demo, "check": cmd_check, "rules": cmd_rules}
+COMMANDS = {"report": cmd_report, "demo": cmd_demo, "check": cmd_check, "rules": cmd_rules, "drift": cmd_drift}
 
 
 def main(argv: list[str] | None = None) -> int:
     from auditkit.config import ConfigError
+    from auditkit.drift.envs import DriftInputError
     from auditkit.readers.repo import NotAMageRepo
 
     args = build_parser().parse_args(argv)
@@ -110,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"auditkit: configuration error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, DriftInputError) as exc:
         print(f"auditkit: {exc}", file=sys.stderr)
         return EXIT_INPUT
 

@@ -3,7 +3,8 @@
 The cases live with their categories and are imported here, never copied:
 tests/test_rules_cases.py (BLK/DOC/TST/PIP), test_rules_deployment.py, test_rules_observability.py,
 test_rules_performance.py, test_rules_reliability.py and test_rules_operations.py (rows),
-tests/rule_cases_history.py (history rules on the demo history), tests/rule_cases_operations.py
+tests/rule_cases_history.py (history rules on the demo history), tests/rule_cases_drift.py (drift
+rules from drift frames), tests/rule_cases_operations.py
 (trigger drift and backfills on hand-built history DBs), tests/rule_cases_security.py (security
 scans built from rows) and the expired-waiver case below. The meta-test runs each case and counts
 a rule as covered only by cases whose outcome it observed.
@@ -19,6 +20,7 @@ from auditkit.engine.run import EXPIRED_WAIVER_RULE, run_rules
 from inventory_factory import make_inventory
 from rules_runtime_support import findings, run_case
 
+import rule_cases_drift
 import rule_cases_history
 import rule_cases_operations
 import rule_cases_security
@@ -79,6 +81,7 @@ def all_cases() -> list[tuple]:
         + rule_cases_history.CASES
         + rule_cases_operations.CASES
         + rule_cases_security.CASES
+        + rule_cases_drift.CASES
         + CONFIGURATION_CASES
     )
 

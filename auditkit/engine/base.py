@@ -29,19 +29,21 @@ class RuleContext:
     ``inventory`` is the repo reader's result (:class:`~auditkit.readers.repo.RepoInventory`);
     ``history`` the opened run history (:class:`~auditkit.readers.history.History`, or None);
     ``git`` git metadata (:class:`~auditkit.readers.git.GitInfo`, or None); ``security`` the
-    security scan (:class:`~auditkit.readers.security.SecurityScan`, or None).
+    security scan (:class:`~auditkit.readers.security.SecurityScan`, or None); ``drift`` the
+    environments compared by ``auditkit drift`` (:class:`~auditkit.drift.result.DriftResult`, or None).
     ``thresholds`` maps rule id -> {name: value}. A rule names what it reads in ``Rule.needs``;
     the runner skips it (with the reason) when one of those is None.
     """
 
-    SOURCES = ("inventory", "history", "git", "security")
+    SOURCES = ("inventory", "history", "git", "security", "drift")
 
-    def __init__(self, inventory=None, history=None, git=None, security=None,
+    def __init__(self, inventory=None, history=None, git=None, security=None, drift=None,
                  thresholds: dict | None = None) -> None:
         self.inventory = inventory
         self.history = history
         self.git = git
         self.security = security
+        self.drift = drift
         self.thresholds = thresholds or {}
 
 
@@ -54,7 +56,7 @@ class Rule:
     category: ClassVar[str]
     severity: ClassVar[str]
     thresholds: ClassVar[tuple[Threshold, ...]] = ()
-    needs: ClassVar[frozenset[str]] = frozenset({"inventory"})   # inventory, history, git, security
+    needs: ClassVar[frozenset[str]] = frozenset({"inventory"})   # inventory, history, git, security, drift
     practices: ClassVar[tuple[str, ...]] = ()                    # guide practice ids it checks
     # Rules whose findings did not hold up on real repos stay available but are switched on
     # only by the user (``rules: {ID: true}``); ``off_by_default`` says why they are off.

@@ -13,6 +13,7 @@ class Section:
     slug: str          # notebook file stem, e.g. "10_blocks"
     title: str
     categories: tuple[str, ...]
+    needs_envs: bool = False   # runs only when the report is given environments (--env)
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -25,6 +26,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("60_runs", "Run health", ("operations", "observability")),
     Section("70_security", "Security", ("security",)),
     Section("80_deployment", "Deployment", ("deployment",)),
+    Section("90_drift", "Environment drift", ("deployment",), needs_envs=True),
 )
 
 

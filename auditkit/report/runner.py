@@ -98,8 +98,12 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
 def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
-               sections: list[str] | None = None, cache: bool = True) -> ReportResult:
+               sections: list[str] | None = None, cache: bool = True, envs: list[str] | None = None,
+               env_mage_data: dict | None = None) -> ReportResult:
     """Audit ``repo`` and write the complete HTML report set into ``out``.
+
+    ``envs`` (``NAME=REF_OR_FOLDER``, promotion order) adds the environment drift section and
+    its findings; ``env_mage_data`` maps environment names to their Mage data folders.
 
     Up to ``jobs`` workers each start a kernel right away, so kernel start-up and imports overlap
     with the audit; once the audit is cached, the workers take section notebooks off a queue.
@@ -108,7 +112,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     out.mkdir(parents=True, exist_ok=True)
     (out / "notebooks").mkdir(exist_ok=True)
     started = time.perf_counter()
-    chosen = [s for s in available_sections() if not sections or s.slug in sections]
+    chosen = [s for s in available_sections() if (not sections or s.slug in sections) and (envs or not s.needs_envs)]
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
     kernels = [WarmKernel(str(out), report_kernel_env()) for _ in range(workers)]
     queue: Queue = Queue()
@@ -137,6 +141,11 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         with ProgressBars() as progress:
             audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since,
                               until=until, cache=cache, progress=progress)
+        drift_cache = ""
+        if envs:
+            from auditkit.drift.run import add_drift_to_audit
+            drift_cache = str(add_drift_to_audit(audit, repo, envs, out / "_drift", env_mage_data=env_mage_data,
+                                                 config=config, since=since, until=until))
         cache = audit.save(out / "_audit")
         shutil.copy(cache / "summary.json", out / "summary.json")
         # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
@@ -151,6 +160,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
             "mage_data": str(Path(mage_data).resolve()) if mage_data else "",
             "since": since or "", "until": until or "", "config": config or "",
             "audit_cache": str(cache), "previous": str(Path(previous).resolve()) if previous else "",
+            "envs": ",".join(envs or []), "drift_cache": drift_cache,
         })
         for section in chosen:
             queue.put(section)
