@@ -5,7 +5,8 @@ simulates what Mage's scheduler would have recorded: scheduled and API runs, fai
 failures, automatic retries (visible only in block logs), both manual retry paths, skipped
 runs, bursts above concurrency limits, backfills in every state, SLA misses, an orphan DB
 trigger, users, roles, an OAuth app and token, and a secret. Everything is derived from
-``seed``; ``scale`` multiplies the API/manual run volume for benchmarks.
+``seed``; ``scale`` multiplies the API/manual run volume for benchmarks. This module plans the
+runs; :mod:`auditkit.demo.history_runs` plays them into rows and logs.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import json
 import random
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,8 +22,9 @@ from croniter import croniter
 
 from auditkit.readers.history.schema import ddl
 
-from .history_inputs import (TRIGGER_KEYS, DemoPipeline, RowWriter, as_datetime, clean_name, ts_text,
-                             ts_seconds_text, read_demo_project, write_accounts)
+from .history_inputs import (TRIGGER_KEYS, DemoPipeline, RowWriter, as_datetime, read_demo_project,
+                             ts_seconds_text, ts_text, write_accounts)
+from .history_runs import Plan, RunSimulator
 
 # Mage's presets: midnight for @daily, minute 0 for @hourly, Monday for @weekly (guess from
 # PipelineSchedule.current_execution_date), day 1 for @monthly.
@@ -32,42 +33,23 @@ PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * 
 ORPHAN_PIPELINE = "legacy_orders_export"
 
 
-@dataclass(order=True)
-class _Plan:
-    created_at: datetime
-    seq: int
-    pipeline: str = field(compare=False)
-    schedule_id: int = field(compare=False)
-    execution_date: datetime = field(compare=False)
-    kind: str = field(compare=False)             # scheduled, api, skipped, retry_run, backfill, streaming
-    sla: int | None = field(compare=False, default=None)
-    variables: dict = field(compare=False, default_factory=dict)
-    backfill: dict | None = field(compare=False, default=None)
-
-
 class _Generator:
     def __init__(self, root: Path, project_dir: Path, seed: int, days: int, scale: float,
                  end: datetime, max_log_files: int, dynamic_fanout: int) -> None:
-        self.root = root
         self.rng = random.Random(seed)
         self.days, self.scale, self.end = days, scale, end
         self.start = end - timedelta(days=days)
-        self.max_log_files = max_log_files
-        self.fanout = dynamic_fanout
         self.pipelines, self.yaml_triggers = read_demo_project(project_dir)
         self.repo_path = f"/home/src/{project_dir.name}"
         self.seq = 0
-        self.run_id = 0
-        self.block_run_id = 0
         self.schedules: dict[int, dict] = {}
-        self.log_files = 0
-        self.logged_paths: set[Path] = set()
-        self.heap: list[_Plan] = []
-        self.units: dict[str, list[tuple]] = {}
+        self.heap: list[Plan] = []
         self.flaky = {p.uuid: set(self.rng.sample([b for b, _ in p.blocks], min(2, len(p.blocks))))
                       for p in self.pipelines.values()}
         for p in self.pipelines.values():
             p.slowness = self.rng.choice([0.5, 1.0, 2.0, 6.0])
+        self.runs = RunSimulator(self.rng, self.pipelines, self.flaky, root=root, end=end,
+                                 max_log_files=max_log_files, fanout=dynamic_fanout, push=self._push)
 
     # -- schedules --------------------------------------------------------------------------
     def _schedule(self, w: RowWriter, **row) -> int:
@@ -81,7 +63,7 @@ class _Generator:
 
     def _push(self, **plan) -> None:
         self.seq += 1
-        heapq.heappush(self.heap, _Plan(seq=self.seq, **plan))
+        heapq.heappush(self.heap, Plan(seq=self.seq, **plan))
 
     def plan_schedules(self, w: RowWriter) -> None:
         for uuid, pipeline in self.pipelines.items():
@@ -167,7 +149,7 @@ class _Generator:
         for _ in range(count):
             at = self.start + timedelta(seconds=self.rng.uniform(0, span))
             self._push(created_at=at, pipeline=pipeline.uuid, schedule_id=sid, execution_date=at,
-                       kind="api", variables=self._partition_vars(sid, at))
+                       kind="api", variables=RunSimulator.partition_vars(sid, at))
         # Bursts of near-simultaneous runs, above any configured limit.
         if pipeline.run_limit is not None or pipeline.uuid == self._burst_pipeline():
             for _ in range(max(3, self.days // 20)):
@@ -175,15 +157,11 @@ class _Generator:
                 for k in range((pipeline.run_limit or 1) + 3):
                     t = at + timedelta(seconds=k * 7)
                     self._push(created_at=t, pipeline=pipeline.uuid, schedule_id=sid,
-                               execution_date=t, kind="api", variables=self._partition_vars(sid, t))
+                               execution_date=t, kind="api", variables=RunSimulator.partition_vars(sid, t))
 
     def _burst_pipeline(self) -> str | None:
         batch = [p.uuid for p in self.pipelines.values() if p.type != "streaming" and p.blocks]
         return batch[0] if batch else None
-
-    @staticmethod
-    def _partition_vars(sid: int, at: datetime) -> dict:
-        return {"execution_partition": f"{sid}/{at.strftime('%Y%m%dT%H%M%S_%f')}"}
 
     def _plan_orphan(self, w: RowWriter) -> None:
         """A DB trigger whose pipeline folder was deleted (Mage keeps the row)."""
@@ -254,178 +232,13 @@ class _Generator:
                            backfill={"id": bid, "state": state, "index": i, "n": n},
                            variables=_backfill_vars(execution, interval))
 
+
     # -- runs -------------------------------------------------------------------------------
     def expand_all(self, w: RowWriter) -> None:
+        """Play every planned run in creation order (a failed run may plan a later retry)."""
         while self.heap:
-            self._expand(w, heapq.heappop(self.heap))
+            self.runs.play(w, heapq.heappop(self.heap))
 
-    def _expand(self, w: RowWriter, plan: _Plan) -> None:
-        rng = self.rng
-        pipeline = self.pipelines[plan.pipeline]
-        self.run_id += 1
-        run_id = self.run_id
-        created = plan.created_at
-        run = dict(id=run_id, pipeline_schedule_id=plan.schedule_id, pipeline_uuid=plan.pipeline,
-                   execution_date=ts_text(plan.execution_date), created_at=ts_seconds_text(created),
-                   variables=json.dumps(plan.variables), passed_sla=0,
-                   event_variables="{}" if plan.kind == "api" else None, metrics=None,
-                   backfill_id=plan.backfill["id"] if plan.backfill else None,
-                   executor_type=pipeline.executor_type, started_at=None, completed_at=None)
-        if plan.kind == "skipped":
-            # Mage's create_and_cancel_pipeline_run stores a partition, like API runs do.
-            variables = {**plan.variables, **self._partition_vars(plan.schedule_id, plan.execution_date)}
-            run.update(status="CANCELLED", updated_at=ts_seconds_text(created), variables=json.dumps(variables))
-            w.add("pipeline_run", run)
-            return
-        if plan.kind == "streaming":
-            running = plan.created_at > self.end - timedelta(days=5)
-            run.update(status="RUNNING" if running else "FAILED", started_at=ts_text(created),
-                       updated_at=ts_seconds_text(created + timedelta(days=0 if running else 2)))
-            w.add("pipeline_run", run)
-            return
-        if plan.backfill and plan.backfill["state"] == "RUNNING":
-            done = plan.backfill["index"] / plan.backfill["n"]
-            if done > 0.6:
-                run.update(status="INITIAL", updated_at=ts_seconds_text(created))
-                w.add("pipeline_run", run)
-                return
-        wait = rng.uniform(0.5, 8) if rng.random() > 0.03 else rng.uniform(60, 900)
-        started = created + timedelta(seconds=wait)
-        slow = pipeline.slowness * (rng.uniform(3, 8) if rng.random() < 0.05 else 1.0)
-        state = plan.backfill["state"] if plan.backfill else None
-        # A COMPLETED backfill had all its runs complete; a FAILED one fails often.
-        fail_boost = {"FAILED": 4.0, "COMPLETED": 0.0}.get(state, 1.0)
-        still_running = (plan.backfill and plan.backfill["state"] == "RUNNING"
-                         and plan.backfill["index"] / plan.backfill["n"] > 0.5)
-        clock = started
-        failed_block = None
-        blocks_out: list[dict] = []
-        for uuid, block, btype, p_first, attempts in self._units(pipeline):
-            if failed_block or still_running:
-                status = "RUNNING" if still_running and not blocks_out else "CANCELLED"
-                if still_running and blocks_out:
-                    status = "INITIAL"
-                blocks_out.append(dict(uuid=uuid, block=block, btype=btype, status=status,
-                                       started=clock if status == "RUNNING" else None,
-                                       completed=None, metrics=None, lines=[]))
-                continue
-            b_start = clock + timedelta(seconds=rng.uniform(0.2, 2))
-            p_fail = p_first * fail_boost
-            lines, t = [], b_start
-            ok = False
-            for attempt in range(1, attempts + 1):
-                t += timedelta(seconds=rng.uniform(1, 40) * slow)
-                if rng.random() >= (p_fail if attempt == 1 else 0.45):
-                    ok = True
-                    break
-                lines.append((t, "WARNING", f"Exception thrown when attempting to run {block}, "
-                                            f"attempt {attempt} of {attempts}"))
-            if ok:
-                blocks_out.append(dict(uuid=uuid, block=block, btype=btype, status="COMPLETED",
-                                       started=b_start, completed=t, metrics="{}", lines=lines))
-            else:
-                lines.append((t, "EXCEPTION", f"Failed to execute block {block}: ConnectionError: "
-                                          "upstream API timed out"))
-                blocks_out.append(dict(uuid=uuid, block=block, btype=btype, status="FAILED",
-                                       started=b_start, completed=None, failed_at=t,
-                                       metrics=json.dumps({"error": {
-                                           "error": "ConnectionError: upstream API timed out",
-                                           "errors": ["  File \"block.py\", line 12"],
-                                           "message": "Traceback (most recent call last): ..."}}),
-                                       lines=lines))
-                failed_block = uuid
-            clock = t
-        end = clock
-        if still_running:
-            status, completed = "RUNNING", None
-        elif failed_block:
-            status, completed = "FAILED", None
-            action = rng.random() if plan.kind in ("scheduled", "api") else 1.0
-            if action < 0.3:
-                status, completed, end = self._retry_blocks(blocks_out, end)
-            elif action < 0.6:
-                later = end + timedelta(hours=rng.uniform(1, 12))
-                self._push(created_at=later, pipeline=plan.pipeline, schedule_id=plan.schedule_id,
-                           execution_date=plan.execution_date, kind="retry_run", sla=plan.sla,
-                           variables=plan.variables, backfill=plan.backfill)
-        else:
-            status, completed = "COMPLETED", end
-        sla_base = plan.execution_date if plan.kind != "api" else created
-        if plan.sla and (end - sla_base).total_seconds() > plan.sla:
-            run["passed_sla"] = 1
-        run.update(status=status, started_at=ts_text(started), completed_at=ts_text(completed),
-                   updated_at=ts_seconds_text(end))
-        w.add("pipeline_run", run)
-        partition = plan.variables.get("execution_partition") or (
-            f"{plan.schedule_id}/{plan.execution_date.strftime('%Y%m%dT%H%M%S')}")
-        created_text = run["created_at"]
-        for b in blocks_out:
-            self.block_run_id += 1
-            last = b["completed"] or b.get("failed_at") or b["started"] or created
-            w.add_tuple("block_run", (
-                self.block_run_id, created_text, ts_seconds_text(last), run_id, b["uuid"], b["status"],
-                ts_text(b["completed"]), ts_text(b["started"]), b["metrics"]))
-            if b["started"] is not None:
-                self._write_log(plan, run_id, partition, b)
-
-    def _units(self, pipeline: DemoPipeline) -> list[tuple]:
-        """(block run uuid, block, type, first-attempt failure chance, attempts), cached."""
-        cached = self.units.get(pipeline.uuid)
-        if cached is None:
-            cached = []
-            for block, btype in pipeline.blocks:
-                suffixes = self._block_suffixes(pipeline, block)
-                # Flaky blocks fail a first attempt ~10% of the time, others ~1.5%.
-                p_first = 0.015 * (7 if block in self.flaky[pipeline.uuid] else 1) / len(suffixes)
-                attempts = pipeline.retries.get(block, 0) + 1
-                cached.extend((block + sfx, block, btype, p_first, attempts) for sfx in suffixes)
-            self.units[pipeline.uuid] = cached
-        return cached
-
-    def _block_suffixes(self, pipeline: DemoPipeline, block: str) -> list[str]:
-        if pipeline.type == "integration":
-            # Guess at stream names: integration block runs are <uuid>:<stream>:<batch>.
-            return [f":{s}:0" for s in ("accounts", "contacts", "opportunities")]
-        if block in pipeline.dynamic_children:
-            return [f":{i}" for i in range(self.fanout)]
-        return [""]
-
-    def _retry_blocks(self, blocks_out: list[dict], end: datetime):
-        """'Retry blocks' on the same run: failed and cancelled rows rerun and complete; the
-        failed row keeps its metrics.error."""
-        t = end + timedelta(hours=self.rng.uniform(0.5, 6))
-        for b in blocks_out:
-            if b["status"] in ("FAILED", "CANCELLED"):
-                b["started"] = t
-                t += timedelta(seconds=self.rng.uniform(1, 30))
-                b["completed"] = t
-                b["lines"] = b["lines"] + [(t, "INFO", "Block run retried manually and completed.")]
-                if b["status"] == "CANCELLED":
-                    b["metrics"] = "{}"
-                b["status"] = "COMPLETED"
-        return "COMPLETED", t, t
-
-    def _write_log(self, plan: _Plan, run_id: int, partition: str, b: dict) -> None:
-        interesting = bool(b["lines"])
-        recent = plan.created_at > self.end - timedelta(days=3)
-        if self.log_files >= self.max_log_files or not (interesting or recent):
-            return
-        path = (self.root / "pipelines" / plan.pipeline / ".logs" / partition
-                / f"{clean_name(b['uuid'])}.log")
-        if path not in self.logged_paths:
-            self.logged_paths.add(path)
-            self.log_files += 1
-            path.parent.mkdir(parents=True, exist_ok=True)
-        base = {"block_run_id": self.block_run_id, "block_uuid": b["uuid"], "pipeline_run_id": run_id,
-                "pipeline_schedule_id": plan.schedule_id, "pipeline_uuid": plan.pipeline,
-                "hostname": "mage-scheduler-0", "block_type": b["btype"]}
-        events = [(b["started"], "INFO", "Start executing block with BlockExecutor.")] + b["lines"]
-        if b["completed"]:
-            events.append((b["completed"], "INFO", "Finish executing block with BlockExecutor."))
-        with path.open("a", encoding="utf-8") as fh:
-            for at, level, message in events:
-                fh.write(f"{at.strftime('%Y-%m-%dT%H:%M:%S')} "
-                         f"{json.dumps({**base, 'level': level, 'message': message})}\n")
 
 def _backfill_vars(execution: datetime, interval: timedelta) -> dict:
     return {"ds": execution.strftime("%Y-%m-%d"), "execution_date": execution.isoformat(),
