@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -29,12 +30,12 @@ CACHE_FILE = "audit.json"
 def _audit_codec():
     """The data-only codec of a saved audit and the record classes it may rebuild."""
     from auditkit.datacodec import DataCodec
+    from auditkit.engine.run import RuleError, RuleRun, SkippedRule
     from auditkit.model import Finding
     from auditkit.readers.git import GitInfo
     from auditkit.readers.repo import RepoInventory
     from auditkit.readers.security import SecurityScan
     from auditkit.readers.security.history import HistoryScan
-    from auditkit.engine.run import RuleError, RuleRun, SkippedRule
 
     return DataCodec([Finding, InputProblem, RepoInventory, GitInfo, SecurityScan, HistoryScan, RuleRun, SkippedRule,
                       RuleError])
@@ -123,58 +124,62 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     done, total)`` follows the reading of a big repo (see :func:`~auditkit.readers.repo.read_repo`).
     """
     from auditkit.config import load_config
-    from auditkit.readers.repo import read_repo
     from auditkit.engine.base import RuleContext
     from auditkit.engine.run import run_rules
+    from auditkit.readers.git import read_git
+    from auditkit.readers.history import open_history
+    from auditkit.readers.repo import read_repo
+    from auditkit.readers.security import scan_security
 
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
+    clock = _Stopwatch()
     root = Path(repo).resolve()
     cfg = load_config(config, root)
-    # The reader's workers also run the per-file security detectors on the block files they read.
-    inventory = read_repo(root, exclude=cfg.exclude, security_prescan=True, cache=cache, progress=progress)
-    timings["read_repo"] = time.perf_counter() - started
-
-    problems: list[InputProblem] = []
+    with clock.stage("read_repo"):
+        # The reader's workers also run the per-file security detectors on the block files they read.
+        inventory = read_repo(root, exclude=cfg.exclude, security_prescan=True, cache=cache, progress=progress)
     history_spec: dict = {}
     hist = None
     if history or mage_data:
-        from auditkit.readers.history import open_history
         history_spec = {"source": history, "mage_data": mage_data, "project": project,
                         "since": since, "until": until}
-        t = time.perf_counter()
-        hist = open_history(**history_spec)
-        timings["open_history"] = time.perf_counter() - t
-        if hist is not None:
-            problems.extend(hist.problems)
-
-    t = time.perf_counter()
-    from auditkit.readers.git import read_git
-    git = read_git(root)
-    from auditkit.readers.security import scan_security
-    # The git-history secret scan covers the audit window when one is given (else the newest commits).
-    security = scan_security(inventory, history=hist, exclude=cfg.exclude, since=since)
-    inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
-    problems.extend(security.problems)
-    timings["gather_other"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
-                      thresholds=cfg.thresholds)
-    rule_run = run_rules(ctx, cfg)
-    findings = findings_frame(rule_run)
-    timings["rules"] = time.perf_counter() - t
-
-    all_problems = pd.concat(
-        [inventory.input_problems, pd.DataFrame([p.__dict__ for p in problems],
-                                                columns=["path", "kind", "reason", "project"])],
-        ignore_index=True,
-    )
-    audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings),
-                  input_problems=all_problems, summary={}, history_spec=history_spec, git=git,
-                  security=security, rule_run=rule_run, _history=hist)
-    audit.summary = build_summary(audit, timings)
+        with clock.stage("open_history"):
+            hist = open_history(**history_spec)
+    with clock.stage("gather_other"):
+        git = read_git(root)
+        # The git-history secret scan covers the audit window when one is given (else the newest commits).
+        security = scan_security(inventory, history=hist, exclude=cfg.exclude, since=since)
+        inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
+    with clock.stage("rules"):
+        ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
+                          thresholds=cfg.thresholds)
+        rule_run = run_rules(ctx, cfg)
+    problems = [*(hist.problems if hist is not None else []), *security.problems]
+    audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings_frame(rule_run)),
+                  input_problems=_with_problems(inventory.input_problems, problems), summary={},
+                  history_spec=history_spec, git=git, security=security, rule_run=rule_run, _history=hist)
+    audit.summary = build_summary(audit, clock.timings)
     return audit
+
+
+class _Stopwatch:
+    """Seconds spent in each stage of an audit, for ``summary.json``."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - started
+
+
+def _with_problems(frame: pd.DataFrame, problems: list[InputProblem]) -> pd.DataFrame:
+    """The reader's input-problem frame with more problems appended."""
+    more = pd.DataFrame([p.__dict__ for p in problems], columns=["path", "kind", "reason", "project"])
+    return pd.concat([frame, more], ignore_index=True)
 
 
 def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
