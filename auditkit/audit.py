@@ -59,6 +59,16 @@ class Audit:
     # analytics._common.history_cached), carried in the saved audit so notebooks reuse them.
     history_memo: dict = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        counts = self.findings["severity"].value_counts() if len(self.findings) else {}
+        by_severity = ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if s in counts)
+        source = self.history_spec.get("source") or self.history_spec.get("mage_data")
+        inv = self.inventory
+        return (f"<Audit of {self.repo_root}: {_count(len(inv.projects), 'project')}, "
+                f"{_count(len(inv.pipelines), 'pipeline')}, {_count(len(inv.block_files), 'block file')}; "
+                f"{_count(len(self.findings), 'finding')}{f' ({by_severity})' if by_severity else ''}; "
+                f"history: {source or 'none'}; {_count(len(self.input_problems), 'input problem')}>")
+
     @property
     def history(self) -> History | None:
         """The run history (reopened read-only on first use after a reload), or None."""
@@ -104,6 +114,10 @@ class Audit:
         if not isinstance(state, dict) or not set(state) <= expected or "inventory" not in state:
             raise ValueError(f"{Path(folder) / CACHE_FILE} is not a saved audit")
         return cls(**state)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:

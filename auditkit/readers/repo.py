@@ -71,6 +71,12 @@ class RepoInventory:
     input_problems: pd.DataFrame
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {name.replace('_', ' ')[:-1] if n == 1 else name.replace('_', ' ')}"
+                           for name in ("projects", "pipelines", "blocks", "block_files", "triggers",
+                                        "input_problems") for n in [len(getattr(self, name))])
+        return f"<RepoInventory of {self.root}: {counts}>"
+
     def summary(self) -> dict[str, Any]:
         """The ``inventory`` object of summary.json (plain ints and a type -> count dict)."""
         blocks = self.blocks

@@ -1,0 +1,24 @@
+"""Objects a notebook user prints show counts and sources, not a dump of every frame."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditkit.audit import run_audit
+
+RICH = Path(__file__).resolve().parent / "fixtures" / "repos" / "rich_repo"
+
+
+def test_audit_and_inventory_reprs_are_short_and_give_the_counts():
+    audit = run_audit(RICH, cache=False)
+    text = repr(audit)
+    assert len(text) < 400
+    assert f"{len(audit.inventory.pipelines)} pipelines" in text
+    assert f"{len(audit.findings)} findings" in text
+    top = audit.findings["severity"].iloc[0]          # findings are sorted most severe first
+    count = int((audit.findings["severity"] == top).sum())
+    assert f"({count} {top}" in text                   # the most severe listed first
+    assert "history: none" in text
+    inventory = repr(audit.inventory)
+    assert len(inventory) < 300
+    assert f"{len(audit.inventory.block_files)} block files" in inventory
+    assert "DataFrame" not in inventory and "\n" not in inventory
