@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     from auditkit.drift.options import add_arguments as add_drift_arguments
     add_drift_arguments(drift)
 
+    notebooks = sub.add_parser("notebooks", help="write copies of the section notebooks with their parameters "
+                                                 "filled in, to explore in JupyterLab")
+    notebooks.add_argument("folder", help="where to write the copies (not the shipped notebooks/ folder)")
+    notebooks.add_argument("path", nargs="?", default="", help="the Mage repo to audit (default: the embedded demo)")
+    for flag, meta in (("--history", "URL_OR_PATH"), ("--mage-data", "DIR"), ("--since", "DATE"),
+                       ("--until", "DATE"), ("--config", "FILE")):
+        notebooks.add_argument(flag, metavar=meta, default="", help="as for `auditkit report`")
+    notebooks.add_argument("--force", action="store_true", help="replace notebooks already in the folder")
+
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--format", choices=["md", "json"], default="md")
     rules.add_argument("--precision", metavar="CSV",
@@ -104,13 +113,33 @@ def cmd_drift(args: argparse.Namespace) -> int:
     return run_drift_command(args)
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from auditkit.report.workspace import WorkspaceError, write_workspace
+
+    def absolute(path: str) -> str:
+        return str(Path(path).expanduser().resolve()) if path else ""
+
+    history = args.history if "://" in args.history else absolute(args.history)
+    parameters = {"repo": absolute(args.path), "history": history, "mage_data": absolute(args.mage_data),
+                  "since": args.since, "until": args.until, "config": absolute(args.config)}
+    try:
+        files = write_workspace(args.folder, parameters, force=args.force)
+    except WorkspaceError as exc:
+        print(f"auditkit: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{len(files.notebooks)} notebooks written to {files.folder}; open them with:\n"
+          f"  jupyter lab {files.folder}")
+    return EXIT_OK
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from auditkit.engine.catalogue import load_precision, render_catalogue
     sys.stdout.write(render_catalogue(args.format, load_precision(getattr(args, "precision", None))))
     return EXIT_OK
 
 
-COMMANDS = {"report": cmd_report, "demo": cmd_demo, "check": cmd_check, "rules": cmd_rules, "drift": cmd_drift}
+COMMANDS = {"report": cmd_report, "demo": cmd_demo, "check": cmd_check, "rules": cmd_rules, "drift": cmd_drift,
+            "notebooks": cmd_notebooks}
 
 
 def main(argv: list[str] | None = None) -> int:
