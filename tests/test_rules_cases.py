@@ -138,6 +138,25 @@ CASES = [
     ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "wait_for_file", "type": "sensor",
                                                        "path": "proj/sensors/wait_for_file.py"}],
                       "block_files": [bf("proj/sensors/wait_for_file.py", facts={"dq_checks": False})]}, None, 0),
+    # a block with a test suite (several assertions, beyond the template's not-None check)
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
+                      "block_files": [bf(n_tests=1, facts={"dq_checks": False, "exports_data": True,
+                                                           "assertions": 3})]}, None, 0),
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
+                      "block_files": [bf(n_tests=1, facts={"dq_checks": False, "exports_data": True,
+                                                           "assertions": 2})]}, None, 1),
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
+                      "block_files": [bf(n_tests=1, facts={"dq_checks": False, "exports_data": True,
+                                                           "assertions": 2})]}, {"tested_at_assertions": 2}, 0),
+    # assertions outside any @test function are not a test suite
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
+                      "block_files": [bf(n_tests=0, facts={"dq_checks": False, "exports_data": True,
+                                                           "assertions": 5})]}, None, 1),
+    # only SQL blocks: Mage runs @test functions in Python blocks only
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "export_orders", "type": "data_exporter",
+                                                       "language": "sql", "path": "proj/data_exporters/export_orders.sql"}],
+                      "block_files": [bf("proj/data_exporters/export_orders.sql", language="sql",
+                                         facts={"dq_checks": False, "exports_data": True})]}, None, 0),
     # Mage's example pipeline, a broken pipeline and a dbt pipeline (dbt tests guard it)
     ("MAGE-TST-003", {"pipelines": [pl("example_pipeline"), pl("broken_daily"), pl("dbt_daily")],
                       "blocks": [{"pipeline": "example_pipeline", "block": "load_titanic", "path": LOADER},

@@ -140,8 +140,12 @@ class NoDataQualityChecks(Rule):
         range, uniqueness, allowed-value or schema assertions). Pipelines whose blocks were not
         analysed, pipelines that write nothing anywhere (an analysis, a scratch query: their
         data reaches nobody), streaming and integration pipelines (Mage does not run their
-        tests), sensors, pipelines with dbt blocks (dbt runs the model's own tests) and
-        pipelines that are empty, broken or only Mage's scaffolding are not reported. Reported
+        tests), sensors, pipelines with dbt blocks (dbt runs the model's own tests), pipelines
+        without a Python data block (Mage runs ``@test`` functions in Python blocks only), and
+        pipelines that are empty, broken or only Mage's scaffolding are not reported. Nor are
+        pipelines with a block whose tests make at least ``tested_at_assertions`` assertions:
+        that is a deliberate test suite, beyond the template's ``assert output is not None``,
+        whose checks the rule cannot always name (row counts, custom schema checks). Reported
         at the rule's severity for pipelines that run unattended (an active trigger in
         ``triggers.yaml`` or in the run history) and as ``info`` for pipelines run by hand.
 
@@ -156,6 +160,10 @@ class NoDataQualityChecks(Rule):
         Add assertions such as ``df['id'].notna().all()``, ``df['id'].is_unique``,
         ``df['status'].isin([...]).all()`` and a column/type check to the tests of the
         transformer or exporter blocks.
+
+    Options:
+        ``tested_at_assertions``: assertions in one block's tests from which its pipeline
+        counts as tested.
     """
 
     id = "MAGE-TST-003"
@@ -164,30 +172,41 @@ class NoDataQualityChecks(Rule):
     category = "testing"
     severity = "medium"
     practices = ("BP-TEST-DATA-QUALITY", "BP-TEST-SCHEMA-VALIDATION")
+    thresholds = (Threshold("tested_at_assertions", 3, "assertions in one block's @test functions from which "
+                            "its pipeline counts as tested", "integer >= 1"),)
 
     def check(self):
         inv = self.ctx.inventory
-        dq_by_path, writers = {}, set()
+        suite = self.option("tested_at_assertions")
+        dq_by_path, writers, python_files = {}, set(), set()
         for row in rows(frame_of(inv, "block_files")):
             value = fact(row, "dq_checks")
             if isinstance(value, bool) and not row.get("template"):
-                dq_by_path[row["path"]] = value
+                asserts = number(fact(row, "assertions")) if number(row.get("n_tests")) else 0
+                # A test suite (several assertions) counts as checking; a Python file is needed
+                # for Mage to run tests at all.
+                dq_by_path[row["path"]] = value or (asserts or 0) >= suite
+                if row.get("language") == "python":
+                    python_files.add(row["path"])
             if fact(row, "exports_data") is True and not row.get("template"):
                 writers.add(row["path"])
         writes = {(b["project"], b["pipeline"]) for b in rows(frame_of(inv, "blocks"))
                   if b.get("path") in writers or (b.get("type") == "data_exporter" and b.get("language") == "sql")}
         known: dict[tuple, list[bool]] = defaultdict(list)
+        with_python: set[tuple] = set()
         for row in rows(frame_of(inv, "blocks")):
             if row.get("path") in dq_by_path and row.get("type") in DATA_BLOCK_TYPES:
                 known[(row["project"], row["pipeline"])].append(dq_by_path[row["path"]])
+                if row["path"] in python_files:
+                    with_python.add((row["project"], row["pipeline"]))
         with_dbt = {(r["project"], r["pipeline"]) for r in rows(frame_of(inv, "blocks")) if r.get("type") == "dbt"}
         not_live = pipeline_condition(inv)
         unattended = unattended_pipelines(inv, self.ctx.history)
         pipelines = {(r["project"], r["pipeline"]): r for r in rows(frame_of(inv, "pipelines"))}
         for (project, pipeline), flags in sorted(known.items()):
             if (project, pipeline) in not_live or (project, pipeline) in with_dbt \
-                    or (project, pipeline) not in writes:
-                continue   # not live team work, dbt tests guard it, or its data reaches nobody
+                    or (project, pipeline) not in writes or (project, pipeline) not in with_python:
+                continue   # not live team work, dbt tests guard it, its data reaches nobody, or no block can hold tests
             if pipelines.get((project, pipeline), {}).get("type") in UNTESTED_PIPELINE_TYPES:
                 continue   # Mage does not run these pipelines' tests
             if flags and not any(flags):
