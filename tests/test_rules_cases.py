@@ -27,6 +27,14 @@ def pl(pipeline="sales_revenue_daily", **kw):
     return {"pipeline": pipeline, **kw}
 
 
+def _chain(kinds: list[str]) -> dict:
+    """Blocks and edges of a straight chain of blocks of the given kinds (dbt or not)."""
+    names = [f"step_{i}" for i in range(len(kinds))]
+    blocks = [{"block": n, "type": "dbt" if k == "dbt" else "transformer"} for n, k in zip(names, kinds)]
+    edges = [{"upstream": a, "downstream": b} for a, b in zip(names, names[1:])]
+    return {"blocks": blocks, "edges": edges}
+
+
 CASES = [
     # --- blocks ---
     ("MAGE-BLK-001", {"block_files": [bf(lines_code=501)]}, None, 1),
@@ -187,6 +195,9 @@ CASES = [
     ("MAGE-PIP-007", {"pipelines": [pl(n_blocks=1)]}, None, 0),
     ("MAGE-PIP-008", {"pipelines": [pl(depth=8)]}, None, 1),
     ("MAGE-PIP-008", {"pipelines": [pl(depth=7)]}, None, 0),
+    # a chain of dbt models is dbt's lineage: 3 Mage blocks then 5 dbt levels is 3 levels deep
+    ("MAGE-PIP-008", {"pipelines": [pl(depth=8)], **_chain(["python"] * 3 + ["dbt"] * 5)}, None, 0),
+    ("MAGE-PIP-008", {"pipelines": [pl(depth=8)], **_chain(["python"] * 8)}, None, 1),
     ("MAGE-PIP-009", {"pipelines": [pl(max_width=11)]}, None, 1),
     ("MAGE-PIP-009", {"pipelines": [pl(max_width=10)]}, None, 0),
     ("MAGE-PIP-010", {"pipelines": [pl(has_cycle=True, cycle=["a", "b"])]}, None, 1),

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+import networkx as nx
+
 from auditkit import guide
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import frame_of, number, rows, short_list
@@ -314,7 +316,8 @@ class DependencyTooDeep(Rule):
 
     What it checks:
         The number of levels of the longest upstream-to-downstream chain of each pipeline
-        against ``max_depth``.
+        against ``max_depth``. dbt blocks do not count as levels: a chain of dbt models
+        (staging, snapshots, marts) is dbt's lineage, which dbt orders and builds itself.
 
     Why it matters:
         Long chains run strictly one after another: run time adds up, and a failure near the
@@ -342,10 +345,36 @@ class DependencyTooDeep(Rule):
 
     def check(self):
         limit = self.option("max_depth")
-        for row in rows(frame_of(self.ctx.inventory, "pipelines")):
+        inv = self.ctx.inventory
+        for row in rows(frame_of(inv, "pipelines")):
             depth = number(row.get("depth"))
+            if depth is not None and depth > limit and not row.get("has_cycle"):
+                depth = _depth_without_dbt(inv, row["project"], row["pipeline"], int(depth))
             if depth is not None and depth > limit:
                 yield _pipeline_finding(self, row, f"pipeline '{row['pipeline']}' is {int(depth)} levels deep (at most {limit})")
+
+
+def _depth_without_dbt(inv, project: str, pipeline: str, depth: int) -> int:
+    """Levels of the longest chain counting only non-dbt blocks (``depth`` when the blocks or
+    edges are not known)."""
+    blocks = frame_of(inv, "blocks")
+    edges = frame_of(inv, "edges")
+    if not len(blocks) or not len(edges):
+        return depth
+    mine = blocks[(blocks["project"] == project) & (blocks["pipeline"] == pipeline)]
+    if not len(mine):
+        return depth
+    weight = {b: 0 if kind == "dbt" else 1 for b, kind in zip(mine["block"], mine["type"])}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(weight)
+    links = edges[(edges["project"] == project) & (edges["pipeline"] == pipeline) & ~edges["dangling"].fillna(False).astype(bool)]
+    graph.add_edges_from((u, v) for u, v in zip(links["upstream"], links["downstream"]) if u in weight and v in weight)
+    if not nx.is_directed_acyclic_graph(graph):
+        return depth
+    levels: dict[str, int] = {}
+    for node in nx.topological_sort(graph):
+        levels[node] = weight[node] + max((levels[u] for u in graph.predecessors(node)), default=0)
+    return max(levels.values(), default=0)
 
 
 @register
