@@ -98,7 +98,11 @@ CASES = [
                                   "path": "proj/data_loaders/load_titanic.py"}]}, None, 1),
     ("MAGE-BLK-013", {"block_files": [bf()], "pipelines": [pl()], "blocks": [{"path": LOADER}]}, None, 0),
     # --- documentation ---
-    ("MAGE-DOC-001", {"block_files": [bf(has_docstring=False)]}, None, 1),
+    ("MAGE-DOC-001", {"block_files": [bf(has_docstring=False, complexity_max=4)]}, None, 1),
+    # straight-line code (a fetch and a column map) reads top to bottom
+    ("MAGE-DOC-001", {"block_files": [bf(has_docstring=False, lines_code=90, complexity_max=2)]}, None, 0),
+    ("MAGE-DOC-001", {"block_files": [bf(has_docstring=False, lines_code=90, complexity_max=2)]},
+     {"min_complexity": 2}, 1),
     ("MAGE-DOC-001", {"block_files": [bf(has_docstring=True), bf("proj/transformers/t.sql", language="sql",
                                                                    has_docstring=False)]}, None, 0),
     # a short block's code is its documentation
@@ -270,7 +274,7 @@ def test_rules_treat_missing_facts_column_as_unknown():
 def test_no_finding_piles_on_an_unused_or_template_file(rule_id):
     """A file no pipeline uses is reported once (MAGE-BLK-010), an untouched template once
     (MAGE-BLK-013): no rule about a file's content adds to them."""
-    bad = dict(lines_code=600, has_docstring=False, n_tests=2,
+    bad = dict(lines_code=600, has_docstring=False, n_tests=2, complexity_max=6,
                facts={"loads_data": True, "exports_data": True, "hardcoded_dates": [[3, "d='2024-01-01'"]],
                       "external_io": [[4, "psycopg2.connect"]],
                       "assertions": 0, "swallowed_exceptions": [5], "connections_opened": [4],

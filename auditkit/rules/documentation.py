@@ -11,8 +11,10 @@ class MissingDocstring(Rule):
 
     What it checks:
         Python loader, transformer, exporter and custom block files that pipelines run, with at
-        least ``min_lines`` lines of code, whose module and decorated block function carry no
-        docstring. Short blocks are left alone: their code is their documentation.
+        least ``min_lines`` lines of code and a function of cyclomatic complexity at least
+        ``min_complexity``, whose module and decorated block function carry no docstring.
+        Short blocks, and blocks whose code runs straight through (a fetch followed by a
+        column map, a list of dtypes), are left alone: their code is their documentation.
 
     Why it matters:
         A docstring is where a block states its inputs, outputs and failure modes: the data
@@ -28,6 +30,7 @@ class MissingDocstring(Rule):
 
     Options:
         ``min_lines``: blocks with at least this many code lines need a docstring.
+        ``min_complexity``: and at least one function this complex (branches and loops).
     """
 
     id = "MAGE-DOC-001"
@@ -35,15 +38,20 @@ class MissingDocstring(Rule):
     title = "Python block without a docstring"
     category = "documentation"
     severity = "low"
-    thresholds = (Threshold("min_lines", 40, "smallest block (code lines) that needs a docstring", "integer >= 0"),)
+    thresholds = (Threshold("min_lines", 40, "smallest block (code lines) that needs a docstring", "integer >= 0"),
+                  Threshold("min_complexity", 3, "least cyclomatic complexity of the block's most complex "
+                            "function for a docstring to be needed", "integer >= 1"),)
     practices = ("BP-DOC-BLOCKS",)
 
     def check(self):
-        minimum = self.option("min_lines")
+        minimum, branching = self.option("min_lines"), self.option("min_complexity")
         for row in logic_files(self.ctx.inventory):
             if row.get("language") != "python":
                 continue   # SQL and R blocks have no docstring convention in Mage
             lines = number(row.get("lines_code"))
+            complexity = number(row.get("complexity_max"))
+            if complexity is not None and complexity < branching:
+                continue   # straight-line code reads top to bottom
             if row.get("has_docstring") is False and lines is not None and lines >= minimum:
                 yield self.finding(
                     f"{row['block_type']} '{row.get('uuid')}' ({int(lines)} lines of code) has no docstring",
