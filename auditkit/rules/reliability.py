@@ -2,13 +2,15 @@
 timeouts, and the failures and retries seen in the run history."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pandas as pd
 
 from auditkit.analytics.retries import RETRY_DEFAULTS, effective_retry_config, retry_overview
 from auditkit.analytics.runs import run_health
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import (
-    BATCH_TYPES, as_dict, history_of, pipelines_by_uuid, place, unattended_pipelines,
+    BATCH_TYPES, as_dict, history_of, interval_seconds, pipelines_by_uuid, place, unattended_pipelines,
 )
 from auditkit.engine.frames import (
     fact, file_place, first_line, frame_of, logic_files, number, pipeline_condition, plural, rows, short_list,
@@ -76,7 +78,9 @@ class NoRetryForExternalIO(Rule):
         pipeline run by hand has someone watching who reruns it: on real repos half of the
         findings on such pipelines were demos and one-off loads. One finding per pipeline.
         Pipelines that are empty, broken (a block file is missing or does not parse) or only
-        Mage's untouched scaffolding are left to the rules that report those.
+        Mage's untouched scaffolding are left to the rules that report those, and so are
+        pollers: pipelines whose every trigger is a schedule firing at least every
+        ``poll_minutes`` (their next run comes before a retry's backoff would end).
 
     Why it matters:
         Network blips, rate limits and locked tables are the most common failures of scheduled
@@ -91,6 +95,7 @@ class NoRetryForExternalIO(Rule):
 
     Options:
         ``min_retries``: fewest automatic retries a loader/exporter should have.
+        ``poll_minutes``: schedules at least this frequent make a pipeline a poller.
     """
 
     id = "MAGE-REL-002"
@@ -98,7 +103,9 @@ class NoRetryForExternalIO(Rule):
     title = "External calls without automatic retries"
     category = "reliability"
     severity = "medium"
-    thresholds = (Threshold("min_retries", 1, "fewest retries for blocks that call other systems", "integer >= 1"),)
+    thresholds = (Threshold("min_retries", 1, "fewest retries for blocks that call other systems", "integer >= 1"),
+                  Threshold("poll_minutes", 15, "schedules at least this frequent (minutes) make a pipeline "
+                            "a poller whose next run is its retry", "integer >= 0"),)
     practices = ("BP-ERROR-RETRY", "BP-SCHEDULE-RETRY")
 
     def check(self):
@@ -108,7 +115,7 @@ class NoRetryForExternalIO(Rule):
         not_live = pipeline_condition(inv)
         config = effective_retry_config(inv)
         remote = _remote_blocks(inv)
-        unattended = unattended_pipelines(inv, self.ctx.history)
+        unattended = unattended_pipelines(inv, self.ctx.history) - _pollers(inv, 60 * self.option("poll_minutes"))
         lacking: dict[str, list[str]] = {}
         for r in rows(config):
             if (r["project"], r["pipeline"], r["block"]) not in remote:
@@ -124,6 +131,17 @@ class NoRetryForExternalIO(Rule):
             yield self.finding(
                 f"pipeline '{pipeline}': {which} {'has' if len(blocks) == 1 else 'have'} {wanted}",
                 **place(inv, pipeline), evidence=f"blocks: {short_list(sorted(blocks))}")
+
+
+def _pollers(inv, max_seconds: float) -> set[str]:
+    """Pipelines whose every valid trigger in triggers.yaml is a time schedule firing at least
+    every ``max_seconds``."""
+    gaps: dict[str, list[float | None]] = defaultdict(list)
+    for t in rows(frame_of(inv, "triggers")):
+        if t.get("valid") is not False:
+            kind = str(t.get("schedule_type") or "time").lower()
+            gaps[str(t["pipeline"])].append(interval_seconds(t.get("schedule_interval")) if kind == "time" else None)
+    return {p for p, seen in gaps.items() if seen and all(g is not None and g <= max_seconds for g in seen)}
 
 
 def _remote_blocks(inv) -> set[tuple[str, str, str]]:
