@@ -121,6 +121,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` most severe first, then by rule and path; the index is renumbered."""
     rank = frame["severity"].map({s: -i for i, s in enumerate(SEVERITIES)})
     return frame.assign(_rank=rank).sort_values(["_rank", "rule_id", "path"]).drop(columns="_rank").reset_index(drop=True)
 
@@ -241,8 +242,29 @@ def key_figures(audit: Audit, history: dict | None) -> dict:
 def open_audit(repo: str | None = None, *, history: str | None = None, mage_data: str | None = None,
                config: Any = None, since: str | None = None, until: str | None = None,
                audit_cache: str | None = None) -> Audit:
-    """For notebooks: load the runner's cached audit when ``audit_cache`` holds one,
-    otherwise audit ``repo`` now (the embedded demo when ``repo`` is empty)."""
+    """Open an audit in a notebook or script: the report runner's saved audit when
+    ``audit_cache`` holds one, otherwise a fresh audit of ``repo``.
+
+    Parameters:
+        repo: a Mage repo or project folder; empty or None audits the embedded demo (built
+            once in the user's cache folder, with its generated run history).
+        history: the run-history database: a SQLAlchemy URL
+            (``postgresql+psycopg2://user@host/db``) or a SQLite file. Opened read-only.
+        mage_data: a Mage data folder holding ``<project>/mage-ai.db`` and the block logs
+            (an alternative to ``history`` that also reads retries from the logs).
+        config: an ``auditkit.yaml`` path, a dict of the same shape, or None for
+            ``<repo>/auditkit.yaml`` when present.
+        since, until: ISO dates limiting the history to ``[since, until)``.
+        audit_cache: a folder where ``auditkit report`` saved its audit; reused when readable.
+
+    Returns:
+        An :class:`Audit`: ``inventory`` (the repo's frames), ``findings``, ``history``,
+        ``security``, ``git``, ``input_problems`` and ``summary``.
+
+    Raises:
+        NotAMageRepo when ``repo`` holds no Mage project; ConfigError for a malformed config.
+        Every other bad input becomes a row of ``input_problems``.
+    """
     if audit_cache and (Path(audit_cache) / CACHE_FILE).exists():
         try:
             return Audit.load(audit_cache)

@@ -1,4 +1,5 @@
-"""Objects a notebook user prints show counts and sources, not a dump of every frame."""
+"""What a notebook user meets first: objects print as counts and sources, not a dump of every
+frame, and help(auditkit.open_audit) explains every argument."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,3 +23,13 @@ def test_audit_and_inventory_reprs_are_short_and_give_the_counts():
     assert len(inventory) < 300
     assert f"{len(audit.inventory.block_files)} block files" in inventory
     assert "DataFrame" not in inventory and "\n" not in inventory
+
+
+def test_open_audit_help_explains_every_argument():
+    import inspect
+
+    import auditkit
+    doc = inspect.getdoc(auditkit.open_audit)
+    for name in inspect.signature(auditkit.open_audit).parameters:
+        assert f"{name}:" in doc or f", {name}:" in doc or f"{name}," in doc, name
+    assert "Returns:" in doc and "Raises:" in doc
