@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,11 +89,19 @@ class Audit:
             frame = unwaived(frame)
         return sort_findings(frame)
 
-    def findings_table(self, categories: str | Iterable[str], limit: int | None = 50) -> pd.DataFrame:
-        """The findings of ``categories`` in the columns a reader needs, for notebooks."""
+    def findings_table(self, categories: str | Iterable[str], limit: int | None = None) -> pd.DataFrame:
+        """The findings of ``categories`` (most severe first) in the columns a reader needs.
+
+        ``limit`` keeps the first rows only, and says so with a warning naming how many were
+        left out: a table that silently stops reads as the whole story.
+        """
         cols = ["severity", "rule_id", "message", "project", "pipeline", "path", "line", "waived"]
         frame = self.findings_for(categories)[cols]
-        return frame if limit is None else frame.head(limit)
+        if limit is not None and len(frame) > limit:
+            warnings.warn(f"findings_table shows the first {limit} of {len(frame)} findings; "
+                          "pass limit=None for all of them", stacklevel=2)
+            return frame.head(limit)
+        return frame
 
     def save(self, folder: str | Path) -> Path:
         """Write the audit cache (for notebooks) and summary.json into ``folder``."""

@@ -33,3 +33,18 @@ def test_open_audit_help_explains_every_argument():
     for name in inspect.signature(auditkit.open_audit).parameters:
         assert f"{name}:" in doc or f", {name}:" in doc or f"{name}," in doc, name
     assert "Returns:" in doc and "Raises:" in doc
+
+
+def test_findings_table_says_when_it_leaves_findings_out():
+    import warnings
+
+    import pytest
+    audit = run_audit(RICH, cache=False)
+    categories = sorted(set(audit.findings["category"]))
+    everything = audit.findings_table(categories)
+    assert len(everything) == len(audit.findings)          # no silent cut by default
+    with pytest.warns(UserWarning, match=f"first 2 of {len(everything)} findings"):
+        assert len(audit.findings_table(categories, limit=2)) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        audit.findings_table(categories, limit=len(everything))   # nothing left out: no warning
