@@ -13,5 +13,6 @@ from auditkit.rules import performance  # noqa: E402,F401
 from auditkit.rules import observability  # noqa: E402,F401
 from auditkit.rules import operations  # noqa: E402,F401
 from auditkit.rules import deployment  # noqa: E402,F401
+from auditkit.rules import code_quality  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Rule", "RuleContext", "Threshold", "all_rules", "register"]

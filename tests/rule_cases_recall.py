@@ -1,0 +1,37 @@
+"""Pass/fail cases of the rules from the recall issue (17), as rows (see tests/test_rules_cases.py)."""
+from __future__ import annotations
+
+import ast
+
+from auditkit.readers.clones import clone_units
+
+LOADER = "proj/data_loaders/load_orders.py"
+
+
+def _loader_source(endpoint: str, name: str = "frame") -> str:
+    body = "\n".join(f"    {name}['c{i}'] = {name}['c{i}'].astype(str).str.strip()" for i in range(14))
+    return (f"@data_loader\ndef load(*args, **kwargs):\n    {name} = fetch_all('{endpoint}')\n"
+            f"{body}\n    return {name}\n")
+
+
+def _units(text: str):
+    return clone_units(text, ast.parse(text), "python")
+
+
+def _bf(path, **kw):
+    return {"path": path, "block_type": path.split("/")[1].rstrip("s"), "language": "python", **kw}
+
+
+_COPIES = [_bf(f"proj/data_loaders/load_orders_{n}.py", clones=_units(_loader_source(f"/orders/{n}", f"df{n}")))
+           for n in (1, 2, 3)]
+_SHORT = _units("x = fetch()\nx = x.dropna()\nx = x.head(3)\n")
+
+CASES = [
+    # three renamed copies: one finding for the cluster
+    ("MAGE-BLK-014", {"block_files": _COPIES}, None, 1),
+    # a copy no pipeline runs is not counted (MAGE-BLK-010 reports the unused file)
+    ("MAGE-BLK-014", {"block_files": _COPIES[:1] + [{**_COPIES[1], "referenced": False}]}, None, 0),
+    ("MAGE-BLK-014", {"block_files": _COPIES}, {"min_lines": 40}, 0),
+    ("MAGE-BLK-014", {"block_files": [_bf("proj/data_loaders/a.py", clones=_SHORT),
+                                      _bf("proj/transformers/b.py", clones=_SHORT)]}, None, 0),
+]
