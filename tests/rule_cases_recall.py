@@ -35,3 +35,15 @@ CASES = [
     ("MAGE-BLK-014", {"block_files": [_bf("proj/data_loaders/a.py", clones=_SHORT),
                                       _bf("proj/transformers/b.py", clones=_SHORT)]}, None, 0),
 ]
+
+CASES += [
+    ("MAGE-BLK-015", {"block_files": [{"path": LOADER, "complexity_max": 23,
+                                       "complex_functions": [["load", 12, 23], ["parse", 40, 16], ["clean", 80, 9]]}]},
+     None, 1),
+    ("MAGE-BLK-015", {"block_files": [{"path": LOADER, "complexity_max": 15,
+                                       "complex_functions": [["load", 12, 15]]}]}, None, 0),
+    ("MAGE-BLK-015", {"block_files": [{"path": LOADER, "complexity_max": 12,
+                                       "complex_functions": [["load", 12, 12]]}]}, {"max_complexity": 10}, 1),
+    # an unused file is MAGE-BLK-010's
+    ("MAGE-BLK-015", {"block_files": [{"path": LOADER, "complexity_max": 40, "referenced": False}]}, None, 0),
+]

@@ -128,3 +128,14 @@ def test_clusters_equal_naive_pairwise_comparison(seed, window):
         files.append((f"f{n}", "r", units("\n".join(lines), "r")))
     found = sorted([m.key for m in cluster] for cluster in find_clone_clusters(files, window))
     assert found == naive_clusters(files, window)
+
+
+def test_worst_functions_are_named_as_radon_scores_them(tmp_path):
+    from radon.complexity import cc_visit
+    branches = "\n".join(f"    if x == {i}:\n        y += {i}" for i in range(9))
+    text = f"def simple(x):\n    return x\n\n\ndef busy(x):\n    y = 0\n{branches}\n    return y\n"
+    path = tmp_path / "t.py"
+    path.write_text(text)
+    metrics, _, _ = measure_file(str(path), path.stat().st_size, "python")
+    radon = {b.name: b.complexity for b in cc_visit(text)}
+    assert metrics["complex_functions"] == [["busy", 5, radon["busy"]]] and radon["busy"] == 10
