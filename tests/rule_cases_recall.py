@@ -47,3 +47,15 @@ CASES += [
     # an unused file is MAGE-BLK-010's
     ("MAGE-BLK-015", {"block_files": [{"path": LOADER, "complexity_max": 40, "referenced": False}]}, None, 0),
 ]
+
+# --- performance (rows, run by tests/test_rules_performance.py) ---
+PERFORMANCE_CASES = [
+    ("MAGE-PRF-009", {"pipelines": [{"pipeline": "p", "n_blocks": 6, "concurrency_config": {"block_run_limit": 6}}]},
+     None, 1),
+    ("MAGE-PRF-009", {"pipelines": [{"pipeline": "p", "n_blocks": 6, "concurrency_config": {"block_run_limit": 3}}]},
+     None, 0),
+    ("MAGE-PRF-009", {"pipelines": [{"pipeline": "p", "concurrency_config": {"pipeline_run_limit": 50}}]}, None, 1),
+    ("MAGE-PRF-009", {"pipelines": [{"pipeline": "p", "concurrency_config": {"pipeline_run_limit": 50}}],
+                      "projects": [{"queue_config": {"concurrency": 60}}]}, None, 0),
+    ("MAGE-PRF-009", {"pipelines": [{"pipeline": "p", "concurrency_config": {"pipeline_run_limit": 1}}]}, None, 0),
+]
