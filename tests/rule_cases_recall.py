@@ -59,3 +59,20 @@ PERFORMANCE_CASES = [
                       "projects": [{"queue_config": {"concurrency": 60}}]}, None, 0),
     ("MAGE-PRF-009", {"pipelines": [{"pipeline": "p", "concurrency_config": {"pipeline_run_limit": 1}}]}, None, 0),
 ]
+
+# --- leftover pipelines ---
+def _with_blocks(*pipelines, **frames):
+    return {"pipelines": [{"pipeline": p} for p in pipelines],
+            "blocks": [{"pipeline": p, "block": f"load_{n}"} for n, p in enumerate(pipelines)], **frames}
+
+
+CASES += [
+    ("MAGE-PIP-014", _with_blocks("git_test_4"), None, 1),
+    ("MAGE-PIP-014", _with_blocks("orders", "orders_2"), None, 1),
+    # a triggered pipeline is run, whatever its name; "latest" is not "test"
+    ("MAGE-PIP-014", _with_blocks("git_test_4", triggers=[{"pipeline": "git_test_4"}]), None, 0),
+    ("MAGE-PIP-014", _with_blocks("latest_orders", "orders_v2"), None, 0),
+    ("MAGE-PIP-014", _with_blocks("orders_2"), None, 0),     # no original beside it
+    # a test pipeline without blocks is MAGE-PIP-007's (empty pipeline)
+    ("MAGE-PIP-014", {"pipelines": [{"pipeline": "test1", "n_blocks": 0}], "blocks": []}, None, 0),
+]

@@ -1,0 +1,93 @@
+"""Rules of category ``pipelines`` about pipelines that should not be in the repo as they are:
+leftover test/scratch/copy pipelines."""
+from __future__ import annotations
+
+import re
+
+from auditkit.engine.base import Rule, Threshold, register
+from auditkit.engine.frames import frame_of, pipeline_condition, rows
+from auditkit.engine.lookups import history_of, unattended_pipelines
+
+_WORD = re.compile(r"[a-z]+|\d+")
+
+
+def leftover_word(name: str, words: list[str]) -> str | None:
+    """The word of ``name`` (split at ``_``, ``-``, spaces, digits and case changes) that marks a
+    test, scratch or copy pipeline, or None."""
+    parts = re.split(r"[_\-\s.]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower())
+    tokens = [t for part in parts for t in _WORD.findall(part)]
+    return next((t for t in tokens if t in words), None)
+
+
+def numbered_copy_of(name: str, names: set[str]) -> str | None:
+    """``dynamic_orders_2`` -> ``dynamic_orders`` when that pipeline exists too."""
+    match = re.fullmatch(r"(.+?)[_\-\s]?\(?\d{1,2}\)?", name)
+    return match.group(1) if match and match.group(1) in names else None
+
+
+@register
+class LeftoverPipeline(Rule):
+    """A test, scratch or copy pipeline is left in the repository.
+
+    What it checks:
+        Pipelines whose uuid or name carries a word such as ``test``, ``tmp``, ``scratch``,
+        ``untitled``, ``copy`` or ``clone`` (whole words: ``latest`` does not count), or that are
+        a numbered copy of another pipeline of the project (``orders_2`` beside ``orders``), and
+        that nothing runs: no trigger in ``triggers.yaml`` and, with a run history, no trigger
+        in the database and no run in the history window. Pipelines of untouched Mage
+        scaffolding are left to MAGE-BLK-013, and pipelines without blocks to MAGE-PIP-007.
+
+    Why it matters:
+        A leftover pipeline is deployed with the rest: it shows in the UI next to the real
+        ones, can be started by mistake against production, and every reader has to work out
+        that it does not matter.
+
+    Example:
+        ``pipelines/git_test_4/`` and ``pipelines/dynamic_orders_data_2/`` with no trigger.
+
+    Fix:
+        Delete the pipeline (git keeps it), or rename it and give it a trigger if it is real.
+
+    Options:
+        ``words``: the words that mark a leftover pipeline.
+    """
+
+    id = "MAGE-PIP-014"
+    name = "leftover-pipeline"
+    title = "Leftover test, scratch or copy pipeline"
+    category = "pipelines"
+    severity = "low"
+    thresholds = (Threshold("words", ["test", "tests", "testing", "tmp", "temp", "scratch", "untitled",
+                                      "copy", "clone", "sandbox", "playground", "dummy", "draft"],
+                            "words of a pipeline name that mark a leftover", "list of lower-case words"),)
+    practices = ("BP-PIPELINE-NAMING",)
+    off_by_default = ("too few findings on real repos to trust it yet: 4 on the 18 public repos of the "
+                      "ecosystem check (all 4 real leftovers), under the 10 labelled findings a default rule needs")
+
+    def check(self):
+        inv = self.ctx.inventory
+        history = history_of(self.ctx)
+        running = unattended_pipelines(inv, history)
+        if history is not None:
+            counts = history.pipeline_run_counts()
+            running |= {str(p) for p in counts["pipeline_uuid"]}
+        conditions = pipeline_condition(inv)
+        pipelines = list(rows(frame_of(inv, "pipelines")))
+        names = {(str(p["project"]), str(p["pipeline"])) for p in pipelines}
+        for p in pipelines:
+            uuid = str(p["pipeline"])
+            if uuid in running or conditions.get((p["project"], uuid)) in ("scaffolding", "empty"):
+                continue
+            why = self._why(uuid, str(p.get("name") or ""), {n for proj, n in names if proj == str(p["project"])})
+            if why:
+                yield self.finding(f"pipeline '{uuid}' looks like a leftover ({why}) and nothing runs it",
+                                   project=p["project"], pipeline=uuid, path=p.get("path"))
+
+    def _why(self, uuid: str, name: str, names: set[str]) -> str | None:
+        words = [str(w).lower() for w in self.option("words")]
+        for text in (uuid, name):
+            word = leftover_word(text, words) if text else None
+            if word:
+                return f"'{word}' in its name"
+        original = numbered_copy_of(uuid, names - {uuid})
+        return f"a numbered copy of '{original}'" if original else None
