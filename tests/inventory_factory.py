@@ -36,6 +36,7 @@ DEFAULTS: dict[str, dict] = {
         "retry_config": None, "notification_config": None, "cache_block_output_in_memory": False,
         "settings": None, "has_triggers_yaml": False, "depth": 3, "max_width": 2, "n_edges": 11,
         "n_roots": 1, "n_leaves": 1, "has_cycle": False, "cycle": [], "n_dangling": 0,
+        "readable": True,
     },
     "blocks": {
         "project": PROJECT, "pipeline": "sales_revenue_daily", "block": "load_orders", "name": None,

@@ -76,3 +76,16 @@ CASES += [
     # a test pipeline without blocks is MAGE-PIP-007's (empty pipeline)
     ("MAGE-PIP-014", {"pipelines": [{"pipeline": "test1", "n_blocks": 0}], "blocks": []}, None, 0),
 ]
+
+# --- pipelines Mage cannot load ---
+_DAMAGED = "proj/pipelines/orders_daily/metadata.yaml"
+CASES += [
+    ("MAGE-PIP-015", {"pipelines": [{"pipeline": "orders_daily", "readable": False, "n_blocks": 0}],
+                      "input_problems": [{"path": _DAMAGED, "kind": "pipeline_structure",
+                                          "reason": "top-level key 'locks' is not a Mage pipeline key"}]}, None, 1),
+    ("MAGE-PIP-015", {"pipelines": [{"pipeline": "orders_daily", "readable": True, "n_blocks": 0}]}, None, 0),
+    # not read at all (too large): the input problem says so, Mage may load it fine
+    ("MAGE-PIP-015", {"pipelines": [{"pipeline": "orders_daily", "readable": False}],
+                      "input_problems": [{"path": _DAMAGED, "kind": "too_large", "reason": "not read"}]}, None, 0),
+    ("MAGE-PIP-007", {"pipelines": [{"pipeline": "orders_daily", "readable": False, "n_blocks": 0}]}, None, 0),
+]
