@@ -23,6 +23,7 @@ DEFAULTS: dict[str, dict] = {
         "project": PROJECT, "path": PROJECT, "project_type": "standalone", "platform_parent": False,
         "has_metadata": True, "has_io_config": True, "metadata": {}, "retry_config": None,
         "queue_config": None, "notification_config": None, "variables_dir": None, "n_pipelines": 0,
+        "global_data_products": None,
     },
     "io_config": {
         "project": PROJECT, "path": f"{PROJECT}/io_config.yaml", "profile": "default", "key": "",

@@ -89,3 +89,20 @@ CASES += [
                       "input_problems": [{"path": _DAMAGED, "kind": "too_large", "reason": "not read"}]}, None, 0),
     ("MAGE-PIP-007", {"pipelines": [{"pipeline": "orders_daily", "readable": False, "n_blocks": 0}]}, None, 0),
 ]
+
+# --- broken references ---
+def _gdp_block(uuid):
+    return {"block": "orders_product", "type": "global_data_product", "path_source": "none",
+            "configuration": {"global_data_product": {"uuid": uuid}}}
+
+
+CASES += [
+    ("MAGE-PIP-016", {"blocks": [_gdp_block("daily_orders")],
+                      "projects": [{"global_data_products": ["orders_daily"]}]}, None, 1),
+    ("MAGE-PIP-016", {"blocks": [_gdp_block("orders_daily")],
+                      "projects": [{"global_data_products": ["orders_daily"]}]}, None, 0),
+    ("MAGE-PIP-016", {"blocks": [_gdp_block("orders_daily")]}, None, 1),      # no global_data_products.yaml
+    ("MAGE-PIP-016", {"input_problems": [{"path": "settings.yaml", "kind": "missing_project",
+                                          "reason": "sub-project 'x' is listed but its folder x is missing"}]}, None, 1),
+    ("MAGE-PIP-016", {"input_problems": [{"path": "settings.yaml", "kind": "outside_repo", "reason": "r"}]}, None, 0),
+]

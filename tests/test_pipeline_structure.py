@@ -39,3 +39,21 @@ def test_unparsable_yaml_is_unloadable(tmp_path):
     assert [f.pipeline for f in findings("MAGE-PIP-015", inventory=inventory)] == ["broken"]
     assert findings("MAGE-PIP-007", inventory=inventory) == []
     assert findings("MAGE-PIP-015", inventory=read_repo(write_project(tmp_path / "ok"), cache=False)) == []
+
+
+def test_missing_data_product_and_sub_project_point_at_repo_relative_files(tmp_path):
+    repo = tmp_path / "repo"
+    proj = write_project(repo / "platform", "mage")          # a project two folders down
+    pipeline = {**GOOD_PIPELINE, "blocks": [
+        {"uuid": "orders_product", "type": "global_data_product",
+         "configuration": {"global_data_product": {"uuid": "daily_orders"}}},
+        {"uuid": "sales_product", "type": "global_data_product",
+         "configuration": {"global_data_product": {"uuid": "sales"}}}]}
+    add_pipeline(proj, "uses_products", yaml.safe_dump(pipeline))
+    (proj / "global_data_products.yaml").write_text("sales:\n  object_type: pipeline\n  object_uuid: good\n")
+    (repo / "platform" / "settings.yaml").write_text("projects:\n  mage: {}\n  gone: {}\n")
+    found = findings("MAGE-PIP-016", inventory=read_repo(repo, cache=False))
+    assert sorted((f.path, f.block) for f in found) == [
+        ("platform/mage/pipelines/uses_products/metadata.yaml", "orders_product"),
+        ("platform/settings.yaml", None)]
+    assert any("'daily_orders'" in f.message for f in found) and any("'gone'" in f.message for f in found)

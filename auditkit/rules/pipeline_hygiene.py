@@ -6,7 +6,7 @@ import re
 
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import frame_of, pipeline_condition, rows
-from auditkit.engine.lookups import history_of, unattended_pipelines
+from auditkit.engine.lookups import history_of, place, unattended_pipelines
 
 _WORD = re.compile(r"[a-z]+|\d+")
 
@@ -139,3 +139,57 @@ class UnloadablePipeline(Rule):
                 continue        # not read at all (too large, unreadable): an input problem says so
             yield self.finding(f"pipeline '{p['pipeline']}' cannot be loaded by Mage: {why}",
                                project=p["project"], pipeline=str(p["pipeline"]), path=p.get("path"))
+
+
+@register
+class BrokenReference(Rule):
+    """A pipeline or the project names something that does not exist.
+
+    What it checks:
+        ``global_data_product`` blocks whose ``configuration.global_data_product.uuid`` is not
+        defined in the project's ``global_data_products.yaml`` (or the file is absent), and
+        sub-projects listed in a multi-project ``settings.yaml`` whose folder is missing or is
+        not a Mage project.
+
+    Why it matters:
+        Mage fails the block (or the whole platform view) at run time, far from the edit that
+        broke the reference: a renamed data product or a deleted sub-project folder.
+
+    Example:
+        A block ``configuration: {global_data_product: {uuid: daily_orders}}`` while
+        ``global_data_products.yaml`` only defines ``orders_daily``.
+
+    Fix:
+        Point the block at an existing data product (or define it), and remove or restore the
+        listed sub-project.
+    """
+
+    id = "MAGE-PIP-016"
+    name = "broken-reference"
+    title = "Reference to a missing data product or sub-project"
+    category = "pipelines"
+    severity = "medium"
+    practices = ("BP-PIPELINE-STRUCTURE",)
+    off_by_default = ("not yet measured on real repos: no repo of the ecosystem check uses a global data "
+                      "product block or a settings.yaml, so it produced no finding to label; a missing "
+                      "sub-project is still listed as an input problem (kind missing_project)")
+
+    def check(self):
+        inv = self.ctx.inventory
+        defined = {str(p["project"]): p.get("global_data_products") for p in rows(frame_of(inv, "projects"))}
+        for block in rows(frame_of(inv, "blocks")):
+            if block.get("type") != "global_data_product":
+                continue
+            configured = block.get("configuration")
+            product = configured.get("global_data_product") if isinstance(configured, dict) else None
+            uuid = product.get("uuid") if isinstance(product, dict) else None
+            known = defined.get(str(block["project"]))
+            if uuid and (known is None or str(uuid) not in known):
+                where = "is not in global_data_products.yaml" if known is not None else "is used but the project has no global_data_products.yaml"
+                yield self.finding(f"block '{block['block']}' of pipeline '{block['pipeline']}' names global data "
+                                   f"product '{uuid}', which {where}", key=str(uuid), block=block["block"],
+                                   **place(inv, str(block["pipeline"])))
+        for problem in rows(frame_of(inv, "input_problems")):
+            if problem.get("kind") == "missing_project":
+                yield self.finding(str(problem.get("reason")), key=str(problem.get("reason")),
+                                   project=problem.get("project"), path=problem.get("path"))
