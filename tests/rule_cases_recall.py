@@ -106,3 +106,22 @@ CASES += [
                                           "reason": "sub-project 'x' is listed but its folder x is missing"}]}, None, 1),
     ("MAGE-PIP-016", {"input_problems": [{"path": "settings.yaml", "kind": "outside_repo", "reason": "r"}]}, None, 0),
 ]
+
+
+# --- CI that does not test (git cases, run by tests/test_rules_deployment.py) ---
+def _git_with_ci(*entries):
+    from rules_runtime_support import make_git
+    git = make_git(ci_files=[e["path"] for e in entries])
+    git.ci_tests = list(entries)
+    return git
+
+
+_CI = ".github/workflows/deploy.yml"
+GIT_CASES = [
+    ("MAGE-DEP-015", _git_with_ci({"path": _CI, "active": [], "disabled": [[14, "commented out"]]}), None, 1),
+    ("MAGE-DEP-015", _git_with_ci({"path": _CI, "active": [], "disabled": []}), None, 1),
+    ("MAGE-DEP-015", _git_with_ci({"path": _CI, "active": []}, {"path": ".github/workflows/ci.yml", "active": [9]}),
+     None, 0),
+    # CI files whose content was not read (an audit saved before this check): no verdict
+    ("MAGE-DEP-015", _git_with_ci(), None, 0),
+]
