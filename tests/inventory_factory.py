@@ -52,7 +52,7 @@ DEFAULTS: dict[str, dict] = {
         "lines_total": 80, "lines_code": 60, "n_functions": 2, "functions": [], "decorators": [],
         "n_tests": 1, "has_docstring": True, "complexity_max": 2, "complexity_avg": 1.5,
         "referenced": True, "n_pipelines": 1, "skipped": None, "facts": {}, "template": False,
-        "clones": None, "complex_functions": [],
+        "clones": None, "complex_functions": [], "cues": None,
     },
     "edges": {"project": PROJECT, "pipeline": "sales_revenue_daily", "upstream": "a", "downstream": "b",
               "dangling": False},

@@ -125,3 +125,24 @@ GIT_CASES = [
     # CI files whose content was not read (an audit saved before this check): no verdict
     ("MAGE-DEP-015", _git_with_ci(), None, 0),
 ]
+
+# --- stub blocks and wall-clock windows (a loader of the default triggered pipeline) ---
+def _running(cues, triggered=True):
+    return {"block_files": [{"path": LOADER, "cues": cues}],
+            "blocks": [{"block": "load_orders", "path": LOADER}],
+            "triggers": [{"pipeline": "sales_revenue_daily"}] if triggered else []}
+
+
+_STUB = {"stub_functions": [[8, "load_data"]], "wall_clock_windows": [], "uses_execution_date": False}
+_WALL = {"stub_functions": [], "wall_clock_windows": [[12, "datetime.utcnow()"]], "uses_execution_date": False}
+CASES += [
+    ("MAGE-BLK-016", _running(_STUB), None, 1),
+    ("MAGE-BLK-016", _running(_STUB, triggered=False), None, 0),          # nothing runs it
+    ("MAGE-BLK-016", _running(_WALL), None, 0),
+]
+RELIABILITY_CASES = [
+    ("MAGE-REL-010", _running(_WALL), None, 1),
+    ("MAGE-REL-010", _running({**_WALL, "uses_execution_date": True}), None, 0),
+    ("MAGE-REL-010", _running(_WALL, triggered=False), None, 0),
+    ("MAGE-REL-010", _running(_STUB), None, 0),
+]

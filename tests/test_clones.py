@@ -139,3 +139,25 @@ def test_worst_functions_are_named_as_radon_scores_them(tmp_path):
     metrics, _, _ = measure_file(str(path), path.stat().st_size, "python")
     radon = {b.name: b.complexity for b in cc_visit(text)}
     assert metrics["complex_functions"] == [["busy", 5, radon["busy"]]] and radon["busy"] == 10
+
+
+def test_block_cues_find_stubs_wall_clock_windows_and_execution_date():
+    from auditkit.readers.block_cues import block_cues
+    stub = ("@data_loader\ndef load_data(*args, **kwargs):\n    '''Load.'''\n    # TODO\n    return pd.DataFrame()\n\n"
+            "@test\ndef test_output(output, *args):\n    pass\n")
+    assert block_cues(ast.parse(stub))["stub_functions"] == [[2, "load_data"]]
+    real = "@transformer\ndef f(df, *a, **k):\n    return df.dropna()\n"
+    assert block_cues(ast.parse(real))["stub_functions"] == []
+    window = ("@data_loader\ndef load(*a, **kwargs):\n    since = datetime.utcnow() - timedelta(days=1)\n"
+              "    df['loaded_at'] = datetime.now()\n    return query(since)\n")
+    cues = block_cues(ast.parse(window))
+    assert cues["wall_clock_windows"] == [[3, "datetime.utcnow()"]] and cues["uses_execution_date"] is False
+    assert block_cues(ast.parse(window + "x = kwargs.get('execution_date')\n"))["uses_execution_date"] is True
+    assert block_cues(None) is None
+
+
+def test_wall_clock_text_and_stamps_are_not_windows():
+    from auditkit.readers.block_cues import block_cues
+    stamps = ("def f(df):\n    df['at'] = datetime.utcnow().isoformat() + 'Z'\n    day = date.today()\n"
+              "    cutoff = datetime.now().date() - timedelta(days=7)\n    return df[df.day >= time.time()]\n")
+    assert block_cues(ast.parse(stamps))["wall_clock_windows"] == [[4, "datetime.now()"], [5, "time.time()"]]

@@ -50,7 +50,7 @@ FRAME_COLUMNS: dict[str, list[str]] = {
     "block_files": ["project", "path", "block_type", "uuid", "language", "subfolder_depth", "size_bytes",
                     "lines_total", "lines_code", "n_functions", "functions", "decorators", "n_tests",
                     "has_docstring", "complexity_max", "complexity_avg", "referenced", "n_pipelines",
-                    "skipped", "facts", "template", "clones", "complex_functions"],
+                    "skipped", "facts", "template", "clones", "complex_functions", "cues"],
     "edges": ["project", "pipeline", "upstream", "downstream", "dangling"],
     "triggers": TRIGGER_COLUMNS,
     "input_problems": ["path", "kind", "reason", "project"],
