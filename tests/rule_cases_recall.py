@@ -146,3 +146,10 @@ RELIABILITY_CASES = [
     ("MAGE-REL-010", _running(_WALL, triggered=False), None, 0),
     ("MAGE-REL-010", _running(_STUB), None, 0),
 ]
+
+# --- hard-coded environment specifics ---
+CASES += [
+    ("MAGE-BLK-017", {"block_files": [{"path": LOADER, "cues": {"env_literals": [[12, "host:port endpoint"],
+                                                                                  [30, "bucket name"]]}}]}, None, 1),
+    ("MAGE-BLK-017", {"block_files": [{"path": LOADER, "cues": {"env_literals": []}}]}, None, 0),
+]

@@ -161,3 +161,14 @@ def test_wall_clock_text_and_stamps_are_not_windows():
     stamps = ("def f(df):\n    df['at'] = datetime.utcnow().isoformat() + 'Z'\n    day = date.today()\n"
               "    cutoff = datetime.now().date() - timedelta(days=7)\n    return df[df.day >= time.time()]\n")
     assert block_cues(ast.parse(stamps))["wall_clock_windows"] == [[4, "datetime.now()"], [5, "time.time()"]]
+
+
+def test_environment_pins_are_found_by_kind_and_getenv_defaults_are_not():
+    from auditkit.readers.block_cues import block_cues, env_literal_kind
+    text = ("import os\nendpoint = os.getenv('S3_ENDPOINT', 'http://minio:9000')\n"
+            "client.put_object(Bucket='raw', Key='k')\nroot = '/home/ubuntu/data'\nhost = 'minio:9000'\n"
+            "db = 'postgresql://u@db:5432/x'\nurl = 'https://api.github.com/repos'\nwhen = '12:30'\n")
+    assert block_cues(ast.parse(text))["env_literals"] == [
+        [3, "bucket name"], [4, "absolute local path"], [5, "host:port endpoint"]]
+    assert [env_literal_kind(v) for v in ("10.0.3.4", "localhost", "s3://b/x", "/home/src/default_repo", "v1.2.3.4")] \
+        == ["IP address", "localhost", "bucket URL", None, None]

@@ -9,6 +9,11 @@ code-facts walk (:mod:`auditkit.readers.code_facts`):
   ``time.time()``, ``pd.Timestamp.now()``, ``pendulum.now()``, ...) used as a time window: a
   duration added or subtracted (``now() - timedelta(days=1)``) or a comparison; text made from
   them (``now().isoformat() + 'Z'``, a load timestamp) is not a window;
+* ``env_literals``: ``[line, kind]`` of string literals that pin an environment: an IP address
+  or ``localhost``, a ``host:port`` endpoint (``minio:9000``), a bucket URL (``s3://...``) or
+  bucket keyword, an absolute local path (``/home/me/...``, ``C:\\...``). Defaults of
+  ``os.getenv``/``os.environ.get`` are configuration, not pins, and are skipped; the value itself
+  is never kept (it may be sensitive), only its kind;
 * ``uses_execution_date``: the block reads Mage's ``execution_date`` (or ``interval_start_datetime``
   / ``interval_end_datetime``) from its keyword arguments.
 
@@ -17,6 +22,7 @@ Only Python files have cues; the walk is one ``ast.walk`` over the tree the work
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 BLOCK_DECORATORS = frozenset({"data_loader", "transformer", "data_exporter", "custom", "sensor"})
@@ -51,7 +57,62 @@ def block_cues(tree: ast.AST | None) -> dict[str, Any] | None:
         elif kind is ast.arg and node.arg in RUN_WINDOW_KEYS:
             cues["uses_execution_date"] = True
     cues["wall_clock_windows"] = [list(w) for w in sorted(windows)]
+    cues["env_literals"] = _env_literals(tree) if not _docstring_only(tree) else []
     return cues
+
+
+def _docstring_only(tree: ast.Module) -> bool:
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in tree.body)
+
+
+_IP = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")
+_DB_URL = re.compile(r"^(?:postgres|postgresql|mysql|mssql|oracle|snowflake|redshift|mongodb|jdbc|sqlite)\S*://",
+                     re.IGNORECASE)   # connection strings are MAGE-BLK-006's
+_HOST_PORT = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]+@)?([a-z0-9-]+(?:\.[a-z0-9-]+)*):(\d{2,5})(?:[/?].*)?$",
+                        re.IGNORECASE)
+_LOCALHOST = re.compile(r"(?<![\w.-])localhost(?![\w-])", re.IGNORECASE)
+_BUCKET_URL = re.compile(r"^(?:s3a?|gs|abfss?|wasbs?|oss)://[^/\s{}]+", re.IGNORECASE)
+_LOCAL_PATH = re.compile(r"^(?:/(?:home|Users|mnt|opt|data|srv|media)/|[A-Za-z]:\\)")
+_MAGE_PATHS = ("/home/src",)          # Mage's own container layout, the same in every environment
+_BUCKET_KEYWORDS = frozenset({"Bucket", "bucket", "bucket_name", "bucket_id"})
+_ENV_READERS = frozenset({"getenv", "get"})
+
+
+def env_literal_kind(text: str) -> str | None:
+    """The kind of environment a literal pins, or None."""
+    value = text.strip()
+    if len(value) > 300 or not value or " " in value or _DB_URL.match(value):
+        return None
+    if _BUCKET_URL.match(value):
+        return "bucket URL"
+    if _LOCAL_PATH.match(value) and not value.startswith(_MAGE_PATHS):
+        return "absolute local path"
+    if _LOCALHOST.search(value):
+        return "localhost"
+    match = _HOST_PORT.match(value)
+    if match and not match.group(1).isdigit():
+        return "host:port endpoint" if not _IP.search(value) else "IP address"
+    if _IP.search(value) and not value.startswith(("0.0.0.0", "255.")):
+        return "IP address"
+    return None
+
+
+def _env_literals(tree: ast.AST) -> list[list]:
+    defaults: set[int] = set()
+    found: set[tuple[int, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _ENV_READERS:
+            defaults.update(id(arg) for arg in node.args[1:])
+        elif isinstance(node, ast.keyword) and node.arg in _BUCKET_KEYWORDS and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str) and node.value.value and "{" not in node.value.value:
+            found.add((node.value.lineno, "bucket name"))
+            defaults.add(id(node.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in defaults:
+            kind = env_literal_kind(node.value)
+            if kind:
+                found.add((node.lineno, kind))
+    return [list(item) for item in sorted(found)]
 
 
 def _is_block_function(node: ast.AST) -> bool:

@@ -112,3 +112,47 @@ class WallClockWindow(Rule):
                     f"scheduled {short_list(sorted(set(pipelines)), 3)}, not from execution_date",
                     line=windows[0][0], evidence=f"lines {short_list([line for line, _ in windows])}",
                     **file_place(row))
+
+
+@register
+class HardcodedEnvironment(Rule):
+    """A block pins one environment in its code: host, port, IP, bucket or local path.
+
+    What it checks:
+        String literals in the Python block files pipelines run that name an IP address or
+        ``localhost``, a ``host:port`` endpoint (``minio:9000``), a bucket (``s3://...``,
+        ``gs://...``, ``Bucket='raw'``) or an absolute local path (``/home/me/data``). Defaults
+        of ``os.getenv``/``os.environ.get`` are configuration and are not counted; database
+        connection strings are MAGE-BLK-006's; Mage's own ``/home/src`` paths are left alone.
+        One finding per file names the kinds and lines, never the values.
+
+    Why it matters:
+        The CI/CD guide keeps environment specifics in ``io_config.yaml`` profiles and
+        environment variables, so that dev and staging never touch production. A host or
+        bucket written into a block runs every environment against the same place.
+
+    Example:
+        ``boto3.client('s3', endpoint_url='http://minio:9000')`` and
+        ``put_object(Bucket='prod-raw', ...)`` in an exporter.
+
+    Fix:
+        Read the value from an environment variable or an ``io_config.yaml`` profile
+        (``{{ env_var('S3_ENDPOINT') }}``) and set it per environment.
+    """
+
+    id = "MAGE-BLK-017"
+    name = "hardcoded-environment"
+    title = "Environment specifics written into a block"
+    category = "blocks"
+    severity = "low"
+    practices = ("BP-DEPLOY-ENV-CONFIG", "CICD-BLOCK-ENV-VAR")
+
+    def check(self):
+        for row in logic_files(self.ctx.inventory):
+            pins = _cue(row, "env_literals") or []
+            if not pins:
+                continue
+            kinds = short_list(sorted({kind for _, kind in pins}))
+            yield self.finding(f"{row['block_type']} '{row.get('uuid')}' pins its environment in code: {kinds}",
+                               line=pins[0][0], evidence=f"lines {short_list(sorted({line for line, _ in pins}), 8)}",
+                               **file_place(row))
