@@ -1,5 +1,6 @@
-"""Rules about what a block does when its pipeline runs unattended: stub blocks, and time
-windows taken from the wall clock instead of the run's execution date."""
+"""Rules about what a block does when it runs: stub blocks in running pipelines, time windows
+taken from the wall clock instead of the run's execution date, and environment specifics
+(hosts, buckets, local paths) written into block code."""
 from __future__ import annotations
 
 from auditkit.engine.base import Rule, register
