@@ -23,6 +23,7 @@ DEFAULTS: dict[str, dict] = {
         "project": PROJECT, "path": PROJECT, "project_type": "standalone", "platform_parent": False,
         "has_metadata": True, "has_io_config": True, "metadata": {}, "retry_config": None,
         "queue_config": None, "notification_config": None, "variables_dir": None, "n_pipelines": 0,
+        "global_data_products": None,
     },
     "io_config": {
         "project": PROJECT, "path": f"{PROJECT}/io_config.yaml", "profile": "default", "key": "",
@@ -36,6 +37,7 @@ DEFAULTS: dict[str, dict] = {
         "retry_config": None, "notification_config": None, "cache_block_output_in_memory": False,
         "settings": None, "has_triggers_yaml": False, "depth": 3, "max_width": 2, "n_edges": 11,
         "n_roots": 1, "n_leaves": 1, "has_cycle": False, "cycle": [], "n_dangling": 0,
+        "readable": True,
     },
     "blocks": {
         "project": PROJECT, "pipeline": "sales_revenue_daily", "block": "load_orders", "name": None,
@@ -50,6 +52,7 @@ DEFAULTS: dict[str, dict] = {
         "lines_total": 80, "lines_code": 60, "n_functions": 2, "functions": [], "decorators": [],
         "n_tests": 1, "has_docstring": True, "complexity_max": 2, "complexity_avg": 1.5,
         "referenced": True, "n_pipelines": 1, "skipped": None, "facts": {}, "template": False,
+        "clones": None, "complex_functions": [], "cues": None,
     },
     "edges": {"project": PROJECT, "pipeline": "sales_revenue_daily", "upstream": "a", "downstream": "b",
               "dangling": False},

@@ -62,3 +62,10 @@ for _rule_id, (_loud, _quiet) in sorted(OPS_HISTORY_CASES.items()):
     CASES.append((_rule_id, f"demo, thresholds {_loud}", on_demo(_rule_id, _loud), AT_LEAST_ONE))
     if _quiet is not None:
         CASES.append((_rule_id, f"demo, thresholds {_quiet}", on_demo(_rule_id, _quiet), 0))
+
+# MAGE-PRF-009 on a hand-built history: a run limit far above the runs ever seen at once.
+RUN_LIMIT_10 = ({"concurrency_config": {"pipeline_run_limit": 10}},)
+CASES += [
+    ("MAGE-PRF-009", "limit 10, peak 2", history_case("MAGE-PRF-009", overlapping_runs(2), pipelines=RUN_LIMIT_10), 1),
+    ("MAGE-PRF-009", "limit 2, peak 2", history_case("MAGE-PRF-009", overlapping_runs(2), pipelines=RUN_LIMIT_2), 0),
+]

@@ -10,6 +10,7 @@ import pytest
 
 from auditkit.engine.base import REGISTRY, RuleContext
 from inventory_factory import make_inventory
+from rule_cases_recall import CASES as RECALL_CASES
 
 LOADER = "proj/data_loaders/load_orders.py"
 TRANSFORMER = "proj/transformers/transform_orders.py"
@@ -214,6 +215,8 @@ CASES = [
     ("MAGE-PIP-013", {"pipelines": [pl(name="Orders Daily"), pl("orders_daily_copy", name="orders daily")]}, None, 2),
     ("MAGE-PIP-013", {"pipelines": [pl(name="Orders Daily"), pl("orders_weekly", name="Orders Weekly")]}, None, 0),
 ]
+
+CASES += RECALL_CASES     # rules of the recall issue, kept in their own file
 
 
 def _run(rule_id, inventory_rows, thresholds):

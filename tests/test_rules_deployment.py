@@ -10,6 +10,7 @@ import pytest
 from auditkit.engine.base import REGISTRY
 from inventory_factory import make_inventory
 from rules_runtime_support import findings, make_git, run_case
+from rule_cases_recall import GIT_CASES as RECALL_GIT_CASES
 
 LOADER = "proj/data_loaders/load_orders.py"
 
@@ -93,6 +94,7 @@ GIT_CASES = [
     ("MAGE-DEP-014", make_git(commits=[{"subject": f"feat: {i}", "lines_changed": 5000} for i in range(2)]
                       + CONVENTIONAL), None, 0),
 ]
+GIT_CASES += RECALL_GIT_CASES     # rules of the recall issue (tests/rule_cases_recall.py)
 
 
 @pytest.mark.parametrize("rule_id,frames,thresholds,expected", INVENTORY_CASES,
@@ -121,7 +123,7 @@ def test_no_ci_is_reported_only_for_projects_that_run_somewhere():
 
 def test_git_rules_need_git():
     git_rules = [r for r in REGISTRY.values() if r.id.startswith("MAGE-DEP-") and "git" in r.needs]
-    assert len(git_rules) == 8
+    assert len(git_rules) == 9      # 8 + MAGE-DEP-015 (CI that does not test)
     for rule in git_rules:
         assert findings(rule.id, git=None) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auditkit.engine.base import REGISTRY
+from rule_cases_recall import PERFORMANCE_CASES
 from rules_runtime_support import demo_inputs, findings, ids_with_both_outcomes, run_case
 
 LOADER = "proj/data_loaders/load_orders.py"
@@ -44,6 +45,7 @@ CASES = [
     ("MAGE-PRF-008", {"projects": [{"queue_config": {"concurrency": 5}}], "triggers": [{"status": "active"}]}, None, 0),
     ("MAGE-PRF-008", {"triggers": [{"status": "inactive"}]}, None, 0),
 ]
+CASES += PERFORMANCE_CASES     # rules of the recall issue (tests/rule_cases_recall.py)
 
 
 @pytest.mark.parametrize("rule_id,frames,thresholds,expected", CASES,

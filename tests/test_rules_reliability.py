@@ -6,6 +6,7 @@ import copy
 import pytest
 
 from auditkit.engine.base import REGISTRY
+from rule_cases_recall import RELIABILITY_CASES
 from rules_runtime_support import demo_inputs, findings, ids_with_both_outcomes, run_case
 
 LOADER = "proj/data_loaders/load_orders.py"
@@ -87,6 +88,7 @@ CASES = [
     ("MAGE-REL-009", {"pipelines": [{"retry_config": {"retries": 3}}]}, None, 1),
     ("MAGE-REL-009", {"pipelines": [{"type": "streaming", "retry_config": {"retries": 3}}]}, None, 0),
 ]
+CASES += RELIABILITY_CASES     # rules of the recall issue (tests/rule_cases_recall.py)
 
 
 @pytest.mark.parametrize("rule_id,frames,thresholds,expected", CASES,

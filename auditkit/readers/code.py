@@ -41,7 +41,7 @@ def empty_metrics(size: int = 0, skipped: str | None = None) -> dict[str, Any]:
         "size_bytes": size, "lines_total": None, "lines_code": None, "n_functions": 0,
         "functions": [], "decorators": [], "n_tests": 0, "has_docstring": False,
         "complexity_max": None, "complexity_avg": None, "skipped": skipped, "facts": {},
-        "template": False,
+        "template": False, "clones": None, "complex_functions": None, "cues": None,
     }
 
 

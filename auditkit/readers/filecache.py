@@ -32,7 +32,7 @@ from typing import Any, Iterable
 MAX_CACHE_BYTES = 1024 * 1024 * 1024
 CACHE_FILE = "file-results-v2.sqlite"   # v1 held pickles; it is never read
 # Modules whose code decides a cached per-file result.
-_ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.filejob", "auditkit.readers.code_facts", "auditkit.readers.literal_facts",
+_ANALYZER_MODULES = ("auditkit.readers.code", "auditkit.readers.filejob", "auditkit.readers.clones", "auditkit.readers.complex_functions", "auditkit.readers.block_cues", "auditkit.readers.code_facts", "auditkit.readers.literal_facts",
                      "auditkit.readers.paths", "auditkit.readers.filecache",
                      "auditkit.readers.security.filescan", "auditkit.readers.security.secrets",
                      "auditkit.readers.security.code_risks", "auditkit.readers.security.exposure",

@@ -12,6 +12,9 @@ from contextlib import ExitStack
 from typing import Any
 
 from auditkit.readers import filecache
+from auditkit.readers.block_cues import block_cues
+from auditkit.readers.clones import clone_units
+from auditkit.readers.complex_functions import complex_functions
 from auditkit.readers.code import empty_metrics, measure_text_and_tree
 from auditkit.readers.paths import MAX_FILE_BYTES, decode_text, read_limited
 from auditkit.readers.security.filescan import block_file_security
@@ -39,7 +42,9 @@ def measure_file(path: str, size: int, language: str, max_bytes: int = MAX_FILE_
     text, had_errors = decode_text(data)
     problems = [("encoding", "not valid UTF-8; undecodable bytes replaced")] if had_errors else []
     metrics, more, tree = measure_text_and_tree(text, language)
-    metrics.update(size_bytes=size, skipped=None)
+    metrics.update(size_bytes=size, skipped=None, clones=clone_units(text, tree, language),
+                   complex_functions=complex_functions(tree, metrics.get("complexity_max")),
+                   cues=block_cues(tree))
     security = None
     if scanner is not None and rel is not None:
         security = block_file_security(rel, text, tree, size, language, scanner)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from auditkit.model import InputProblem, short_hash
+from auditkit.readers.ci_steps import ci_test_steps
 
 MAX_COMMITS = 2000
 GIT_TIMEOUT_S = 60
@@ -63,6 +64,7 @@ class GitInfo:
     commits: pd.DataFrame
     tags: pd.DataFrame
     ci_files: list[str] = field(default_factory=list)   # repo-relative (to toplevel) CI configs
+    ci_tests: list[dict] = field(default_factory=list)  # test commands per CI file (readers/ci_steps.py)
     current_branch: str | None = None
     main_branch: str | None = None
     is_shallow: bool = False
@@ -172,8 +174,9 @@ def read_git(root: str | os.PathLike) -> GitInfo | None:
         commits = pd.DataFrame(columns=COMMIT_COLUMNS)
     current = _git(top, "symbolic-ref", "--quiet", "--short", "HEAD")
     shallow = (_git(top, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
+    ci_files = read_ci_files(top, subdir)
     return GitInfo(toplevel=top, subdir=subdir, branches=branches, commits=commits,
-                   tags=read_tags(top), ci_files=read_ci_files(top, subdir),
+                   tags=read_tags(top), ci_files=ci_files, ci_tests=ci_test_steps(top, ci_files),
                    current_branch=(current or "").strip() or None,
                    main_branch=main_branch, is_shallow=shallow, commits_capped=capped, problems=problems)
 

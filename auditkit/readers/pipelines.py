@@ -20,6 +20,7 @@ from auditkit.model import ProblemLog
 from auditkit.readers.graph import graph_measures, pipeline_edges
 from auditkit.readers.ioconfig import redact
 from auditkit.readers.paths import read_text_in_repo, resolve_file_in_repo
+from auditkit.readers.pipeline_keys import structure_problems
 from auditkit.readers.yamlsafe import load_yaml
 
 SECTIONS = ("blocks", "callbacks", "conditionals", "widgets")
@@ -150,8 +151,7 @@ def _iter_entries(config: dict, path: str, problems: ProblemLog, project: str):
         if items is None:
             continue
         if not isinstance(items, list):
-            problems.add(path, "pipeline", f"'{section}' is not a list", project)
-            continue
+            continue            # reported by structure_problems
         for item in items:
             yield section, None, item
     extensions = config.get("extensions")
@@ -210,10 +210,13 @@ def read_pipeline(ctx: ProjectContext, folder: str, problems: ProblemLog) -> Pip
     if not isinstance(config, dict):
         problems.add(rel, "pipeline", "metadata.yaml is not a mapping", ctx.name)
         return result
+    damaged = structure_problems(config)
+    for reason in damaged:
+        problems.add(rel, "pipeline_structure", reason, ctx.name)
     tags = config.get("tags")
     one_process = config.get("run_pipeline_in_one_process")
     row.update(
-        readable=True, uuid_in_yaml=config.get("uuid"), name=config.get("name"),
+        readable=not damaged, uuid_in_yaml=config.get("uuid"), name=config.get("name"),
         type=config.get("type") or "python", description=config.get("description"),
         tags=_as_list(tags), executor_type=config.get("executor_type"),
         executor_count=config.get("executor_count"),

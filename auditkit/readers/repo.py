@@ -17,6 +17,7 @@ import pandas as pd
 
 from auditkit.model import ProblemLog
 from auditkit.readers.code import empty_metrics, language_for
+from auditkit.readers.data_products import global_data_product_uuids
 from auditkit.readers.filejob import measure_many
 from auditkit.readers.filecache import FileCache
 from auditkit.readers.discover import BLOCK_TYPE_FOLDERS, NotAMageRepo, ProjectLocation, find_projects
@@ -37,7 +38,7 @@ _CHUNK = 200
 FRAME_COLUMNS: dict[str, list[str]] = {
     "projects": ["project", "path", "project_type", "platform_parent", "has_metadata", "has_io_config",
                  "metadata", "retry_config", "queue_config", "notification_config", "variables_dir",
-                 "n_pipelines", "metadata_text", "python_tags", "sub_projects"],
+                 "n_pipelines", "metadata_text", "python_tags", "sub_projects", "global_data_products"],
     "io_config": ["project", "path", "profile", "key", "value_kind", "fingerprint", "target_scope", "line"],
     "pipelines": ["project", "pipeline", "uuid_in_yaml", "name", "type", "path", "description", "tags",
                   "n_blocks", "n_entries", "executor_type", "executor_count", "run_pipeline_in_one_process",
@@ -49,7 +50,7 @@ FRAME_COLUMNS: dict[str, list[str]] = {
     "block_files": ["project", "path", "block_type", "uuid", "language", "subfolder_depth", "size_bytes",
                     "lines_total", "lines_code", "n_functions", "functions", "decorators", "n_tests",
                     "has_docstring", "complexity_max", "complexity_avg", "referenced", "n_pipelines",
-                    "skipped", "facts", "template"],
+                    "skipped", "facts", "template", "clones", "complex_functions", "cues"],
     "edges": ["project", "pipeline", "upstream", "downstream", "dangling"],
     "triggers": TRIGGER_COLUMNS,
     "input_problems": ["path", "kind", "reason", "project"],
@@ -107,6 +108,7 @@ def _read_project_files(root: Path, loc: ProjectLocation, problems: ProblemLog,
         "retry_config": None, "queue_config": None, "notification_config": None, "variables_dir": None,
         "n_pipelines": len(loc.pipeline_dirs), "metadata_text": None, "python_tags": False,
         "sub_projects": sorted(loc.sub_projects.values()),
+        "global_data_products": global_data_product_uuids(root, loc.path, prefix, problems, loc.name),
     }
     if loc.has_metadata:
         text = read_text_in_repo(root, loc.path / "metadata.yaml", problems, project=loc.name)

@@ -14,5 +14,10 @@ from auditkit.rules import observability  # noqa: E402,F401
 from auditkit.rules import operations  # noqa: E402,F401
 from auditkit.rules import deployment  # noqa: E402,F401
 from auditkit.rules import drift  # noqa: E402,F401
+from auditkit.rules import code_quality  # noqa: E402,F401
+from auditkit.rules import run_limits  # noqa: E402,F401
+from auditkit.rules import pipeline_hygiene  # noqa: E402,F401
+from auditkit.rules import ci_testing  # noqa: E402,F401
+from auditkit.rules import run_context  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Rule", "RuleContext", "Threshold", "all_rules", "register"]

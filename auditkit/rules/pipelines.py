@@ -284,7 +284,8 @@ class EmptyPipeline(Rule):
     """A pipeline has no blocks.
 
     What it checks:
-        Pipelines whose ``metadata.yaml`` lists no executable block.
+        Pipelines whose ``metadata.yaml`` lists no executable block. A ``metadata.yaml`` that
+        does not parse or whose structure is damaged is MAGE-PIP-015's.
 
     Why it matters:
         An empty pipeline is usually an abandoned experiment; its triggers still run and its
@@ -306,7 +307,8 @@ class EmptyPipeline(Rule):
 
     def check(self):
         for row in rows(frame_of(self.ctx.inventory, "pipelines")):
-            if number(row.get("n_blocks")) == 0:
+            # a metadata.yaml Mage cannot load shows no blocks: MAGE-PIP-015 says why
+            if number(row.get("n_blocks")) == 0 and row.get("readable") is not False:
                 yield _pipeline_finding(self, row, f"pipeline '{row['pipeline']}' has no blocks")
 
 
