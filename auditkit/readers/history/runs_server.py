@@ -1,0 +1,175 @@
+"""Pipeline-run aggregates computed by PostgreSQL (the twin of :mod:`runs_local`).
+
+A production history lives in Postgres and only grows, so the server counts, groups and takes
+percentiles (``percentile_disc`` is the nearest-rank percentile of :func:`runs_local.nearest_rank`)
+and the client receives a few rows per pipeline. Timestamps outside 1900-2200 are treated as
+unknown, as the run frame does. Concurrency needs a sweep in time order, which Postgres can
+only do with a window sort over every start and end; streaming the runs in primary-key order
+and sweeping them here costs less (see :mod:`passes`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .passes import run_concurrency
+from .runs_local import RETRIED_COLUMNS, SCHEDULE_COLUMNS, STAT_COLUMNS
+
+PLAUSIBLE = "'1900-01-01 00:00:00+00' AND '2200-01-01 00:00:00+00'"
+
+
+class ServerRuns:
+    """Aggregates over pipeline_run computed in the database."""
+
+    def __init__(self, history) -> None:
+        self.h = history
+        self._checked = False
+
+    # -- SQL fragments ------------------------------------------------------------------------
+    def t(self, column: str) -> str:
+        """A pipeline_run timestamp, NULL when missing or outside 1900-2200."""
+        expr = self.h.col("pipeline_run", column, "pr")
+        return f"(CASE WHEN {expr} BETWEEN {PLAUSIBLE} THEN {expr} END)"
+
+    def seconds(self, later: str, earlier: str) -> str:
+        """Exact difference in seconds (numeric interval epoch, then double)."""
+        return f"CAST(EXTRACT(EPOCH FROM ({self.t(later)} - {self.t(earlier)})) AS DOUBLE PRECISION)"
+
+    def where(self, *extra: str) -> str:
+        return " AND ".join([self.h.in_window("pr"), *extra])
+
+    def manual(self) -> str:
+        partition = self.h.d.json_mentions(self.h.col("pipeline_run", "variables", "pr"), "execution_partition")
+        return f"(CASE WHEN {partition} = 1 AND {self.h.d.text('pr.status')} <> 'CANCELLED' THEN 1 ELSE 0 END)"
+
+    def run(self, sql: str, name: str, columns: list[str]) -> pd.DataFrame:
+        self._check_times()
+        frame = self.h.query(sql, name, columns=columns)
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        frame.columns = columns
+        return frame
+
+    def _check_times(self) -> None:
+        """Report runs with timestamps outside 1900-2200 once, as the run frame does."""
+        if self._checked:
+            return
+        self._checked = True
+        columns = [c for c in ("created_at", "started_at", "completed_at", "execution_date")
+                   if c in self.h.columns.get("pipeline_run", set())]
+        if not columns:
+            return
+        odd = " OR ".join(f"(pr.{c} IS NOT NULL AND pr.{c} NOT BETWEEN {PLAUSIBLE})" for c in columns)
+        frame = self.h.query(f"SELECT COUNT(*) FROM pipeline_run pr WHERE {self.where(f'({odd})')}",
+                             "implausible_times", columns=["n"])
+        count = int(frame.iloc[0, 0] or 0) if not frame.empty else 0
+        if count:
+            self.h._problem("implausible_times", f"{count} pipeline runs have timestamps outside 1900-2200; "
+                                                 "those times are ignored", "history_data")
+
+    # -- aggregates ---------------------------------------------------------------------------
+    def counts(self, period: str | None = None) -> pd.DataFrame:
+        keys = ["pipeline_uuid"] + (["period"] if period else []) + ["status"]
+        period_sql = f"{self.h.d.bucket(self.t('created_at'), period)} AS period, " if period else ""
+        extra = [f"{self.t('created_at')} IS NOT NULL"] if period else []
+        sql = (f"SELECT pr.pipeline_uuid, {period_sql}COALESCE({self.h.d.text('pr.status')}, 'UNKNOWN') AS status, "
+               f"COUNT(*) AS runs FROM pipeline_run pr WHERE {self.where('pr.pipeline_uuid IS NOT NULL', *extra)} "
+               f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}")
+        return _numbers(self.run(sql, "run_counts", keys + ["runs"]), ["runs"])
+
+    def stats(self, measure: str, period: str | None = None) -> pd.DataFrame:
+        keys = ["pipeline_uuid"] + (["period"] if period else [])
+        if measure == "duration":
+            value, extra = self.seconds("completed_at", "started_at"), [f"{self.h.d.text('pr.status')} = 'COMPLETED'"]
+        else:
+            value, extra = self.seconds("started_at", "created_at"), []
+        period_sql = f", {self.h.d.bucket(self.t('created_at'), period)} AS period" if period else ""
+        if period:
+            extra.append(f"{self.t('created_at')} IS NOT NULL")
+        inner = (f"SELECT pr.pipeline_uuid{period_sql}, {value} AS x FROM pipeline_run pr "
+                 f"WHERE {self.where('pr.pipeline_uuid IS NOT NULL', *extra)}")
+        group = ", ".join(keys)
+        sql = (f"SELECT {group}, COUNT(x) AS n, AVG(x) AS mean_s, "
+               f"percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x) AS pct, MAX(x) AS max_s "
+               f"FROM ({inner}) s WHERE x >= 0 GROUP BY {group}")
+        frame = self.run(sql, f"run_{measure}", keys + ["n", "mean_s", "pct", "max_s"])
+        return _split_percentiles(frame, "pct", "p50_s", "p95_s")[keys + STAT_COLUMNS] \
+            .sort_values(keys, ignore_index=True)
+
+    def sla(self, schedule_ids: set[float]) -> pd.DataFrame:
+        cols = ["pipeline_uuid", "runs_with_sla", "sla_misses"]
+        ids = sorted({int(i) for i in schedule_ids if pd.notna(i)})
+        if not ids:
+            return pd.DataFrame(columns=cols)
+        passed = f"CASE WHEN {self.h.d.is_true(self.h.col('pipeline_run', 'passed_sla', 'pr'))} THEN 1 ELSE 0 END"
+        sql = (f"SELECT pr.pipeline_uuid, COUNT(*) AS runs_with_sla, SUM({passed}) AS sla_misses "
+               f"FROM pipeline_run pr WHERE {self.where('pr.pipeline_uuid IS NOT NULL')} "
+               f"AND pr.pipeline_schedule_id IN ({', '.join(map(str, ids))}) GROUP BY pr.pipeline_uuid")
+        return _numbers(self.run(sql, "sla_misses", cols), cols[1:])
+
+    def per_schedule(self) -> pd.DataFrame:
+        late = self.seconds("started_at", "execution_date")
+        inner = (f"SELECT pr.pipeline_schedule_id AS sid, {self.manual()} AS manual, "
+                 f"{self.t('execution_date')} AS execution, {late} AS late FROM pipeline_run pr "
+                 f"WHERE {self.where('pr.pipeline_schedule_id IS NOT NULL')}")
+        tick, on_time = "manual = 0", "manual = 0 AND late >= 0"
+        sql = (f"SELECT sid, COUNT(*) AS runs, SUM(manual) AS manual_runs, "
+               f"COUNT(DISTINCT execution) FILTER (WHERE {tick}) AS execution_dates, "
+               f"percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY late) FILTER (WHERE {on_time}) AS pct, "
+               f"MAX(late) FILTER (WHERE {on_time}) AS max_late_s FROM ({inner}) s GROUP BY sid")
+        frame = self.run(sql, "per_schedule", ["schedule_id", "runs", "manual_runs", "execution_dates", "pct",
+                                               "max_late_s"])
+        frame = _split_percentiles(frame, "pct", "p50_late_s", "p95_late_s")
+        return _numbers(frame, SCHEDULE_COLUMNS)[SCHEDULE_COLUMNS]
+
+    def ticks_between(self, bounds: dict[float, tuple[float, float]]) -> dict[float, int]:
+        if not bounds:
+            return {}
+        stamp = "(TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond')"
+        values = ", ".join(f"({int(sid)}, {stamp.format(int(low))}, {stamp.format(int(high))})"
+                           for sid, (low, high) in bounds.items())
+        execution = self.t("execution_date")
+        sql = (f"SELECT b.sid, COUNT(DISTINCT {execution}) AS n FROM pipeline_run pr "
+               f"JOIN (VALUES {values}) AS b(sid, low, high) ON pr.pipeline_schedule_id = b.sid "
+               f"WHERE {self.where(f'{self.manual()} = 0', f'{execution} BETWEEN b.low AND b.high')} GROUP BY b.sid")
+        frame = self.run(sql, "ticks_between", ["sid", "n"])
+        counts = {float(sid): int(n) for sid, n in zip(frame["sid"], frame["n"])}
+        return {sid: counts.get(float(sid), 0) for sid in bounds}
+
+    def newest_created(self) -> float | None:
+        sql = (f"SELECT CAST(EXTRACT(EPOCH FROM MAX({self.t('created_at')})) * 1000000 AS BIGINT) "
+               f"FROM pipeline_run pr WHERE {self.where()}")
+        frame = self.run(sql, "newest_created", ["newest"])
+        value = frame.iloc[0, 0] if not frame.empty else None
+        return None if value is None or pd.isna(value) else float(value)
+
+    def retried(self) -> pd.DataFrame:
+        execution = self.t("execution_date")
+        done = f"MAX(CASE WHEN {self.h.d.text('pr.status')} = 'COMPLETED' THEN 1 ELSE 0 END)"
+        inner = (f"SELECT pr.pipeline_uuid, COUNT(*) AS n, {done} AS done FROM pipeline_run pr "
+                 f"WHERE {self.where('pr.pipeline_uuid IS NOT NULL', 'pr.pipeline_schedule_id IS NOT NULL', f'{execution} IS NOT NULL')} "
+                 f"GROUP BY pr.pipeline_uuid, pr.pipeline_schedule_id, {execution} HAVING COUNT(*) > 1")
+        sql = (f"SELECT pipeline_uuid, COUNT(*) AS retried_executions, SUM(n - 1) AS extra_runs, "
+               f"SUM(done) AS recovered FROM ({inner}) g GROUP BY pipeline_uuid")
+        return _numbers(self.run(sql, "retried_runs", RETRIED_COLUMNS), RETRIED_COLUMNS[1:])
+
+    def concurrency(self, bucket_seconds: int):
+        self._check_times()
+        return run_concurrency(self.h, bucket_seconds)
+
+
+def _numbers(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for column in columns:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def _split_percentiles(frame: pd.DataFrame, column: str, low: str, high: str) -> pd.DataFrame:
+    """An ARRAY[p50, p95] column (a list, or None when no value qualified) as two columns."""
+    pairs = [v if isinstance(v, (list, tuple)) and len(v) == 2 else (np.nan, np.nan) for v in frame[column]]
+    frame = frame.drop(columns=[column])
+    frame[low] = pd.to_numeric(pd.Series([p[0] for p in pairs], index=frame.index, dtype=object), errors="coerce")
+    frame[high] = pd.to_numeric(pd.Series([p[1] for p in pairs], index=frame.index, dtype=object), errors="coerce")
+    return frame
+
