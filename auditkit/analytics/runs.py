@@ -39,7 +39,10 @@ def run_outcomes(history, period: str = "day") -> pd.DataFrame:
 def _stats(history, measure: str, period: str | None = None) -> pd.DataFrame:
     keys = ["pipeline_uuid"] + (["period"] if period else [])
     runs = _aggregates(history)
-    out = runs.stats(measure, period) if runs is not None else pd.DataFrame()
+    # One statement per (measure, period), whichever analytic asks (the trend's default
+    # period and an explicit "week" are the same question).
+    out = history.cached(f"run_stats_{measure}_{period}", lambda: runs.stats(measure, period)) \
+        if runs is not None else pd.DataFrame()
     if out.empty:
         return pd.DataFrame(columns=keys + STAT_COLUMNS)
     out["n"] = out["n"].astype(np.int64)

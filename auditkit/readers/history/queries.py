@@ -293,8 +293,8 @@ def block_range_pg(h, pipelines: list[str]) -> str:
         f"FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id "
         f"CROSS JOIN LATERAL (SELECT GREATEST({_block_end(h)}, br.started_at) AS e) ee "
         f"CROSS JOIN LATERAL (SELECT br.started_at - {created} AS o, ee.e - br.started_at AS d, ee.e) iv "
-        f"WHERE {_range(h)} AND {h.in_window('pr')} AND pr.pipeline_uuid IS NOT NULL "
-        f"AND {_plausible('br.started_at')} AND ee.e <= '2200-01-01 00:00:00+00' "
+        f"WHERE {_range(h)} AND {_range(h).replace('br.pipeline_run_id', 'pr.id')} AND {h.in_window('pr')} "
+        f"AND pr.pipeline_uuid IS NOT NULL AND {_plausible('br.started_at')} AND ee.e <= '2200-01-01 00:00:00+00' "
         f"GROUP BY pr.id, pr.pipeline_uuid, pr.created_at")
     agg = "encode(string_agg({}, ''::bytea ORDER BY rid), 'base64')"
     return f"SELECT {agg.format('head')}, {agg.format('body')}, {agg.format('wide')} FROM ({inner}) runs"

@@ -129,11 +129,12 @@ def _make_engine(url_text: str, statement_timeout_s: float = STATEMENT_TIMEOUT_S
         return engine
     if backend == "postgresql":
         # Every transaction of these sessions is read-only, every statement has a timeout.
+        # No JIT: compiling the range statements' expressions costs more than it saves.
         timeout_ms = max(1, int(statement_timeout_s * 1000))
         engine = create_engine(url, connect_args={
             "connect_timeout": CONNECT_TIMEOUT_S,
             "options": f"-c default_transaction_read_only=on -c timezone=UTC "
-                       f"-c statement_timeout={timeout_ms} -c work_mem={WORK_MEM}",
+                       f"-c statement_timeout={timeout_ms} -c work_mem={WORK_MEM} -c jit=off",
         }, pool_pre_ping=True)
         return engine
     engine = create_engine(url, pool_pre_ping=True)
