@@ -277,27 +277,26 @@ def block_range_pg(h, pipelines: list[str]) -> str:
     * wide: block runs whose intervals do not fit, ``run id int4, start, end`` (int64 us).
 
     8 bytes a block run instead of ~60 characters of text; timestamps stay exact."""
-    d = h.d
-    code = codes(pipelines, "pr.pipeline_uuid")
     created = f"(CASE WHEN {_plausible('pr.created_at')} THEN pr.created_at END)"
-    fits = ("COALESCE(iv.o BETWEEN INTERVAL '-35 minutes' AND INTERVAL '35 minutes' "
-            "AND iv.d <= INTERVAL '35 minutes', FALSE)")
     low4 = "substring(interval_send({}) FROM 5 FOR 4)"
-    inner = (
-        f"SELECT pr.id AS rid, int4send(pr.id) || int2send(CAST({code} AS SMALLINT)) || "
-        f"COALESCE(timestamptz_send({created}), {NULL_TIME}) || "
-        f"int4send(CAST(COUNT(*) FILTER (WHERE {fits}) AS INTEGER)) AS head, "
-        f"string_agg({low4.format('iv.o')} || {low4.format('iv.d')}, ''::bytea) FILTER (WHERE {fits}) AS body, "
-        f"string_agg(int4send(pr.id) || timestamptz_send(br.started_at) || timestamptz_send(iv.e), ''::bytea) "
-        f"FILTER (WHERE NOT {fits}) AS wide "
-        f"FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id "
-        f"CROSS JOIN LATERAL (SELECT GREATEST({_block_end(h)}, br.started_at) AS e) ee "
-        f"CROSS JOIN LATERAL (SELECT br.started_at - {created} AS o, ee.e - br.started_at AS d, ee.e) iv "
-        f"WHERE {_range(h)} AND {_range(h).replace('br.pipeline_run_id', 'pr.id')} AND {h.in_window('pr')} "
-        f"AND pr.pipeline_uuid IS NOT NULL AND {_plausible('br.started_at')} AND ee.e <= '2200-01-01 00:00:00+00' "
-        f"GROUP BY pr.id, pr.pipeline_uuid, pr.created_at")
+    # Three fenced levels (OFFSET 0): each block run's end, offsets and fit are computed once,
+    # not once per place that names them.
+    rows = (f"SELECT pr.id AS rid, pr.pipeline_uuid AS uuid, {created} AS c, br.started_at AS s, "
+            f"GREATEST({_block_end(h)}, br.started_at) AS e "
+            f"FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id "
+            f"WHERE {_range(h)} AND {_range(h).replace('br.pipeline_run_id', 'pr.id')} AND {h.in_window('pr')} "
+            f"AND pr.pipeline_uuid IS NOT NULL AND {_plausible('br.started_at')} OFFSET 0")
+    spans = f"SELECT rid, uuid, c, s, e, s - c AS o, e - s AS d FROM ({rows}) a WHERE e <= '2200-01-01 00:00:00+00' OFFSET 0"
+    fitted = (f"SELECT *, COALESCE(o BETWEEN INTERVAL '-35 minutes' AND INTERVAL '35 minutes' "
+              f"AND d <= INTERVAL '35 minutes', FALSE) AS fits FROM ({spans}) b OFFSET 0")
+    per_run = (
+        f"SELECT rid, int4send(rid) || int2send(CAST({codes(pipelines, 'uuid')} AS SMALLINT)) || "
+        f"COALESCE(timestamptz_send(c), {NULL_TIME}) || int4send(CAST(COUNT(*) FILTER (WHERE fits) AS INTEGER)) AS head, "
+        f"string_agg({low4.format('o')} || {low4.format('d')}, ''::bytea) FILTER (WHERE fits) AS body, "
+        f"string_agg(int4send(rid) || timestamptz_send(s) || timestamptz_send(e), ''::bytea) FILTER (WHERE NOT fits) AS wide "
+        f"FROM ({fitted}) f GROUP BY rid, uuid, c")
     agg = "encode(string_agg({}, ''::bytea ORDER BY rid), 'base64')"
-    return f"SELECT {agg.format('head')}, {agg.format('body')}, {agg.format('wide')} FROM ({inner}) runs"
+    return f"SELECT {agg.format('head')}, {agg.format('body')}, {agg.format('wide')} FROM ({per_run}) runs"
 
 
 def block_stats_pg(h) -> str:
