@@ -100,8 +100,10 @@ class PgServer:
                   "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync")
 
     def createdb(self, name: str) -> str:
-        """Create database ``name`` (loopback, password auth) and return its URL."""
-        self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", name)
+        """Create database ``name`` (loopback, password auth) and return its URL. Copied from
+        template0, which no session can hold open (template1 may be, by autovacuum)."""
+        self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-T", "template0",
+                  name)
         return self.url_for(name)
 
     def url_for(self, database: str) -> str:
