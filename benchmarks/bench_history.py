@@ -29,13 +29,13 @@ import argparse
 import json
 import os
 import resource
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
+
+from pg_meter import CountingProxy, postmaster_pid, server_cpu_s, through
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
@@ -88,59 +88,6 @@ def postgres_urls(sizes: list[str], url: str | None) -> tuple[dict[str, str], ob
             print(f"loaded {name} into PostgreSQL in {time.perf_counter() - started:.0f} s", flush=True)
         urls[size] = server.url_for(name)
     return urls, server
-
-
-# --- a TCP proxy that counts the bytes -----------------------------------------------------
-
-class CountingProxy:
-    """Forwards 127.0.0.1:<port> to the server and counts the bytes each way."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        self.to_client = self.to_server = 0
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.to_client = self.to_server = 0
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.target)
-            for src, dst, down in ((client, server, False), (server, client, True)):
-                threading.Thread(target=self._pipe, args=(src, dst, down), daemon=True).start()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket, down: bool) -> None:
-        try:
-            while data := src.recv(1 << 18):
-                dst.sendall(data)
-                with self._lock:
-                    if down:
-                        self.to_client += len(data)
-                    else:
-                        self.to_server += len(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
-def through(proxy: CountingProxy, url: str) -> str:
-    from sqlalchemy.engine import make_url
-    return make_url(url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
 
 
 # --- children ------------------------------------------------------------------------------
@@ -241,35 +188,45 @@ def baseline_env(rev: str) -> dict:
 
 # --- report --------------------------------------------------------------------------------
 
+def pg_column(mode: str, target: str, proxy: CountingProxy, server: int | None, env: dict | None = None) -> dict:
+    """One Postgres column: the child's own figures, bytes on the wire and server CPU."""
+    proxy.reset()
+    before = server_cpu_s(server)
+    result = child(mode, target, env)
+    time.sleep(1.0)                                    # the backends exit and are reaped
+    after = server_cpu_s(server)
+    result.update(wire_down_mib=round(proxy.to_client / 2**20, 1), wire_up_mib=round(proxy.to_server / 2**20, 1),
+                  server_cpu_s=round(after - before, 1) if before is not None and after is not None else None)
+    return result
+
+
 def measure_size(size: str, pg_url: str | None, proxy: CountingProxy | None, args) -> dict:
     data = generate(size)
     db = data / PROJECT.name / "mage-ai.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         runs = conn.execute("SELECT COUNT(*) FROM pipeline_run").fetchone()[0]
         blocks = conn.execute("SELECT MAX(id) FROM block_run").fetchone()[0]
-    columns = {}
-    load = os.getloadavg()[0]
-    columns["sqlite"] = child("analytics", str(data))
-    if pg_url and proxy:
-        proxy.reset()
-        columns["postgres"] = child("analytics", f"{through(proxy, pg_url)}|{data}")
-        columns["postgres"].update(wire_down_mib=round(proxy.to_client / 2**20, 1),
-                                   wire_up_mib=round(proxy.to_server / 2**20, 1))
+    from sqlalchemy.engine import make_url
+    server = postmaster_pid(make_url(pg_url).port or 5432) if pg_url else None
+    pg = pg_url and proxy
+    plan = [("sqlite", lambda: child("analytics", str(data)))]
+    if pg:
+        plan.append(("postgres", lambda: pg_column("analytics", f"{through(proxy, pg_url)}|{data}", proxy, server)))
     if args.baseline:
         env = baseline_env(args.baseline)
-        columns["sqlite (baseline)"] = child("analytics", str(data), env)
-        if pg_url and proxy:
-            proxy.reset()
-            columns["postgres (baseline)"] = child("analytics", f"{through(proxy, pg_url)}|{data}", env)
-            columns["postgres (baseline)"].update(wire_down_mib=round(proxy.to_client / 2**20, 1),
-                                                  wire_up_mib=round(proxy.to_server / 2**20, 1))
+        plan.append(("sqlite (baseline)", lambda: child("analytics", str(data), env)))
+        if pg:
+            plan.append(("postgres (baseline)", lambda: pg_column(
+                "analytics", f"{through(proxy, pg_url)}|{data}", proxy, server, env)))
     if not args.skip_naive:
-        columns["naive sqlite"] = child("naive", str(db))
-        if pg_url and proxy:
-            proxy.reset()
-            columns["naive postgres"] = child("naive", through(proxy, pg_url))
-            columns["naive postgres"].update(wire_down_mib=round(proxy.to_client / 2**20, 1),
-                                             wire_up_mib=round(proxy.to_server / 2**20, 1))
+        plan.append(("naive sqlite", lambda: child("naive", str(db))))
+        if pg:
+            plan.append(("naive postgres", lambda: pg_column("naive", through(proxy, pg_url), proxy, server)))
+    columns = {}
+    load = os.getloadavg()[0]
+    for name, measure in plan:
+        started_load = round(os.getloadavg()[0], 2)
+        columns[name] = {**measure(), "load": started_load}
     return {"size": size, "runs": runs, "block_runs": blocks, "load_before": round(load, 2),
             "load_after": round(os.getloadavg()[0], 2), "columns": columns}
 
@@ -281,7 +238,8 @@ def print_size(result: dict) -> None:
     print(f"\n== {result['size']}: {result['runs']:,} pipeline runs, {result['block_runs']:,} block runs "
           f"(load average {result['load_before']} -> {result['load_after']} on {os.cpu_count()} cores)")
     print(f"{'':<24}" + "".join(f"{n:>{width}}" for n in names))
-    rows = [("wall s", "wall_s"), ("cpu s", "cpu_s"), ("peak RSS MiB", "peak_mib"),
+    rows = [("load (1 min) at start", "load"), ("wall s", "wall_s"), ("cpu s", "cpu_s"),
+            ("server cpu s", "server_cpu_s"), ("peak RSS MiB", "peak_mib"),
             ("wire to client MiB", "wire_down_mib"), ("wire to server MiB", "wire_up_mib")]
     for label, key in rows:
         print(f"{label:<24}" + "".join(f"{_cell(columns[n].get(key)):>{width}}" for n in names))
