@@ -1,11 +1,12 @@
 """Named SQL queries over Mage's run history, written once for SQLite and PostgreSQL.
 
-Small tables are aggregated in the database (GROUP BY). The two big tables are each read by
-one query that needs no sort in the database (``run_facts``, ``block_signatures``; see
-frames.py for why and how they are reduced). The few spots where the two dialects differ
-(epoch seconds, buckets, JSON probes, string aggregation) go through :class:`Dialect`.
-Columns an older Mage lacks are replaced by NULL (see ``History.col``), so each query runs on
-any schema version that has its table.
+Small tables are aggregated in the database (GROUP BY). The two big tables are read one
+primary-key range of pipeline runs at a time by statements that need no sort in the database
+(``run_columns``, ``block_range_sqlite``, ``block_range_pg``, ``run_range_pg``; see passes.py
+and frames.py for how they are consumed). The few spots where the two dialects differ (epoch
+seconds, JSON probes, string aggregation) go through :class:`Dialect`. Columns an older Mage
+lacks are replaced by NULL (see ``History.col``), so each query runs on any schema version that
+has its table.
 """
 from __future__ import annotations
 
@@ -31,19 +32,6 @@ class Dialect:
     def seconds(self, later: str, earlier: str) -> str:
         return f"({self.epoch(later)} - {self.epoch(earlier)})"
 
-    def day(self, expr: str) -> str:
-        """'YYYY-MM-DD' (UTC) of a timestamp."""
-        return f"to_char({expr}, 'YYYY-MM-DD')" if self.pg else f"date({expr})"
-
-    def week(self, expr: str) -> str:
-        """'YYYY-MM-DD' of the Monday starting the timestamp's ISO week."""
-        if self.pg:
-            return f"to_char(date_trunc('week', {expr}), 'YYYY-MM-DD')"
-        return f"date({expr}, 'weekday 0', '-6 days')"
-
-    def bucket(self, expr: str, period: str) -> str:
-        return self.week(expr) if period == "week" else self.day(expr)
-
     def text(self, expr: str) -> str:
         """Enum or text as plain text (Postgres enums need a cast; SQLite stores text)."""
         return f"CAST({expr} AS TEXT)" if self.pg else expr
@@ -63,13 +51,6 @@ class Dialect:
                 f"WHEN json_valid({expr}) AND json_type({expr}) = 'object' "
                 f"AND json_type({expr}, '$.{key}') IS NOT NULL THEN 1 ELSE 0 END)")
 
-    def json_text(self, expr: str, key: str) -> str:
-        """The value at ``key`` of a JSON object as text, else NULL."""
-        if self.pg:
-            return f"(CASE WHEN json_typeof({expr}) = 'object' THEN {expr} ->> '{key}' END)"
-        return (f"(CASE WHEN json_valid({expr}) AND json_type({expr}) = 'object' "
-                f"THEN CAST(json_extract({expr}, '$.{key}') AS TEXT) END)")
-
     def json_as_text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
 
@@ -78,17 +59,6 @@ class Dialect:
         if self.pg:
             return f"string_agg({expr}, chr({separator_code}))"
         return f"group_concat({expr}, char({separator_code}))"
-
-    def char(self, code: int) -> str:
-        return f"chr({code})" if self.pg else f"char({code})"
-
-    def round_ms(self, expr: str) -> str:
-        """Epoch seconds as integer milliseconds."""
-        return f"CAST(ROUND({expr} * 1000) AS BIGINT)" if self.pg else f"CAST(ROUND({expr} * 1000) AS INTEGER)"
-
-    def floor_div(self, expr: str, by: int) -> str:
-        """Integer floor of ``expr / by`` (a Postgres cast would round, not truncate)."""
-        return f"FLOOR({expr} / {by})" if self.pg else f"CAST({expr} / {by} AS INTEGER)"
 
     def json_mentions(self, expr: str, key: str) -> str:
         """1 when the JSON text contains the quoted key (a cheap textual test for hot paths)."""
@@ -103,9 +73,6 @@ class Dialect:
         if self.pg:
             return f"CAST(EXTRACT(EPOCH FROM {expr}) * 1000000 AS BIGINT)"
         return expr
-
-    def greatest(self, a: str, b: str) -> str:
-        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
 
     def is_true(self, expr: str) -> str:
         return f"COALESCE(CAST({expr} AS INTEGER), 0) = 1" if not self.pg else f"COALESCE({expr}, FALSE)"

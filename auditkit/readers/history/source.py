@@ -2,7 +2,8 @@
 
 SQLite files are opened through a ``file:...?mode=ro`` URI, so nothing (not even a journal)
 is written; PostgreSQL sessions default to read-only transactions in UTC, with a short
-connect timeout. Every failure becomes an :class:`InputProblem` with the password masked.
+connect timeout and a per-statement timeout (a cancelled statement is an input problem).
+Every failure becomes an :class:`InputProblem` with the password masked.
 """
 from __future__ import annotations
 
