@@ -9,7 +9,6 @@ and sweeping them here costs less (see :mod:`passes`).
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .passes import run_concurrency
@@ -31,9 +30,9 @@ class ServerRuns:
         expr = self.h.col("pipeline_run", column, "pr")
         return f"(CASE WHEN {expr} BETWEEN {PLAUSIBLE} THEN {expr} END)"
 
-    def seconds(self, later: str, earlier: str) -> str:
-        """Exact difference in seconds (numeric interval epoch, then double)."""
-        return f"CAST(EXTRACT(EPOCH FROM ({self.t(later)} - {self.t(earlier)})) AS DOUBLE PRECISION)"
+    def interval(self, later: str, earlier: str) -> str:
+        """``later - earlier`` as an interval (NULL when either is missing or implausible)."""
+        return f"({self.t(later)} - {self.t(earlier)})"
 
     def where(self, *extra: str) -> str:
         return " AND ".join([self.h.in_window("pr"), *extra])
@@ -87,21 +86,25 @@ class ServerRuns:
     def stats(self, measure: str, period: str | None = None) -> pd.DataFrame:
         keys = ["pipeline_uuid"] + (["period"] if period else [])
         if measure == "duration":
-            value, extra = self.seconds("completed_at", "started_at"), ["pr.status = 'COMPLETED'"]
+            value, extra = self.interval("completed_at", "started_at"), ["pr.status = 'COMPLETED'"]
         else:
-            value, extra = self.seconds("started_at", "created_at"), []
+            value, extra = self.interval("started_at", "created_at"), []
         period_sql = f", {self.period(period)} AS period" if period else ""
         if period:
             extra.append(f"{self.t('created_at')} IS NOT NULL")
-        # Byte order ("C") for the group key: the sort percentile_disc needs is then cheap.
+        # Intervals, not seconds, are sorted and averaged (cheap, exact to the microsecond; the
+        # order is that of seconds): only the few results become seconds. Byte order ("C")
+        # for the group key keeps the sort percentile_disc needs cheap.
         inner = (f"SELECT pr.pipeline_uuid COLLATE \"C\" AS pipeline_uuid{period_sql}, {value} AS x "
                  f"FROM pipeline_run pr WHERE {self.where('pr.pipeline_uuid IS NOT NULL', *extra)}")
         group = ", ".join(keys)
-        sql = (f"SELECT {group}, COUNT(x) AS n, AVG(x) AS mean_s, "
-               f"percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x) AS pct, MAX(x) AS max_s "
-               f"FROM ({inner}) s WHERE x >= 0 GROUP BY {group}")
-        frame = self.run(sql, f"run_{measure}", keys + ["n", "mean_s", "pct", "max_s"])
-        frame = _split_percentiles(frame, "pct", "p50_s", "p95_s")
+        grouped = (f"SELECT {group}, COUNT(x) AS n, AVG(x) AS mean_x, MAX(x) AS max_x, "
+                   f"percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY x) AS pct "
+                   f"FROM ({inner}) s WHERE x >= INTERVAL '0' GROUP BY {group}")
+        seconds = "CAST(EXTRACT(EPOCH FROM {}) AS DOUBLE PRECISION)"
+        sql = (f"SELECT {group}, n, {seconds.format('mean_x')}, {seconds.format('pct[1]')}, "
+               f"{seconds.format('pct[2]')}, {seconds.format('max_x')} FROM ({grouped}) g")
+        frame = _numbers(self.run(sql, f"run_{measure}", keys + STAT_COLUMNS), STAT_COLUMNS)
         frame = _named_periods(frame) if period else frame
         return frame[keys + STAT_COLUMNS].sort_values(keys, ignore_index=True)
 
@@ -117,19 +120,19 @@ class ServerRuns:
         return _numbers(self.run(sql, "sla_misses", cols), cols[1:])
 
     def per_schedule(self) -> pd.DataFrame:
-        late = self.seconds("started_at", "execution_date")
+        late = self.interval("started_at", "execution_date")     # sorted as intervals, see stats()
         inner = (f"SELECT pr.pipeline_schedule_id AS sid, {self.manual()} AS manual, "
                  f"{self.t('execution_date')} AS execution, {late} AS late FROM pipeline_run pr "
                  f"WHERE {self.where('pr.pipeline_schedule_id IS NOT NULL')}")
-        tick, on_time = "manual = 0", "manual = 0 AND late >= 0"
-        sql = (f"SELECT sid, COUNT(*) AS runs, SUM(manual) AS manual_runs, "
-               f"COUNT(DISTINCT execution) FILTER (WHERE {tick}) AS execution_dates, "
-               f"percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY late) FILTER (WHERE {on_time}) AS pct, "
-               f"MAX(late) FILTER (WHERE {on_time}) AS max_late_s FROM ({inner}) s GROUP BY sid")
-        frame = self.run(sql, "per_schedule", ["schedule_id", "runs", "manual_runs", "execution_dates", "pct",
-                                               "max_late_s"])
-        frame = _split_percentiles(frame, "pct", "p50_late_s", "p95_late_s")
-        return _numbers(frame, SCHEDULE_COLUMNS)[SCHEDULE_COLUMNS]
+        tick, on_time = "manual = 0", "manual = 0 AND late >= INTERVAL '0'"
+        grouped = (f"SELECT sid, COUNT(*) AS runs, SUM(manual) AS manual_runs, "
+                   f"COUNT(DISTINCT execution) FILTER (WHERE {tick}) AS execution_dates, "
+                   f"percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY late) FILTER (WHERE {on_time}) AS pct, "
+                   f"MAX(late) FILTER (WHERE {on_time}) AS max_late FROM ({inner}) s GROUP BY sid")
+        seconds = "CAST(EXTRACT(EPOCH FROM {}) AS DOUBLE PRECISION)"
+        sql = (f"SELECT sid, runs, manual_runs, execution_dates, {seconds.format('pct[1]')}, "
+               f"{seconds.format('pct[2]')}, {seconds.format('max_late')} FROM ({grouped}) g")
+        return _numbers(self.run(sql, "per_schedule", SCHEDULE_COLUMNS), SCHEDULE_COLUMNS)[SCHEDULE_COLUMNS]
 
     def ticks_between(self, bounds: dict[float, tuple[float, float]]) -> dict[float, int]:
         if not bounds:
@@ -178,13 +181,3 @@ def _numbers(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         if column in frame.columns:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
-
-
-def _split_percentiles(frame: pd.DataFrame, column: str, low: str, high: str) -> pd.DataFrame:
-    """An ARRAY[p50, p95] column (a list, or None when no value qualified) as two columns."""
-    pairs = [v if isinstance(v, (list, tuple)) and len(v) == 2 else (np.nan, np.nan) for v in frame[column]]
-    frame = frame.drop(columns=[column])
-    frame[low] = pd.to_numeric(pd.Series([p[0] for p in pairs], index=frame.index, dtype=object), errors="coerce")
-    frame[high] = pd.to_numeric(pd.Series([p[1] for p in pairs], index=frame.index, dtype=object), errors="coerce")
-    return frame
-
