@@ -49,7 +49,7 @@ class PgServer:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg2://postgres:{PASSWORD}@127.0.0.1:{self.port}/mage"
+        return self.url_for("mage")
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [str(self.bin_dir / args[0]), *args[1:]]
@@ -58,10 +58,13 @@ class PgServer:
         return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120)
 
     @classmethod
-    def start(cls, tmp: Path) -> "PgServer":
+    def start(cls, tmp: Path, *, keep: bool = False) -> "PgServer":
+        """Start a server whose cluster lives in ``tmp/pg/data``. ``keep``: reuse a cluster
+        made by an earlier call (the benchmark keeps its loaded histories between runs)."""
         bin_dir = _bin_dir()
         as_postgres = os.geteuid() == 0
         root = Path(tmp) / "pg"
+        existing = keep and (root / "data" / "PG_VERSION").exists()
         root.mkdir(parents=True, exist_ok=True)
         if as_postgres:
             if shutil.which("runuser") is None:
@@ -74,22 +77,37 @@ class PgServer:
                     os.chmod(parent, os.stat(parent).st_mode | 0o011)
             os.chmod(tmp, os.stat(tmp).st_mode | 0o011)
         server = cls(root, _free_port(), bin_dir, as_postgres)
-        pwfile = root / "pw"
-        pwfile.write_text(PASSWORD + "\n")
-        if as_postgres:
-            shutil.chown(pwfile, "postgres", "postgres")
         try:
-            server._run("initdb", "-D", str(root / "data"), "-U", "postgres", "--pwfile", str(pwfile),
-                        "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync")
+            if not existing:
+                server._initdb()
             server._run("pg_ctl", "-D", str(root / "data"), "-l", str(root / "log"), "-w", "-t", "60",
                         "-o", f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
                         "start")
-            server._run("createdb", "-h", str(root), "-p", str(server.port), "-U", "postgres", "mage")
+            if not existing:
+                server.createdb("mage")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             server.stop()
             raise PgUnavailable(f"cannot start PostgreSQL: {detail.strip()[:300]}") from exc
         return server
+
+    def _initdb(self) -> None:
+        pwfile = self.root / "pw"
+        pwfile.write_text(PASSWORD + "\n")
+        if self.as_postgres:
+            shutil.chown(pwfile, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.root / "data"), "-U", "postgres", "--pwfile", str(pwfile),
+                  "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync")
+
+    def createdb(self, name: str) -> str:
+        """Create database ``name`` (loopback, password auth) and return its URL. Copied from
+        template0, which no session can hold open (template1 may be, by autovacuum)."""
+        self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-T", "template0",
+                  name)
+        return self.url_for(name)
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+psycopg2://postgres:{PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
         if (self.root / "data" / "postmaster.pid").exists():
@@ -111,11 +129,27 @@ def _pg_value(kind: str, value):
     return value
 
 
-def load_mage_history(url: str, sqlite_path: Path) -> dict[str, int]:
-    """Create Mage's Postgres schema at ``url`` and copy all rows from ``sqlite_path``.
-    Returns rows copied per table."""
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(kind: str, value) -> str:
+    """One cell in COPY's text format (NULL is \\N; bytea as \\x hex)."""
+    value = _pg_value(kind, value)
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def load_mage_history(url: str, sqlite_path: Path, *, batch: int = 50_000) -> dict[str, int]:
+    """Create Mage's Postgres schema at ``url`` and copy all rows from ``sqlite_path`` (COPY,
+    in batches, so 10M block runs load in minutes). Returns rows copied per table."""
+    import io
+
     import psycopg2
-    from psycopg2.extras import execute_values
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
@@ -132,16 +166,19 @@ def load_mage_history(url: str, sqlite_path: Path) -> dict[str, int]:
                 kinds = [k for _, k in columns]
                 rows = src.execute(f'SELECT {", ".join(quote(n) for n in names)} FROM {quote(table)}')
                 total = 0
-                while batch := rows.fetchmany(20_000):
-                    values = [tuple(_pg_value(k, v) for k, v in zip(kinds, row)) for row in batch]
-                    execute_values(cur, f'INSERT INTO {quote(table)} ({", ".join(quote(n) for n in names)}) '
-                                        f"VALUES %s", values, page_size=5000)
-                    total += len(batch)
+                while chunk := rows.fetchmany(batch):
+                    text = "".join("\t".join(_copy_text(k, v) for k, v in zip(kinds, row)) + "\n"
+                                   for row in chunk)
+                    cur.copy_expert(f'COPY {quote(table)} ({", ".join(quote(n) for n in names)}) '
+                                    "FROM STDIN", io.StringIO(text))
+                    total += len(chunk)
                 copied[table] = total
                 if "id" in names and total:
                     cur.execute(f"SELECT setval(pg_get_serial_sequence('{quote(table)}', 'id'), "
                                 f"(SELECT MAX(id) FROM {quote(table)}))")
-            cur.execute("ANALYZE")
+        dst.autocommit = True
+        with dst.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
     finally:
         dst.close()
         src.close()

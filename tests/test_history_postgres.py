@@ -135,3 +135,49 @@ def test_unreachable_postgres_fails_fast(histories):
     history = open_history(f"postgresql+psycopg2://postgres:pw@127.0.0.1:{port}/mage")
     assert time.monotonic() - start < 10
     assert not history.available and history.problems
+
+
+def test_sessions_are_read_only_with_a_statement_timeout(histories):
+    from sqlalchemy import text
+    history = open_history(histories["server"].url, statement_timeout_s=1.5)
+    with history.engine.connect() as db:
+        assert db.execute(text("SHOW transaction_read_only")).scalar() == "on"
+        assert db.execute(text("SHOW statement_timeout")).scalar() == "1500ms"
+    history.close()
+
+
+def _locked(url: str, tables: str, analytics):
+    """Run ``analytics()`` while another session holds an exclusive lock on ``tables``."""
+    from sqlalchemy import create_engine, text
+    writer = create_engine(url)
+    try:
+        with writer.connect() as db:
+            db.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+            result = analytics()
+            db.rollback()
+    finally:
+        writer.dispose()
+    return result
+
+
+def test_a_timed_out_statement_is_an_input_problem(histories):
+    """Another session locks the big tables: the audit's statements wait for the lock until
+    their statement timeout cancels them. Nothing raises; what timed out comes back empty and
+    is an input problem naming the timeout; what did not still has its result."""
+    url = histories["server"].url
+    history = open_history(url, statement_timeout_s=0.5)
+    assert history.available and history.problems == []
+    health, block_peaks = _locked(url, "block_run", lambda: (
+        runs.run_health(history), concurrency.observed_peaks(history, "block")))
+    assert block_peaks.empty and not health.empty      # the block pass timed out, run health did not
+    reasons = [p.reason for p in history.problems]
+    assert len(reasons) >= 1 and all("statement timeout" in r for r in reasons), reasons
+    assert any("block_pass" in r for r in reasons), reasons
+
+    history = open_history(url, statement_timeout_s=0.5)
+    health, run_peaks = _locked(url, "pipeline_run, block_run", lambda: (
+        runs.run_health(history), concurrency.observed_peaks(history, "pipeline")))
+    assert health.empty and run_peaks.empty
+    reasons = [p.reason for p in history.problems]
+    assert reasons and all("statement timeout" in r for r in reasons), reasons
+    history.close()

@@ -4,14 +4,13 @@ Configured: pipeline ``concurrency_config`` (block_run_limit, pipeline_run_limit
 trigger], pipeline_run_limit_all_triggers, on_pipeline_run_limit_reached), project
 ``queue_config.concurrency`` (default 20), trigger ``settings.pipeline_run_limit`` (YAML and
 DB), backfill ``settings.pipeline_run_limit``, executor type and run_pipeline_in_one_process.
-Observed: peaks from a sweep over run start/end events done in SQL.
+Observed: exact peaks from sweeps over run start/end events (ends free their slot before a
+start at the same instant): pipeline runs from the history's run aggregates (streamed from
+Postgres, or the run frame), block runs from the streamed block pass.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-
-from auditkit.readers.history.frames import peak_concurrency
 
 from ._common import as_dict, history_cached, inventory_frame, to_int
 
@@ -19,37 +18,20 @@ DEFAULT_QUEUE_CONCURRENCY = 20
 LIMIT_COLUMNS = ["pipeline_uuid", "project", "pipeline_type", "executor_type", "run_pipeline_in_one_process",
                  "pipeline_run_limit", "pipeline_run_limit_all_triggers", "block_run_limit",
                  "on_limit_reached", "trigger_run_limit", "queue_concurrency"]
+DEFAULT_BUCKET_SECONDS = 3600
 
 
-def _sweep(spans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sweep start/end events: (event times, +1/-1, runs in flight after each event).
-    Ends sort before starts at equal times, so back-to-back runs do not overlap."""
-    times = np.concatenate([spans[:, 0], spans[:, 1]])
-    deltas = np.concatenate([np.ones(len(spans), np.int8), -np.ones(len(spans), np.int8)])
-    order = np.lexsort((deltas, times))
-    times, deltas = times[order], deltas[order]
-    return times, deltas, np.cumsum(deltas, dtype=np.int64)
-
-
-def _run_spans(history) -> dict[str, np.ndarray]:
-    """(start, end) epoch pairs of started pipeline runs, per pipeline, from the run frame."""
-    runs = history.run_frame()
-    if runs.empty:
-        return {}
-    runs = runs[runs["started"].notna()]
-    ends = runs["end"].fillna(runs["started"]).to_numpy()
-    spans = np.column_stack([runs["started"].to_numpy(), ends])
-    names = runs.attrs["pipelines"]
-    codes = runs["pipeline"].to_numpy()
-    return {names[c]: spans[codes == c] for c in np.unique(codes) if c >= 0}
+def _run_concurrency(history, bucket_seconds: int = DEFAULT_BUCKET_SECONDS):
+    """Pipeline-run peaks and timeline, computed once per History and bucket size."""
+    return history.cached_value(f"run_concurrency_{bucket_seconds}",
+                                lambda: history.runs.concurrency(bucket_seconds))
 
 
 @history_cached
 def observed_peaks(history, level: str = "pipeline") -> pd.DataFrame:
     """Peak concurrent ``pipeline`` runs (or ``block`` runs) per pipeline, and the overall
     peak over all pipelines (same value on each row). Ends: completed_at, else the last
-    update of a FAILED/CANCELLED run, else the window end (still running). Block runs come
-    from the streamed block pass; pipeline runs from the run frame."""
+    update of a FAILED/CANCELLED run, else the window end (still running)."""
     cols = ["pipeline_uuid", "peak", "overall_peak"]
     if history is None or not history.available:
         return pd.DataFrame(columns=cols)
@@ -57,10 +39,8 @@ def observed_peaks(history, level: str = "pipeline") -> pd.DataFrame:
         result = history.block_pass()
         peaks, overall = result.peaks, result.overall_peak
     else:
-        spans = _run_spans(history)
-        peaks = {p: peak_concurrency(a[:, 0], a[:, 1]) for p, a in spans.items()}
-        both = np.concatenate(list(spans.values())) if spans else np.empty((0, 2))
-        overall = peak_concurrency(both[:, 0], both[:, 1])
+        result = _run_concurrency(history)
+        peaks, overall = result.peaks, result.overall
     frame = pd.DataFrame(sorted(peaks.items()), columns=["pipeline_uuid", "peak"])
     return frame.assign(overall_peak=overall)[cols]
 
@@ -76,23 +56,17 @@ def overall_peaks(history) -> dict:
 
 
 @history_cached
-def concurrency_timeline(history, bucket_seconds: int = 3600) -> pd.DataFrame:
+def concurrency_timeline(history, bucket_seconds: int = DEFAULT_BUCKET_SECONDS) -> pd.DataFrame:
     """Pipeline runs in flight per pipeline and time bucket (the most seen at a run start in
     the bucket): ``pipeline_uuid, bucket (timestamp), running``."""
     cols = ["pipeline_uuid", "bucket", "running"]
     if history is None or not history.available:
         return pd.DataFrame(columns=cols)
-    parts = []
-    for pipeline, spans in _run_spans(history).items():
-        times, deltas, running = _sweep(spans)
-        starts = deltas == 1
-        frame = pd.DataFrame({"bucket": np.floor(times[starts] / bucket_seconds) * bucket_seconds,
-                              "running": running[starts]})
-        parts.append(frame.groupby("bucket", as_index=False)["running"].max().assign(pipeline_uuid=pipeline))
-    if not parts:
+    out = _run_concurrency(history, bucket_seconds).timeline.copy()
+    if out.empty:
         return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)
     out["bucket"] = pd.to_datetime(out["bucket"], unit="s", errors="coerce")
+    out["running"] = out["running"].astype("int64")
     return out[cols].sort_values(["bucket", "pipeline_uuid"], ignore_index=True)
 
 

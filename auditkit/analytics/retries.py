@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from auditkit.readers.history.frames import with_names
-
 from ._common import NON_EXECUTABLE_BLOCK_TYPES, as_dict, history_cached, inventory_frame, numeric, to_int
 
 RETRY_DEFAULTS = {"retries": 0, "delay": 5, "max_delay": 60, "exponential_backoff": True}
@@ -67,18 +65,12 @@ def retried_pipeline_runs(history) -> pd.DataFrame:
     """Per pipeline: executions (trigger, execution_date) run more than once, the extra runs,
     and how many of those executions ended with a COMPLETED run."""
     cols = ["pipeline_uuid", "retried_executions", "extra_runs", "recovered"]
-    runs = history.run_frame() if history is not None and history.available else pd.DataFrame()
-    if runs.empty:
+    if history is None or not history.available:
         return pd.DataFrame(columns=cols)
-    runs = with_names(runs[runs["schedule_id"].notna() & runs["execution"].notna()])
-    completed = runs["status_name"] == "COMPLETED"
-    groups = runs.assign(done=completed).groupby(["pipeline_uuid", "schedule_id", "execution"], observed=True) \
-        .agg(n=("id", "size"), done=("done", "max")).reset_index()
-    groups = groups[groups["n"] > 1]
-    out = groups.groupby("pipeline_uuid", observed=True).agg(
-        retried_executions=("n", "size"), extra_runs=("n", lambda n: int((n - 1).sum())),
-        recovered=("done", "sum")).reset_index()
-    out["pipeline_uuid"] = out["pipeline_uuid"].astype(str)
+    out = history.runs.retried()
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out[cols[1:]] = out[cols[1:]].astype("int64")
     return out[cols].sort_values("pipeline_uuid", ignore_index=True)
 
 

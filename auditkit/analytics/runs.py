@@ -9,7 +9,8 @@ import pandas as pd
 from croniter import croniter
 
 from auditkit.readers.history import queries as q
-from auditkit.readers.history.frames import with_names
+from auditkit.readers.history.frames import US
+from auditkit.readers.history.runs_local import STAT_COLUMNS, nearest_rank
 
 from ._common import history_cached, inventory_frame, numeric, timestamps
 
@@ -17,102 +18,69 @@ from ._common import history_cached, inventory_frame, numeric, timestamps
 PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
                "@monthly": "0 0 1 * *"}
 MAX_EXPECTED_TICKS = 20_000
-STAT_COLUMNS = ["n", "mean_s", "p50_s", "p95_s", "max_s"]
 
-
-def _named_runs(history) -> pd.DataFrame:
-    """The window's runs with pipeline/status names (see readers.history.frames)."""
-    runs = history.run_frame() if history is not None and history.available else pd.DataFrame()
-    if runs.empty:
-        return pd.DataFrame(columns=["pipeline_uuid", "status_name", "created", "started", "completed"])
-    return with_names(runs)
-
-
-def _period(epochs: pd.Series, period: str) -> pd.Series:
-    """'YYYY-MM-DD' of the UTC day, or of the Monday starting the week."""
-    days = pd.to_datetime(epochs, unit="s", errors="coerce").dt.floor("D")
-    if period == "week":
-        days = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    return days.dt.strftime("%Y-%m-%d")
-
-
-def nearest_rank(values: np.ndarray, q: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least q% of values at or below."""
-    return float(np.percentile(values, q, method="inverted_cdf")) if len(values) else float("nan")
-
-
-def _stats(frame: pd.DataFrame, value: pd.Series, keys: list[str]) -> pd.DataFrame:
-    """n, mean, p50, p95, max of ``value`` per ``keys``; negative and NaN values dropped."""
-    data = frame[keys].assign(x=value.to_numpy())
-    data = data[data["x"].notna() & (data["x"] >= 0)]
-    rows = []
-    for key, group in data.groupby(keys, observed=True, sort=True):
-        x = group["x"].to_numpy()
-        key = key if isinstance(key, tuple) else (key,)
-        rows.append((*[str(k) for k in key], len(x), float(x.mean()), nearest_rank(x, 50),
-                     nearest_rank(x, 95), float(x.max())))
-    return pd.DataFrame(rows, columns=keys + STAT_COLUMNS)
+def _aggregates(history):
+    """The history's pipeline-run aggregates (server or local), or None without a DB."""
+    return history.runs if history is not None and history.available else None
 
 
 @history_cached
 def run_outcomes(history, period: str = "day") -> pd.DataFrame:
     """Pipeline runs per pipeline, period ('day' or 'week', by created_at) and status."""
-    runs = _named_runs(history)
     cols = ["pipeline_uuid", "period", "status", "runs"]
-    if runs.empty:
+    runs = _aggregates(history)
+    out = runs.counts(period) if runs is not None else pd.DataFrame(columns=cols)
+    if out.empty:
         return pd.DataFrame(columns=cols)
-    runs = runs[runs["created"].notna()].assign(period=lambda f: _period(f["created"], period))
-    out = (runs.groupby(["pipeline_uuid", "period", "status_name"], observed=True).size()
-           .reset_index(name="runs").rename(columns={"status_name": "status"}))
-    out["pipeline_uuid"] = out["pipeline_uuid"].astype(str)
+    out["runs"] = out["runs"].astype(np.int64)
     return out[cols].sort_values(["period", "pipeline_uuid", "status"], ignore_index=True)
+
+
+def _stats(history, measure: str, period: str | None = None) -> pd.DataFrame:
+    keys = ["pipeline_uuid"] + (["period"] if period else [])
+    runs = _aggregates(history)
+    # One statement per (measure, period), whichever analytic asks (the trend's default
+    # period and an explicit "week" are the same question).
+    out = history.cached(f"run_stats_{measure}_{period}", lambda: runs.stats(measure, period)) \
+        if runs is not None else pd.DataFrame()
+    if out.empty:
+        return pd.DataFrame(columns=keys + STAT_COLUMNS)
+    out["n"] = out["n"].astype(np.int64)
+    return out[keys + STAT_COLUMNS].sort_values(keys, ignore_index=True)
 
 
 @history_cached
 def duration_stats(history) -> pd.DataFrame:
     """Duration (completed_at - started_at, seconds) of COMPLETED runs: n, mean, p50, p95,
     max per pipeline. Percentiles use the nearest-rank method."""
-    runs = _named_runs(history)
-    if runs.empty:
-        return pd.DataFrame(columns=["pipeline_uuid"] + STAT_COLUMNS)
-    done = runs[runs["status_name"] == "COMPLETED"]
-    return _stats(done, done["completed"] - done["started"], ["pipeline_uuid"])
+    return _stats(history, "duration")
 
 
 @history_cached
 def duration_trend(history, period: str = "week") -> pd.DataFrame:
     """p50/p95 duration of COMPLETED runs per pipeline and period (by created_at)."""
-    runs = _named_runs(history)
-    if runs.empty:
-        return pd.DataFrame(columns=["pipeline_uuid", "period"] + STAT_COLUMNS)
-    done = runs[(runs["status_name"] == "COMPLETED") & runs["created"].notna()]
-    done = done.assign(period=_period(done["created"], period))
-    return _stats(done, done["completed"] - done["started"], ["pipeline_uuid", "period"])
+    return _stats(history, "duration", period)
 
 
 @history_cached
 def queue_wait(history) -> pd.DataFrame:
     """Seconds from created_at (queued) to started_at per pipeline: n, mean, p50, p95, max."""
-    runs = _named_runs(history)
-    if runs.empty:
-        return pd.DataFrame(columns=["pipeline_uuid"] + STAT_COLUMNS)
-    return _stats(runs, runs["started"] - runs["created"], ["pipeline_uuid"])
+    return _stats(history, "queue_wait")
 
 
 @history_cached
 def sla_misses(history) -> pd.DataFrame:
     """Runs of triggers with an SLA and how many passed it (``passed_sla``) per pipeline."""
     cols = ["pipeline_uuid", "runs_with_sla", "sla_misses", "miss_rate"]
-    runs = _named_runs(history)
-    if runs.empty:
+    runs = _aggregates(history)
+    if runs is None:
         return pd.DataFrame(columns=cols)
     schedules = history.schedules()
     sla = pd.to_numeric(schedules["sla"], errors="coerce")
-    with_sla = set(schedules.loc[sla > 0, "schedule_id"].astype(float))
-    runs = runs[runs["schedule_id"].isin(with_sla)]
-    out = runs.groupby("pipeline_uuid", observed=True).agg(
-        runs_with_sla=("id", "size"), sla_misses=("passed_sla", "sum")).reset_index()
-    out["pipeline_uuid"] = out["pipeline_uuid"].astype(str)
+    out = runs.sla(set(schedules.loc[sla > 0, "schedule_id"].astype(float)))
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out[["runs_with_sla", "sla_misses"]] = out[["runs_with_sla", "sla_misses"]].astype(np.int64)
     out["miss_rate"] = out["sla_misses"] / out["runs_with_sla"].where(out["runs_with_sla"] > 0)
     return out[cols].sort_values("pipeline_uuid", ignore_index=True)
 
@@ -184,19 +152,12 @@ def _trend_ratio(trend: pd.DataFrame, recent: int = 4) -> pd.DataFrame:
 def _per_schedule(history) -> pd.DataFrame:
     """Per trigger: runs, manual runs (API/"run now"), distinct execution dates of scheduler
     runs, and lateness (started - execution_date of scheduler runs) p50/p95/max."""
-    cols = ["schedule_id", "runs", "manual_runs", "execution_dates", "p50_late_s", "p95_late_s", "max_late_s"]
-    runs = history.run_frame() if history.available else pd.DataFrame()
-    if runs.empty:
-        return pd.DataFrame(columns=cols)
-    runs = runs[runs["schedule_id"].notna()]
-    rows = []
-    for schedule_id, group in runs.groupby("schedule_id"):
-        ticks = group[group["manual"] == 0]
-        late = (ticks["started"] - ticks["execution"]).dropna().to_numpy()
-        late = late[late >= 0]
-        rows.append((schedule_id, len(group), int(group["manual"].sum()), ticks["execution"].nunique(),
-                     nearest_rank(late, 50), nearest_rank(late, 95), float(late.max()) if len(late) else np.nan))
-    return pd.DataFrame(rows, columns=cols)
+    runs = _aggregates(history)
+    frame = runs.per_schedule() if runs is not None else pd.DataFrame()
+    if frame.empty:
+        return pd.DataFrame(columns=["schedule_id", "runs", "manual_runs", "execution_dates", "p50_late_s",
+                                     "p95_late_s", "max_late_s"])
+    return frame.assign(schedule_id=frame["schedule_id"].astype(float))
 
 
 def _reference_now(history) -> datetime | None:
@@ -204,10 +165,14 @@ def _reference_now(history) -> datetime | None:
     so an old copied history is not reported as missing every run since)."""
     if history.until is not None:
         return history.until
-    runs = history.run_frame()
-    newest = runs["created"].max() if not runs.empty else None
-    return None if newest is None or pd.isna(newest) else \
-        pd.to_datetime(newest, unit="s", errors="coerce").round("ms").to_pydatetime()
+    runs = _aggregates(history)
+    newest = runs.newest_created() if runs is not None else None
+    return None if newest is None else \
+        pd.to_datetime(newest, unit="us", errors="coerce").round("ms").to_pydatetime()
+
+
+def _epoch_us(value) -> int:
+    return int(pd.Timestamp(value).value // 1000)
 
 
 def count_ticks(interval: str, start: datetime, end: datetime) -> tuple[int | None, bool]:
@@ -246,31 +211,32 @@ def expected_vs_actual(history) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     actual = _per_schedule(history)
     now = _reference_now(history)
-    runs = history.run_frame() if history.available else pd.DataFrame(columns=["schedule_id", "manual", "execution"])
-    ticks = runs[runs["schedule_id"].notna() & (runs["manual"] == 0)]
-    rows = []
     timed = schedules[(schedules["schedule_type"].astype(str).str.upper() == "TIME")
                       & (schedules["status"].astype(str).str.upper() == "ACTIVE")]
+    plans = []
     for s in timed.itertuples(index=False):
         starts = [t for t in (s.start_time, s.last_enabled_at, history.since) if t is not None and pd.notna(t)]
         if now is None or not starts:
             continue
         start = max(starts)
         expected, capped = count_ticks(str(s.schedule_interval or ""), start, now)
-        if expected is None:
-            continue
+        if expected is not None:
+            plans.append((s, start, expected, capped))
+    # The same window on both sides: runs executed before the trigger was (re-)enabled
+    # must not make up for missing ones after it.
+    bounds = {float(s.schedule_id): (_epoch_us(start) - US, _epoch_us(now)) for s, start, _, _ in plans}
+    runs = _aggregates(history)
+    got_by_schedule = runs.ticks_between(bounds) if runs is not None else {}
+    rows = []
+    for s, start, expected, capped in plans:
         match = actual[actual["schedule_id"] == float(s.schedule_id)]
-        # The same window on both sides: runs executed before the trigger was (re-)enabled
-        # must not make up for missing ones after it.
-        mine = ticks[(ticks["schedule_id"] == float(s.schedule_id))
-                     & ticks["execution"].between(pd.Timestamp(start).timestamp() - 1, pd.Timestamp(now).timestamp())]
-        got = int(mine["execution"].nunique())
-        runs = int(match["runs"].iloc[0]) if not match.empty else 0
+        got = got_by_schedule.get(float(s.schedule_id), 0)
+        runs_n = int(match["runs"].iloc[0]) if not match.empty else 0
         manual = int(match["manual_runs"].fillna(0).iloc[0]) if not match.empty else 0
         late = match.iloc[0] if not match.empty else {}
         rows.append(dict(schedule_id=s.schedule_id, pipeline_uuid=s.pipeline_uuid, name=s.name,
                          schedule_interval=s.schedule_interval, expected_runs=expected,
-                         actual_runs=got, runs=runs, manual_runs=manual, missing_runs=max(expected - got, 0),
+                         actual_runs=got, runs=runs_n, manual_runs=manual, missing_runs=max(expected - got, 0),
                          p50_late_s=late.get("p50_late_s"), p95_late_s=late.get("p95_late_s"),
                          max_late_s=late.get("max_late_s"), capped=capped))
     return pd.DataFrame(rows, columns=cols)

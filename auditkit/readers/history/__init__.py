@@ -7,17 +7,20 @@ from .source import connect, find_mage_db, mask
 
 
 def open_history(source: str | None = None, *, mage_data: str | None = None,
-                 project: str | None = None, since=None, until=None) -> History | None:
+                 project: str | None = None, since=None, until=None,
+                 statement_timeout_s: float | None = None) -> History | None:
     """Open a run history read-only; None when neither ``source`` nor ``mage_data`` is given.
 
     ``source`` is a SQLAlchemy URL or a SQLite file path; ``mage_data`` a Mage data folder
     holding ``<project>/mage-ai.db`` and the block logs. Problems (unreachable server, wrong
-    password, locked or corrupt file, not a Mage DB, older schema) never raise: they are in
-    ``History.problems`` and the frames are empty or partial.
+    password, locked or corrupt file, not a Mage DB, older schema, a statement that outlived
+    ``statement_timeout_s`` on Postgres) never raise: they are in ``History.problems`` and the
+    frames are empty or partial.
     """
     if source is None and mage_data is None:
         return None
-    return History(connect(source, mage_data=mage_data, project=project), since=since, until=until)
+    return History(connect(source, mage_data=mage_data, project=project, statement_timeout_s=statement_timeout_s),
+                   since=since, until=until)
 
 
 __all__ = ["History", "LogScan", "open_history", "scan_logs", "connect", "find_mage_db", "mask"]

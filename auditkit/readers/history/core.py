@@ -18,9 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auditkit.model import InputProblem
 
-from . import frames
+from . import frames, passes
 from . import queries as q
 from .logs import LogScan, scan_logs
+from .runs_local import LocalRuns
+from .runs_server import ServerRuns
 from .schema import ENUMS
 from .source import Connection, _describe
 
@@ -61,6 +63,9 @@ class History:
         self.problems: list[InputProblem] = list(conn.problems)
         self.window = (_naive_utc(since), _naive_utc(until))
         self.d = q.Dialect(self.engine.dialect.name if self.engine is not None else "sqlite")
+        # Postgres aggregates in the server; the run frame (every run in the client) is for
+        # SQLite, whose GROUP BY sorts. Tests switch pushdown off to compare the two.
+        self.pushdown = self.d.pg
         self._cache: dict[str, pd.DataFrame] = {}
         # Analytics computed on this history, by (function, arguments): filled by
         # auditkit.analytics._common.history_cached, saved and restored with the audit.
@@ -118,33 +123,41 @@ class History:
             return pd.DataFrame(columns=columns or [])
         try:
             with self.engine.connect() as db:
-                result = db.execute(text(sql), self.params())
+                # Server-side cursor on Postgres: rows arrive in batches, never all at once.
+                result = db.execution_options(stream_results=self.d.pg, max_row_buffer=10_000) \
+                    .execute(text(sql), self.params())
                 frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         except SQLAlchemyError as exc:
             self._problem(name, f"query {name} failed: {_describe(exc)}")
             return pd.DataFrame(columns=columns or [])
         return frame
 
-    def numeric_rows(self, sql: str, name: str, extra: dict | None = None, *,
-                     needs: tuple[str, ...] = ("pipeline_run",), width: int = 2,
-                     chunk: int = 500_000) -> np.ndarray:
-        """A compact float64 array (n, width) from a query of numeric columns, fetched in
-        chunks straight from the DB-API cursor (no per-row Python objects kept)."""
-        empty = np.empty((0, width))
-        if not self.has(*needs):
-            return empty
-        parts = []
-        try:
-            with self.engine.connect() as db:
-                result = db.execute(text(sql), {**self.params(), **(extra or {})})
-                cursor = result.cursor
-                while rows := cursor.fetchmany(chunk):
-                    parts.append(np.array(rows, dtype=np.float64).reshape(-1, width))
-                result.close()
-        except (SQLAlchemyError, TypeError, ValueError, self.engine.dialect.dbapi.Error) as exc:  # raw cursor: DB-API errors
-            self._problem(name, f"query {name} failed: {_describe(exc)}")
-            return empty
-        return np.concatenate(parts) if parts else empty
+    def column_arrays(self, sql: str, name: str, converters: list, extra: dict | None = None, *,
+                      needs: tuple[str, ...] = ("pipeline_run",), chunk: int = 100_000) -> list[np.ndarray]:
+        """One array per result column, each made by its converter from the column's values,
+        fetched in chunks from the DB-API cursor (no per-row Python objects kept); empty
+        arrays when the tables are missing or the query fails (an input problem)."""
+        parts: list[list[np.ndarray]] = []
+        if self.has(*needs):
+            try:
+                with self.engine.connect() as db:
+                    result = db.execute(text(sql), {**self.params(), **(extra or {})})
+                    cursor = result.cursor
+                    while rows := cursor.fetchmany(chunk):
+                        parts.append([convert(values) for convert, values in zip(converters, zip(*rows))])
+                    result.close()
+            except (SQLAlchemyError, TypeError, ValueError, self.engine.dialect.dbapi.Error) as exc:  # raw cursor: DB-API errors
+                self._problem(name, f"query {name} failed: {_describe(exc)}")
+                parts = []
+        if not parts:
+            return [np.empty(0) for _ in converters]
+        return [np.concatenate([part[i] for part in parts]) for i in range(len(converters))]
+
+    def cached_value(self, name: str, build):
+        """``build()`` once per History (shared: callers do not modify it)."""
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
 
     def cached(self, name: str, build) -> pd.DataFrame:
         if name not in self._cache:
@@ -167,29 +180,39 @@ class History:
             self.engine.dispose()
 
     # -- base frames ------------------------------------------------------------------------
+    @cached_property
+    def runs(self) -> LocalRuns | ServerRuns:
+        """Pipeline-run aggregates (counts, durations, peaks...): computed by Postgres, or
+        locally from the run frame (see runs_local / runs_server)."""
+        return ServerRuns(self) if self.pushdown else LocalRuns(self)
+
     def run_frame(self) -> pd.DataFrame:
         """Compact numeric frame of the window's pipeline runs (see :mod:`frames`); shared,
-        do not modify it in place."""
+        do not modify it in place. Only the local aggregates use it."""
         if "run_frame" not in self._cache:
             self._cache["run_frame"] = frames.run_frame(self) if self.has("pipeline_run") \
                 else pd.DataFrame(columns=frames.RUN_COLUMNS)
         return self._cache["run_frame"]
 
-    def block_pass(self) -> frames.BlockPass:
+    def block_pass(self) -> passes.BlockPass:
         """The one streamed pass over block_run: per-block stats and block-level peaks."""
         if "block_pass" not in self._cache:
-            self._cache["block_pass"] = frames.block_pass(self, self.run_frame())
+            if not self.has("pipeline_run", "block_run"):
+                self._cache["block_pass"] = passes.BlockPass()
+            elif self.d.pg:
+                self._cache["block_pass"] = passes.block_pass(self, frames.distinct_values(self, "pipeline_uuid"))
+            else:
+                runs = self.run_frame()
+                self._cache["block_pass"] = passes.block_pass(self, runs.attrs.get("pipelines", []), runs) \
+                    if not runs.empty else passes.BlockPass()
         return self._cache["block_pass"]
 
     def pipeline_run_counts(self) -> pd.DataFrame:
         """Pipeline runs per pipeline and status: ``pipeline_uuid, status, runs``."""
-        runs = self.run_frame()
-        if runs.empty:
+        frame = self.cached("run_counts", lambda: self.runs.counts())
+        if frame.empty:
             return pd.DataFrame(columns=["pipeline_uuid", "status", "runs"])
-        named = frames.with_names(runs)
-        frame = (named.groupby(["pipeline_uuid", "status_name"], observed=True).size()
-                 .reset_index(name="runs").rename(columns={"status_name": "status"}))
-        frame["pipeline_uuid"] = frame["pipeline_uuid"].astype(str)
+        frame["runs"] = frame["runs"].astype(np.int64)
         self._check_statuses(frame, "pipeline_run")
         return frame.sort_values(["pipeline_uuid", "status"], ignore_index=True)
 

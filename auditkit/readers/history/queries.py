@@ -1,11 +1,12 @@
 """Named SQL queries over Mage's run history, written once for SQLite and PostgreSQL.
 
-Small tables are aggregated in the database (GROUP BY). The two big tables are each read by
-one query that needs no sort in the database (``run_facts``, ``block_signatures``; see
-frames.py for why and how they are reduced). The few spots where the two dialects differ
-(epoch seconds, buckets, JSON probes, string aggregation) go through :class:`Dialect`.
-Columns an older Mage lacks are replaced by NULL (see ``History.col``), so each query runs on
-any schema version that has its table.
+Small tables are aggregated in the database (GROUP BY). The two big tables are read one
+primary-key range of pipeline runs at a time by statements that need no sort in the database
+(``run_columns``, ``block_range_sqlite``, ``block_range_pg``, ``run_range_pg``; see passes.py
+and frames.py for how they are consumed). The few spots where the two dialects differ (epoch
+seconds, JSON probes, string aggregation) go through :class:`Dialect`. Columns an older Mage
+lacks are replaced by NULL (see ``History.col``), so each query runs on any schema version that
+has its table.
 """
 from __future__ import annotations
 
@@ -31,19 +32,6 @@ class Dialect:
     def seconds(self, later: str, earlier: str) -> str:
         return f"({self.epoch(later)} - {self.epoch(earlier)})"
 
-    def day(self, expr: str) -> str:
-        """'YYYY-MM-DD' (UTC) of a timestamp."""
-        return f"to_char({expr}, 'YYYY-MM-DD')" if self.pg else f"date({expr})"
-
-    def week(self, expr: str) -> str:
-        """'YYYY-MM-DD' of the Monday starting the timestamp's ISO week."""
-        if self.pg:
-            return f"to_char(date_trunc('week', {expr}), 'YYYY-MM-DD')"
-        return f"date({expr}, 'weekday 0', '-6 days')"
-
-    def bucket(self, expr: str, period: str) -> str:
-        return self.week(expr) if period == "week" else self.day(expr)
-
     def text(self, expr: str) -> str:
         """Enum or text as plain text (Postgres enums need a cast; SQLite stores text)."""
         return f"CAST({expr} AS TEXT)" if self.pg else expr
@@ -63,13 +51,6 @@ class Dialect:
                 f"WHEN json_valid({expr}) AND json_type({expr}) = 'object' "
                 f"AND json_type({expr}, '$.{key}') IS NOT NULL THEN 1 ELSE 0 END)")
 
-    def json_text(self, expr: str, key: str) -> str:
-        """The value at ``key`` of a JSON object as text, else NULL."""
-        if self.pg:
-            return f"(CASE WHEN json_typeof({expr}) = 'object' THEN {expr} ->> '{key}' END)"
-        return (f"(CASE WHEN json_valid({expr}) AND json_type({expr}) = 'object' "
-                f"THEN CAST(json_extract({expr}, '$.{key}') AS TEXT) END)")
-
     def json_as_text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
 
@@ -79,25 +60,19 @@ class Dialect:
             return f"string_agg({expr}, chr({separator_code}))"
         return f"group_concat({expr}, char({separator_code}))"
 
-    def char(self, code: int) -> str:
-        return f"chr({code})" if self.pg else f"char({code})"
-
-    def round_ms(self, expr: str) -> str:
-        """Epoch seconds as integer milliseconds."""
-        return f"CAST(ROUND({expr} * 1000) AS BIGINT)" if self.pg else f"CAST(ROUND({expr} * 1000) AS INTEGER)"
-
-    def floor_div(self, expr: str, by: int) -> str:
-        """Integer floor of ``expr / by`` (a Postgres cast would round, not truncate)."""
-        return f"FLOOR({expr} / {by})" if self.pg else f"CAST({expr} / {by} AS INTEGER)"
-
     def json_mentions(self, expr: str, key: str) -> str:
         """1 when the JSON text contains the quoted key (a cheap textual test for hot paths)."""
         if self.pg:
             return f"(CASE WHEN CAST({expr} AS TEXT) LIKE '%\"{key}\"%' THEN 1 ELSE 0 END)"
         return f"(CASE WHEN instr({expr}, '\"{key}\"') > 0 THEN 1 ELSE 0 END)"
 
-    def greatest(self, a: str, b: str) -> str:
-        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
+    def time_value(self, expr: str) -> str:
+        """A timestamp as the run frame reads it: Postgres, integer epoch microseconds; SQLite,
+        its stored text (parsed exactly by numpy: SQLite's date functions keep milliseconds
+        only; numbers are Julian days there, see frames.times_us)."""
+        if self.pg:
+            return f"CAST(EXTRACT(EPOCH FROM {expr}) * 1000000 AS BIGINT)"
+        return expr
 
     def is_true(self, expr: str) -> str:
         return f"COALESCE(CAST({expr} AS INTEGER), 0) = 1" if not self.pg else f"COALESCE({expr}, FALSE)"
@@ -129,26 +104,15 @@ def negative_block_durations(h) -> str:
 
 # --- concurrency ---------------------------------------------------------------------------
 
-def run_end_raw(h, alias: str, table: str) -> str:
+def run_end_raw(h, alias: str, table: str, updated: str | None = None) -> str:
     """When a run stopped holding a slot, before clipping to its start: completed_at, else
     (FAILED/CANCELLED, whose completed_at Mage leaves NULL) the last update, else the end of
     the window (still running)."""
     completed = h.col(table, "completed_at", alias)
-    updated = h.col(table, "updated_at", alias)
+    updated = updated or h.col(table, "updated_at", alias)
     status = h.d.text(f"{alias}.status")
     return (f"COALESCE({completed}, CASE WHEN {status} IN ('FAILED', 'CANCELLED', 'UPSTREAM_FAILED', "
             f"'CONDITION_FAILED') THEN {updated} ELSE :window_end END)")
-
-
-def _run_end(h, alias: str, table: str) -> str:
-    """:func:`run_end_raw`, never before the start."""
-    completed = h.col(table, "completed_at", alias)
-    updated = h.col(table, "updated_at", alias)
-    started = h.col(table, "started_at", alias)
-    status = h.d.text(f"{alias}.status")
-    end = (f"COALESCE({completed}, CASE WHEN {status} IN ('FAILED', 'CANCELLED', 'UPSTREAM_FAILED', "
-           f"'CONDITION_FAILED') THEN {updated} ELSE :window_end END)")
-    return h.d.greatest(end, started)
 
 
 # --- schedules and backfills ---------------------------------------------------------------
@@ -206,44 +170,123 @@ def codes(values: list[str], expr: str) -> str:
     return f"(CASE {expr} {whens} ELSE -1 END)"
 
 
-def run_facts(h, pipelines: list[str], statuses: list[str]) -> str:
-    """One numeric row per pipeline run in the window: id, pipeline code, status code,
-    schedule id, created/started/completed/execution/end as epoch seconds, passed_sla,
-    backfill id, manual (API or "run now": has an execution_partition, not CANCELLED).
-    Columns follow frames.RUN_COLUMNS."""
+def run_columns(h, pipelines: list[str], statuses: list[str]) -> str:
+    """The pipeline runs with low <= id < high in the window as ONE row of comma-separated
+    columns (a range is read in primary-key order, no sort; no Python object per value): id,
+    pipeline code, status code, schedule id, passed_sla, backfill id, manual (API or "run now":
+    has an execution_partition, not CANCELLED), then created/started/completed/execution/end
+    (the end before clipping to the start) as :meth:`Dialect.time_value`. Missing numbers are
+    ``nan``, missing times empty (Postgres: ``nan``). Columns follow frames.RUN_COLUMNS."""
     d = h.d
     col = lambda name: h.col("pipeline_run", name, "pr")  # noqa: E731
     # Textual test: parsing 1M JSON documents costs more than the rest of the query.
     partition = d.json_mentions(col("variables"), "execution_partition")
     status = d.text("pr.status")
     manual = f"(CASE WHEN {partition} = 1 AND {status} <> 'CANCELLED' THEN 1 ELSE 0 END)"
-    return (f"SELECT pr.id, {codes(pipelines, 'pr.pipeline_uuid')}, {codes(statuses, status)}, "
-            f"pr.pipeline_schedule_id, {d.epoch(col('created_at'))}, {d.epoch(col('started_at'))}, "
-            f"{d.epoch(col('completed_at'))}, {d.epoch('pr.execution_date')}, "
-            f"{d.epoch(_run_end(h, 'pr', 'pipeline_run'))}, "
-            f"CASE WHEN {d.is_true(col('passed_sla'))} THEN 1 ELSE 0 END, {col('backfill_id')}, {manual} "
-            f"FROM pipeline_run pr WHERE {h.in_window('pr')}")
+    numbers = ["pr.id", codes(pipelines, "pr.pipeline_uuid"), codes(statuses, status), "pr.pipeline_schedule_id",
+               f"CASE WHEN {d.is_true(col('passed_sla'))} THEN 1 ELSE 0 END", col("backfill_id"), manual]
+    times = [col("created_at"), col("started_at"), col("completed_at"), "pr.execution_date",
+             run_end_raw(h, "pr", "pipeline_run")]
+    joined = lambda expr, missing: f"{d.agg_text(f'COALESCE({d.text(expr)}, {missing})', 44)}"  # noqa: E731
+    columns = [joined(e, "'nan'") for e in numbers] + [joined(d.time_value(e), "'nan'" if d.pg else "''")
+                                                       for e in times]
+    return (f"SELECT {', '.join(columns)} FROM pipeline_run pr "
+            f"WHERE pr.id >= :low AND pr.id < :high AND {h.in_window('pr')}")
 
 
-def block_signatures(h, unit: int = 31, record: int = 30) -> str:
-    """block_run grouped by pipeline_run_id (streams along ix_block_run_pipeline_run_id).
+UNIT, RECORD = 31, 30            # separator character codes (never in uuids or statuses)
+NULL_TIME = "'\\x8000000000000000'::bytea"     # int64 minimum: a missing timestamp
 
-    Per run: the signature (``uuid US status [US 1 when metrics.error]`` joined by RS) and
-    the spans of started block runs (``start,end`` pairs; SQLite: the stored text, parsed in
-    numpy, which costs less than julianday() here; Postgres: epoch milliseconds). Per-row
-    SQL is kept to concatenation: this is the query that meets 10M rows."""
+
+def _block_end(h) -> str:
+    if h.d.pg:
+        return f"COALESCE({run_end_raw(h, 'br', 'block_run')}, br.started_at)"
+    # updated_at is CURRENT_TIMESTAMP text on SQLite ('YYYY-MM-DD HH:MM:SS'): padded to the
+    # 26-character form of the other times, so numpy reads a range's spans in place.
+    updated = h.col("block_run", "updated_at", "br")
+    padded = f"(CASE WHEN length({updated}) = 19 THEN {updated} || '.000000' ELSE {updated} END)"
+    return f"COALESCE({run_end_raw(h, 'br', 'block_run', padded)}, br.started_at)"
+
+
+def _range(h) -> str:
+    return "br.pipeline_run_id >= :low AND br.pipeline_run_id < :high"
+
+
+def block_range_sqlite(h) -> str:
+    """SQLite: block runs of pipeline runs with low <= id < high, grouped by run along
+    ix_block_run_pipeline_run_id (no sort). Per run: started spans, the signature
+    (``uuid US status [US 1 when metrics.error]`` joined by RS) and the spans' stored text
+    (``start,end,...``, parsed exactly by numpy). Per-row SQL is kept to concatenation:
+    this is the query that meets 10M rows."""
     d = h.d
     metrics = h.col("block_run", "metrics", "br")
-    unit, record = (f"chr({unit})", f"chr({record})") if d.pg else (f"'{chr(unit)}'", f"'{chr(record)}'")
-    error = (f"CASE WHEN {d.json_has(metrics, 'error')} = 1 THEN {unit} || '1' ELSE '' END")
-    item = f"br.block_uuid || {unit} || COALESCE({d.text('br.status')}, '') || {error}"
-    end = f"COALESCE({run_end_raw(h, 'br', 'block_run')}, br.started_at)"
-    if d.pg:
-        span = (f"CAST(FLOOR({d.epoch('br.started_at')} * 1000) AS BIGINT) || ',' || "
-                f"CAST(FLOOR({d.epoch(end)} * 1000) AS BIGINT)")
-        spans = f"string_agg({span}, ',')"
-        sig = f"string_agg({item}, {record})"
-    else:
-        spans = f"group_concat(br.started_at || ',' || {end}, ',')"   # NULL start: skipped
-        sig = f"group_concat({item}, {record})"
-    return f"SELECT br.pipeline_run_id, {sig}, {spans} FROM block_run br GROUP BY br.pipeline_run_id"
+    unit, record = f"'{chr(UNIT)}'", f"'{chr(RECORD)}'"
+    error = f"CASE WHEN {d.json_has(metrics, 'error')} = 1 THEN {unit} || '1' ELSE '' END"
+    item = f"br.block_uuid || {unit} || COALESCE(br.status, '') || {error}"
+    start = d.time_value("br.started_at")
+    span = f"{start} || ',' || {d.time_value(_block_end(h))}"           # NULL start: skipped
+    return (f"SELECT br.pipeline_run_id, COUNT({start}), group_concat({item}, {record}), "
+            f"group_concat({span}, ',') FROM block_run br WHERE {_range(h)} GROUP BY br.pipeline_run_id")
+
+
+def _plausible(expr: str) -> str:
+    return f"{expr} BETWEEN '1900-01-01 00:00:00+00' AND '2200-01-01 00:00:00+00'"
+
+
+def block_range_pg(h, pipelines: list[str]) -> str:
+    """Postgres: the started block runs of pipeline runs with low <= id < high, packed into
+    three base64 columns (one row for the whole range):
+
+    * heads: per run ``id int4, pipeline code int2, created_at (int64 us since 2000), n int4``;
+    * bodies: per block run ``start - created_at, end - start`` as int4 microseconds (the low
+      half of ``interval_send``'s microseconds, exact for intervals within 35 minutes; the
+      block runs of each run follow each other in head order);
+    * wide: block runs whose intervals do not fit, ``run id int4, start, end`` (int64 us).
+
+    8 bytes a block run instead of ~60 characters of text; timestamps stay exact."""
+    created = f"(CASE WHEN {_plausible('pr.created_at')} THEN pr.created_at END)"
+    low4 = "substring(interval_send({}) FROM 5 FOR 4)"
+    # Three fenced levels (OFFSET 0): each block run's end, offsets and fit are computed once,
+    # not once per place that names them.
+    rows = (f"SELECT pr.id AS rid, pr.pipeline_uuid AS uuid, {created} AS c, br.started_at AS s, "
+            f"GREATEST({_block_end(h)}, br.started_at) AS e "
+            f"FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id "
+            f"WHERE {_range(h)} AND {_range(h).replace('br.pipeline_run_id', 'pr.id')} AND {h.in_window('pr')} "
+            f"AND pr.pipeline_uuid IS NOT NULL AND {_plausible('br.started_at')} OFFSET 0")
+    spans = f"SELECT rid, uuid, c, s, e, s - c AS o, e - s AS d FROM ({rows}) a WHERE e <= '2200-01-01 00:00:00+00' OFFSET 0"
+    fitted = (f"SELECT *, COALESCE(o BETWEEN INTERVAL '-35 minutes' AND INTERVAL '35 minutes' "
+              f"AND d <= INTERVAL '35 minutes', FALSE) AS fits FROM ({spans}) b OFFSET 0")
+    per_run = (
+        f"SELECT rid, int4send(rid) || int2send(CAST({codes(pipelines, 'uuid')} AS SMALLINT)) || "
+        f"COALESCE(timestamptz_send(c), {NULL_TIME}) || int4send(CAST(COUNT(*) FILTER (WHERE fits) AS INTEGER)) AS head, "
+        f"string_agg({low4.format('o')} || {low4.format('d')}, ''::bytea) FILTER (WHERE fits) AS body, "
+        f"string_agg(int4send(rid) || timestamptz_send(s) || timestamptz_send(e), ''::bytea) FILTER (WHERE NOT fits) AS wide "
+        f"FROM ({fitted}) f GROUP BY rid, uuid, c")
+    agg = "encode(string_agg({}, ''::bytea ORDER BY rid), 'base64')"
+    return f"SELECT {agg.format('head')}, {agg.format('body')}, {agg.format('wide')} FROM ({per_run}) runs"
+
+
+def block_stats_pg(h) -> str:
+    """Postgres: block runs per (pipeline, block uuid without ``:suffix``, status) and how
+    many kept metrics.error, for pipeline runs with low <= id < high. The JSON is parsed only
+    where its text names the key (10M documents otherwise)."""
+    d = h.d
+    metrics = h.col("block_run", "metrics", "br")
+    error = (f"CASE WHEN {d.json_mentions(metrics, 'error')} = 1 THEN {d.json_has(metrics, 'error')} ELSE 0 END"
+             if metrics != "NULL" else "0")
+    return (f"SELECT pr.pipeline_uuid, {d.base_uuid('br.block_uuid')}, COALESCE({d.text('br.status')}, ''), "
+            f"COUNT(*), SUM({error}) FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id "
+            f"WHERE {_range(h).replace('br.pipeline_run_id', 'pr.id')} AND {h.in_window('pr')} "
+            f"AND pr.pipeline_uuid IS NOT NULL AND br.block_uuid IS NOT NULL GROUP BY 1, 2, 3")
+
+
+def run_range_pg(h, pipelines: list[str]) -> str:
+    """Postgres: pipeline runs with low <= id < high in the window, packed (one base64 value
+    for the range): ``id int4, pipeline code int2`` and created, started, end (before
+    clipping to the start) as int64 microseconds since 2000 (int64 minimum: NULL)."""
+    col = lambda name: h.col("pipeline_run", name, "pr")  # noqa: E731
+    sent = lambda expr: f"COALESCE(timestamptz_send(CASE WHEN {_plausible(expr)} THEN {expr} END), {NULL_TIME})"  # noqa: E731
+    record = (f"int4send(pr.id) || int2send(CAST({codes(pipelines, 'pr.pipeline_uuid')} AS SMALLINT)) || "
+              f"{sent(col('created_at'))} || {sent(col('started_at'))} || {sent(run_end_raw(h, 'pr', 'pipeline_run'))}")
+    return (f"SELECT encode(string_agg({record}, ''::bytea ORDER BY pr.id), 'base64') FROM pipeline_run pr "
+            f"WHERE pr.id >= :low AND pr.id < :high AND {h.in_window('pr')} AND pr.pipeline_uuid IS NOT NULL")

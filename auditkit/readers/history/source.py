@@ -2,7 +2,8 @@
 
 SQLite files are opened through a ``file:...?mode=ro`` URI, so nothing (not even a journal)
 is written; PostgreSQL sessions default to read-only transactions in UTC, with a short
-connect timeout. Every failure becomes an :class:`InputProblem` with the password masked.
+connect timeout and a per-statement timeout (a cancelled statement is an input problem).
+Every failure becomes an :class:`InputProblem` with the password masked.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from auditkit.model import InputProblem
 from .schema import ALEMBIC_HEAD, HISTORY_TABLES, TABLES
 
 CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_S = 300           # Postgres: no one statement may run longer (each is one id range)
+WORK_MEM = "64MB"                   # Postgres: per sort/hash of our statements (default 4MB spills to disk)
 SQLITE_BUSY_TIMEOUT_S = 2.0
 DB_FILENAME = "mage-ai.db"
 
@@ -113,7 +116,7 @@ def _sqlite_session(dbapi_conn, _record) -> None:
         cursor.close()
 
 
-def _make_engine(url_text: str) -> Engine:
+def _make_engine(url_text: str, statement_timeout_s: float = STATEMENT_TIMEOUT_S) -> Engine:
     url = make_url(url_text)
     backend = url.get_backend_name()
     if backend == "sqlite":
@@ -126,10 +129,13 @@ def _make_engine(url_text: str) -> Engine:
         event.listen(engine, "connect", _sqlite_session)
         return engine
     if backend == "postgresql":
+        # Every transaction of these sessions is read-only, every statement has a timeout.
+        # No JIT: compiling the range statements' expressions costs more than it saves.
+        timeout_ms = max(1, int(statement_timeout_s * 1000))
         engine = create_engine(url, connect_args={
             "connect_timeout": CONNECT_TIMEOUT_S,
-            "options": "-c default_transaction_read_only=on -c timezone=UTC "
-                       "-c statement_timeout=600000",
+            "options": f"-c default_transaction_read_only=on -c timezone=UTC "
+                       f"-c statement_timeout={timeout_ms} -c work_mem={WORK_MEM} -c jit=off",
         }, pool_pre_ping=True)
         return engine
     engine = create_engine(url, pool_pre_ping=True)
@@ -147,8 +153,9 @@ def _make_engine(url_text: str) -> Engine:
 
 
 def connect(source: str | os.PathLike | None = None, *, mage_data: str | os.PathLike | None = None,
-            project: str | None = None) -> Connection:
-    """Resolve ``source``/``mage_data`` and inspect the schema; never raises for bad input."""
+            project: str | None = None, statement_timeout_s: float | None = None) -> Connection:
+    """Resolve ``source``/``mage_data`` and inspect the schema; never raises for bad input.
+    ``statement_timeout_s`` (Postgres) bounds every statement; default STATEMENT_TIMEOUT_S."""
     problems: list[InputProblem] = []
     log_root: Path | None = None
     db_file: Path | None = None
@@ -183,7 +190,7 @@ def connect(source: str | os.PathLike | None = None, *, mage_data: str | os.Path
     else:
         return Connection(None, str(mage_data or ""), _existing(log_root), problems=problems)
     try:
-        engine = _make_engine(url_text)
+        engine = _make_engine(url_text, statement_timeout_s or STATEMENT_TIMEOUT_S)
     except (ArgumentError, SQLAlchemyError, ImportError, ValueError) as exc:
         problems.append(InputProblem(label, "history", f"cannot use DB URL: {type(exc).__name__}"))
         return Connection(None, label, _existing(log_root), problems=problems)
