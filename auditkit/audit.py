@@ -171,7 +171,7 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     with clock.stage("gather_other"):
         git = read_git(root)
         # The git-history secret scan covers the audit window when one is given (else the newest commits).
-        security = scan_security(inventory, history=hist, exclude=cfg.exclude, since=since)
+        security = scan_security(inventory, history=hist, exclude=cfg.exclude, since=_absolute_since(since, hist))
         inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
     with clock.stage("rules"):
         ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
@@ -183,6 +183,17 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
                   history_spec=history_spec, git=git, security=security, rule_run=rule_run, _history=hist)
     audit.summary = build_summary(audit, clock.timings)
     return audit
+
+
+def _absolute_since(since: str | None, hist: History | None) -> str | None:
+    """``since`` as a date git understands: a span such as ``"90d"`` is the history window's
+    start (counted back from its newest run), or counted back from now without a history."""
+    from auditkit.readers.history.tidy import relative_span
+    span = relative_span(since)
+    if span is None:
+        return since
+    start = hist.since if hist is not None and hist.since is not None else dt.datetime.now() - span
+    return start.isoformat(timespec="seconds")
 
 
 class _Stopwatch:

@@ -20,7 +20,8 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
                    help="run-history DB: a SQLAlchemy URL or a SQLite file path")
     p.add_argument("--mage-data", metavar="DIR",
                    help="a Mage data folder holding <project>/mage-ai.db and block logs")
-    p.add_argument("--since", metavar="DATE", help="only history at or after this date (ISO)")
+    p.add_argument("--since", metavar="DATE", help="only history at or after this date (ISO), or the last "
+                   "span such as 90d, 12w or 36h (counted back from the newest run)")
     p.add_argument("--until", metavar="DATE", help="only history before this date (ISO)")
     p.add_argument("--config", metavar="FILE", help="auditkit.yaml (default: <repo>/auditkit.yaml)")
     p.add_argument("--no-cache", action="store_true",

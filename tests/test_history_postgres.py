@@ -57,6 +57,10 @@ ANALYTICS = {
     "backfill_gaps": backfills.backfill_gaps,
     "data_checks": lambda h: h.data_checks(),
     "schedules": lambda h: h.schedules().drop(columns=["settings"]),
+    # the views for people (issue 16): same rows, names and instants on both engines
+    "runs_view": lambda h: h.runs,
+    "block_runs_view": lambda h: h.block_runs(),
+    "runs_view_last_30d": lambda h: h.between("30d").runs,
 }
 
 

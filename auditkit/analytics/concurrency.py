@@ -24,7 +24,7 @@ DEFAULT_BUCKET_SECONDS = 3600
 def _run_concurrency(history, bucket_seconds: int = DEFAULT_BUCKET_SECONDS):
     """Pipeline-run peaks and timeline, computed once per History and bucket size."""
     return history.cached_value(f"run_concurrency_{bucket_seconds}",
-                                lambda: history.runs.concurrency(bucket_seconds))
+                                lambda: history.run_stats.concurrency(bucket_seconds))
 
 
 @history_cached

@@ -67,7 +67,7 @@ def retried_pipeline_runs(history) -> pd.DataFrame:
     cols = ["pipeline_uuid", "retried_executions", "extra_runs", "recovered"]
     if history is None or not history.available:
         return pd.DataFrame(columns=cols)
-    out = history.runs.retried()
+    out = history.run_stats.retried()
     if out.empty:
         return pd.DataFrame(columns=cols)
     out[cols[1:]] = out[cols[1:]].astype("int64")

@@ -21,7 +21,7 @@ MAX_EXPECTED_TICKS = 20_000
 
 def _aggregates(history):
     """The history's pipeline-run aggregates (server or local), or None without a DB."""
-    return history.runs if history is not None and history.available else None
+    return history.run_stats if history is not None and history.available else None
 
 
 @history_cached

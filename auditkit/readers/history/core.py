@@ -7,6 +7,7 @@ a History: ``available`` is False, every frame is empty and ``problems`` says wh
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auditkit.model import InputProblem
 
-from . import frames, passes
+from . import frames, passes, tidy
 from . import queries as q
 from .logs import LogScan, scan_logs
 from .runs_local import LocalRuns
@@ -61,7 +62,8 @@ class History:
         self.columns: dict[str, set[str]] = {k: set(v) for k, v in conn.columns.items()}
         self.alembic_version = conn.alembic_version
         self.problems: list[InputProblem] = list(conn.problems)
-        self.window = (_naive_utc(since), _naive_utc(until))
+        self._opening_problems = list(conn.problems)
+        self.window = (None, None)
         self.d = q.Dialect(self.engine.dialect.name if self.engine is not None else "sqlite")
         # Postgres aggregates in the server; the run frame (every run in the client) is for
         # SQLite, whose GROUP BY sorts. Tests switch pushdown off to compare the two.
@@ -71,6 +73,9 @@ class History:
         # auditkit.analytics._common.history_cached, saved and restored with the audit.
         self.analytics_memo: dict[tuple, Any] = {}
         self._reported: set[str] = set()
+        if tidy.relative_span(since) is not None:
+            since, until = tidy.resolve_window(self, since, until)
+        self.window = (_naive_utc(since), _naive_utc(until))
 
     # -- plumbing -------------------------------------------------------------------------
     @property
@@ -108,7 +113,9 @@ class History:
             return None
         if self.d.pg:
             return value.replace(tzinfo=timezone.utc)
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        # SQLite compares the stored text: "…:02" sorts before "…:02.000000", so a bound on a
+        # whole second is written without a fraction (stored seconds-only times tie with it).
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f" if value.microsecond else "%Y-%m-%d %H:%M:%S")
 
     def params(self) -> dict:
         """Bind values: window bounds and the 'still running' end (until, else now)."""
@@ -117,7 +124,7 @@ class History:
                 "window_end": self._param(end)}
 
     def query(self, sql: str, name: str, *, needs: tuple[str, ...] = ("pipeline_run",),
-              columns: list[str] | None = None) -> pd.DataFrame:
+              columns: list[str] | None = None, extra: dict | None = None) -> pd.DataFrame:
         """Run one named query; a failure is an input problem and gives an empty frame."""
         if not self.has(*needs):
             return pd.DataFrame(columns=columns or [])
@@ -125,7 +132,7 @@ class History:
             with self.engine.connect() as db:
                 # Server-side cursor on Postgres: rows arrive in batches, never all at once.
                 result = db.execution_options(stream_results=self.d.pg, max_row_buffer=10_000) \
-                    .execute(text(sql), self.params())
+                    .execute(text(sql), {**self.params(), **(extra or {})})
                 frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         except SQLAlchemyError as exc:
             self._problem(name, f"query {name} failed: {_describe(exc)}")
@@ -181,10 +188,46 @@ class History:
 
     # -- base frames ------------------------------------------------------------------------
     @cached_property
-    def runs(self) -> LocalRuns | ServerRuns:
+    def run_stats(self) -> LocalRuns | ServerRuns:
         """Pipeline-run aggregates (counts, durations, peaks...): computed by Postgres, or
         locally from the run frame (see runs_local / runs_server)."""
         return ServerRuns(self) if self.pushdown else LocalRuns(self)
+
+    # -- views for people -------------------------------------------------------------------
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per pipeline run of the window: ``run_id, pipeline, status, trigger,
+        trigger_type, backfill_id, execution_date, created_at, started_at, completed_at``
+        (timezone-aware UTC), ``duration`` and ``queue_wait`` (timedeltas), ``passed_sla``."""
+        return self.cached("runs_view", lambda: tidy.runs_view(self))
+
+    def block_runs(self, pipeline: str | None = None) -> pd.DataFrame:
+        """One row per block run of the window's pipeline runs, of ``pipeline`` only when given:
+        ``block_run_id, run_id, pipeline, block_run, status, created_at, started_at,
+        completed_at`` (UTC) and ``duration``."""
+        return tidy.block_runs_view(self, pipeline)
+
+    def between(self, since=None, until=None) -> "History":
+        """The same history seen through another window, without re-reading the repo.
+
+        ``since``/``until`` are dates, datetimes or ISO strings; ``since`` may also be a span
+        such as ``"90d"``, ``"12w"`` or ``"36h"``, counted back from ``until`` or else from the
+        newest run in the history. Returns a new History sharing this one's connection.
+        """
+        since, until = tidy.resolve_window(self, since, until)
+        other = copy.copy(self)
+        other.window = (_naive_utc(since), _naive_utc(until))
+        other.problems = list(self._opening_problems)
+        other._cache, other.analytics_memo, other._reported = {}, {}, set()
+        other.__dict__.pop("run_stats", None)
+        other.__dict__.pop("logs", None)
+        return other
+
+    def __repr__(self) -> str:
+        since, until = (f"{t:%Y-%m-%d %H:%M}" if t else "…" for t in self.window)
+        state = "open" if self.available else "unavailable"
+        return (f"<History {self.label} ({state}; window {since} to {until}; "
+                f"{len(self.problems)} input problem{'s' if len(self.problems) != 1 else ''})>")
 
     def run_frame(self) -> pd.DataFrame:
         """Compact numeric frame of the window's pipeline runs (see :mod:`frames`); shared,
@@ -209,7 +252,7 @@ class History:
 
     def pipeline_run_counts(self) -> pd.DataFrame:
         """Pipeline runs per pipeline and status: ``pipeline_uuid, status, runs``."""
-        frame = self.cached("run_counts", lambda: self.runs.counts())
+        frame = self.cached("run_counts", lambda: self.run_stats.counts())
         if frame.empty:
             return pd.DataFrame(columns=["pipeline_uuid", "status", "runs"])
         frame["runs"] = frame["runs"].astype(np.int64)
