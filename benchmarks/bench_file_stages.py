@@ -8,7 +8,10 @@ metrics, every detect-secrets plugin on every line) and, when the ``tree_sitter`
 parser. The figures explain the cold-run floor: CPython's ``ast.parse`` alone is ~1.3 ms a
 file.
 
-    .venv/bin/python benchmarks/bench_file_stages.py [--repo DIR] [--sample 2000]
+    .venv/bin/python benchmarks/bench_file_stages.py [--repo DIR] [--sample 2000] [--baseline-facts FILE]
+
+``--baseline-facts`` times another ``code_facts.py`` (an older version taken out of git into a
+temporary folder) against the current one in the same run, alternating, best of five passes each.
 """
 from __future__ import annotations
 
@@ -53,6 +56,29 @@ def per_file_ms(label: str, files: list, work, results: dict) -> None:
     print(f"{label:42s} {best:7.3f} ms/file", flush=True)
 
 
+def compare_facts_ms(baseline_path: Path, texts: list[str], trees: list, results: dict) -> None:
+    """CPU ms per file of the current facts walk and of ``baseline_path``'s, timed in turns
+    (best of five each) so that other load on the machine hits both alike."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("baseline_code_facts", baseline_path)
+    baseline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(baseline)
+    best = {"current": float("inf"), "baseline": float("inf")}
+    for _ in range(5):
+        for label, module in (("current", code_facts), ("baseline", baseline)):
+            started = time.process_time()
+            for text, tree in zip(texts, trees):
+                module.facts_and_complexity(text, tree, "python")
+            best[label] = min(best[label], (time.process_time() - started) / len(texts) * 1000)
+    ratio = best["current"] / best["baseline"]
+    results["facts + complexity: current (in turns)"] = round(best["current"], 3)
+    results["facts + complexity: baseline (in turns)"] = round(best["baseline"], 3)
+    print(f"{'facts + complexity, current':42s} {best['current']:7.3f} ms/file")
+    print(f"{'facts + complexity, baseline':42s} {best['baseline']:7.3f} ms/file  (current/baseline {ratio:.3f})",
+          flush=True)
+
+
 def naive_secrets(scanner: GenericSecretScanner, path: str, text: str) -> int:
     """Every detect-secrets plugin on every line (what the candidate lines and gates avoid)."""
     found = 0
@@ -67,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO,
                         help="a Mage repo (default: the synthetic one bench_check.py generates)")
     parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--baseline-facts", type=Path,
+                        help="another code_facts.py to time against the current one (see the docstring)")
     args = parser.parse_args(argv)
     if not args.repo.is_dir():
         print(f"no repo at {args.repo}: run benchmarks/bench_check.py (or make_synthetic_repo.py) first")
@@ -86,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     per_file_ms("ast.parse", files, lambda i: ast.parse(texts[i]), results)
     per_file_ms("facts + complexity (one walk)", files,
                 lambda i: code_facts.facts_and_complexity(texts[i], trees[i], "python"), results)
+    if args.baseline_facts:
+        compare_facts_ms(args.baseline_facts, texts, trees, results)
     per_file_ms("line counts (from the AST)", files, lambda i: code.python_line_counts(texts[i], trees[i]), results)
     per_file_ms("code risks (AST, cue-gated)", files,
                 lambda i: code_risks.ast_risks(rels[i], texts[i], trees[i]), results)

@@ -67,8 +67,7 @@ def walk_module(tree: ast.AST, state: FileState, dispatch: Dispatch) -> list[int
     there is none), or None when the tree is deeper than radon can surely walk.
 
     Children are pushed in ``ast.iter_child_nodes`` order (operators and contexts skipped);
-    the lists of facts are sorted afterwards, so visiting order does not show in the result.
-    """
+    the fact lists are sorted afterwards, so visiting order does not show in the result."""
     # The hot loop of a cold audit (every node of every Python file), kept in one function:
     # helper calls per node would cost more than the walk itself.
     module_cell = [1]
