@@ -8,7 +8,10 @@ metrics, every detect-secrets plugin on every line) and, when the ``tree_sitter`
 parser. The figures explain the cold-run floor: CPython's ``ast.parse`` alone is ~1.3 ms a
 file.
 
-    .venv/bin/python benchmarks/bench_file_stages.py [--repo DIR] [--sample 2000]
+    .venv/bin/python benchmarks/bench_file_stages.py [--repo DIR] [--sample 2000] [--baseline-facts FILE]
+
+``--baseline-facts`` times another ``code_facts.py`` (an older version taken out of git into a
+temporary folder) against the current one in the same run, in turns (see compare_facts_ms).
 """
 from __future__ import annotations
 
@@ -53,6 +56,33 @@ def per_file_ms(label: str, files: list, work, results: dict) -> None:
     print(f"{label:42s} {best:7.3f} ms/file", flush=True)
 
 
+def compare_facts_ms(baseline_path: Path, texts: list[str], trees: list, results: dict, rounds: int = 7) -> None:
+    """CPU ms per file of the current facts walk and of ``baseline_path``'s, timed in turns on
+    chunks of 100 files, keeping each chunk's best of ``rounds``: load from other processes on
+    the machine hits both alike and drops out of the minimum."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("baseline_code_facts", baseline_path)
+    baseline = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = baseline
+    spec.loader.exec_module(baseline)
+    chunks = [range(start, min(start + 100, len(texts))) for start in range(0, len(texts), 100)]
+    best = {"current": [float("inf")] * len(chunks), "baseline": [float("inf")] * len(chunks)}
+    for _ in range(rounds):
+        for number, chunk in enumerate(chunks):
+            for label, module in (("current", code_facts), ("baseline", baseline)):
+                started = time.process_time()
+                for i in chunk:
+                    module.facts_and_complexity(texts[i], trees[i], "python")
+                best[label][number] = min(best[label][number], time.process_time() - started)
+    current, old = (sum(best[label]) / len(texts) * 1000 for label in ("current", "baseline"))
+    results["facts + complexity: current (in turns)"] = round(current, 3)
+    results["facts + complexity: baseline (in turns)"] = round(old, 3)
+    print(f"{'facts + complexity, current':42s} {current:7.3f} ms/file")
+    print(f"{'facts + complexity, baseline':42s} {old:7.3f} ms/file  (current/baseline {current / old:.3f})",
+          flush=True)
+
+
 def naive_secrets(scanner: GenericSecretScanner, path: str, text: str) -> int:
     """Every detect-secrets plugin on every line (what the candidate lines and gates avoid)."""
     found = 0
@@ -67,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO,
                         help="a Mage repo (default: the synthetic one bench_check.py generates)")
     parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--baseline-facts", type=Path,
+                        help="another code_facts.py to time against the current one (see the docstring)")
     args = parser.parse_args(argv)
     if not args.repo.is_dir():
         print(f"no repo at {args.repo}: run benchmarks/bench_check.py (or make_synthetic_repo.py) first")
@@ -86,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     per_file_ms("ast.parse", files, lambda i: ast.parse(texts[i]), results)
     per_file_ms("facts + complexity (one walk)", files,
                 lambda i: code_facts.facts_and_complexity(texts[i], trees[i], "python"), results)
+    if args.baseline_facts:
+        compare_facts_ms(args.baseline_facts, texts, trees, results)
     per_file_ms("line counts (from the AST)", files, lambda i: code.python_line_counts(texts[i], trees[i]), results)
     per_file_ms("code risks (AST, cue-gated)", files,
                 lambda i: code_risks.ast_risks(rels[i], texts[i], trees[i]), results)

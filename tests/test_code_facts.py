@@ -105,6 +105,10 @@ CASES = [
     ("io_profiles", "config_profile = 'prod'\n", "config_profile = kwargs['profile']\n"),
     ("env_branching", "ENV = os.getenv('ENVIRONMENT', 'development')\nif ENV == 'production':\n    url = A\n",
      "mode = kwargs.get('mode')\nif mode == 'full':\n    url = A\n"),
+    ("loops", "for row in rows:\n    use(row)\n", "use(rows)\n"),
+    ("loops", "ids = [r.id for r in rows]\n", "ids = list(rows)\n"),
+    ("http_calls", "import httpx\nhttpx.post(URL, json=payload)\n", "cfg = config.get('url')\n"),
+    ("has_checkpointing", "state.last_processed_id = max_id\n", "state.max_id = max_id\n"),
 ]
 
 
@@ -121,6 +125,7 @@ def test_every_agreed_key_is_covered_by_a_case():
               "dq_checks", "env_access", "env_branching", "external_io"}
     assert agreed <= set(empty_facts())
     assert agreed <= {c[0] for c in CASES}
+    assert set(empty_facts()) <= {c[0] for c in CASES}   # the later keys too (loops, http_calls, ...)
 
 
 def test_lines_and_details_point_at_the_right_place():
@@ -236,7 +241,7 @@ def test_text_prefilters_never_change_the_facts():
     them forced open, every Python file of the demo and the fixtures gives the same facts."""
     from pathlib import Path
 
-    from auditkit.readers.code_facts import _PythonFacts
+    from auditkit.readers.code_facts.facts import python_facts
 
     root = Path(__file__).resolve().parents[1]
     files = [p for base in (root / "auditkit" / "demo" / "project", root / "tests" / "fixtures")
@@ -250,8 +255,8 @@ def test_text_prefilters_never_change_the_facts():
         except (SyntaxError, ValueError):
             continue
         filtered, unfiltered = empty_facts(), empty_facts()
-        _PythonFacts(filtered, text).run(tree)
-        _PythonFacts(unfiltered, "checkpoint env stage").run(tree)   # both prefilters open
+        python_facts(tree, text, filtered)
+        python_facts(tree, "checkpoint env stage", unfiltered)   # both prefilters open
         if filtered != unfiltered:
             differing.append(path.name)
     assert not differing
@@ -262,27 +267,44 @@ def test_text_prefilters_never_change_the_facts():
 
 # -- the walk's shortcuts give the facts of the plain walk ------------------------------------
 
-class _Everything:
-    """A set that holds every name: turns off the call-name shortcut of the walk."""
+def _scan_every_registration(self):
+    """A call handler that asks every family's every registration about every call (what
+    ``on_call``/``on_keyword``/``on_call_in_assert`` promise), instead of the merged tables
+    the walk looks names up in."""
+    from auditkit.readers.code_facts.nodes import call_name
 
-    def __contains__(self, _item: object) -> bool:
-        return True
+    def on_call(state, call, where):
+        name, root = call_name(call)
+        for family in self.families:
+            for names, handler in family.call_handlers:
+                if name in names:
+                    handler(state, call, name, root, where)
+            for keyword in call.keywords:
+                for names, handler in family.keyword_handlers:
+                    if keyword.arg in names:
+                        handler(state, call, keyword, where)
+            if where.in_assert:
+                for handler in family.assert_call_handlers:
+                    handler(state, call, name, root, where)
+    return on_call
 
 
 def _vocabulary() -> list[str]:
-    from auditkit.readers import code_facts as cf
+    from auditkit.readers.code_facts.facts import DISPATCHER
 
-    names = set(cf._CALLS_WITH_FACTS) | {"all", "expect_column_values_to_not_be_null", "groupby", "merge",
-                                          "apply", "open", "cursor", "begin", "Session", "closing"}
+    calls, _keywords, _in_assert = DISPATCHER.call_tables()
+    names = set(calls) | {"all", "expect_column_values_to_not_be_null", "groupby", "merge",
+                          "apply", "open", "cursor", "begin", "Session", "closing"}
     return sorted(names)
 
 
 @pytest.mark.parametrize("in_assert", [False, True])
 def test_call_shortcut_changes_no_fact(monkeypatch, in_assert):
-    """Calls whose name no fact looks at skip the call checks: for every name a check does look
-    at (and some it does not), with every receiver and keyword shape, the facts are those of the
-    walk without the shortcut."""
-    from auditkit.readers import code_facts as cf
+    """Calls run only the handlers registered for their name (one dict lookup): for every name
+    a family registers (and some no family does), with every receiver and keyword shape, the
+    facts are those of asking every registration about every call."""
+    from auditkit.readers.code_facts import facts as cf
+    from auditkit.readers.code_facts.family import Dispatcher
 
     receivers = ["", "pd.", "os.environ.", "requests.", "logger.", "self.log.", "warnings.", "psycopg2.",
                  "S3.", "open('f').", "engine.", "loader.", "signal."]
@@ -298,7 +320,8 @@ def test_call_shortcut_changes_no_fact(monkeypatch, in_assert):
     source = "\n".join(lines) + "\n"
     tree = ast.parse(source)
     fast = code_facts(source, tree, "python")
-    monkeypatch.setattr(cf, "_CALLS_WITH_FACTS", _Everything())
+    monkeypatch.setattr(Dispatcher, "call_dispatcher", _scan_every_registration)
+    monkeypatch.setattr(cf, "DISPATCHER", Dispatcher(cf.FAMILIES))
     plain = code_facts(source, tree, "python")
     assert fast == plain
     assert fast["uses_pool"] and fast["loads_data"] and fast["connections_opened"]

@@ -83,6 +83,20 @@ def test_results_of_other_analyzer_code_are_not_used(tmp_path, cache, measured, 
     assert len(measured) > 5
 
 
+@pytest.mark.parametrize("module", ["auditkit.readers.code_facts.walk", "auditkit.readers.code_facts.connections",
+                                    "auditkit.readers.code"])
+def test_analyzer_version_covers_every_module_of_a_package(monkeypatch, module):
+    """An edit to any module that measures files, also one inside a package such as
+    code_facts/ (not only its __init__), makes the cached results of the old code unreachable."""
+    import importlib
+
+    target = Path(importlib.import_module(module).__file__)
+    before = filecache.analyzer_version.__wrapped__()
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: original(self) + (b"#" if self == target else b""))
+    assert filecache.analyzer_version.__wrapped__() != before
+
+
 def test_worker_processes_share_the_cache(tmp_path, cache, monkeypatch):
     monkeypatch.setattr(repo_module, "PARALLEL_MIN_FILES", 0)
     root = _risky_repo(tmp_path / "repo")

@@ -67,12 +67,21 @@ def analyzer_version() -> str:
         except metadata.PackageNotFoundError:
             pass
     for name in _ANALYZER_MODULES:
-        source = getattr(importlib.import_module(name), "__file__", None)
-        if source:
-            digest.update(Path(source).read_bytes())
+        for source in _module_sources(importlib.import_module(name)):
+            digest.update(source.read_bytes())
     from auditkit.readers.templates import TEMPLATES_JSON   # data a per-file result depends on
     digest.update(TEMPLATES_JSON.read_bytes())
     return digest.hexdigest()
+
+
+def _module_sources(module: Any) -> list[Path]:
+    """The source file of a module; every source file of a package (code_facts/ and the like)."""
+    source = getattr(module, "__file__", None)
+    if not source:
+        return []
+    if getattr(module, "__path__", None) is None:
+        return [Path(source)]
+    return sorted(Path(source).parent.rglob("*.py"))
 
 
 @dataclass(frozen=True)

@@ -186,16 +186,7 @@ def read_pipeline(ctx: ProjectContext, folder: str, problems: ProblemLog) -> Pip
     """Read ``pipelines/<folder>/metadata.yaml`` (and note whether triggers.yaml exists)."""
     pipeline_dir = ctx.path / "pipelines" / folder
     rel = _project_rel(ctx, f"pipelines/{folder}/metadata.yaml")
-    row: dict[str, Any] = {
-        "project": ctx.name, "pipeline": folder, "uuid_in_yaml": None, "name": None, "type": None,
-        "path": rel, "description": None, "tags": [], "n_blocks": 0, "n_entries": 0,
-        "executor_type": None, "executor_count": None, "run_pipeline_in_one_process": None,
-        "concurrency_config": None, "retry_config": None, "notification_config": None,
-        "cache_block_output_in_memory": None, "settings": None,
-        "has_triggers_yaml": (pipeline_dir / "triggers.yaml").is_file(),
-        "readable": False, "python_tags": False,
-        **graph_measures([], []),
-    }
+    row = _unread_pipeline_row(ctx, folder, rel, has_triggers_yaml=(pipeline_dir / "triggers.yaml").is_file())
     result = PipelineResult(row=row)
     text = read_text_in_repo(ctx.root, pipeline_dir / "metadata.yaml", problems, project=ctx.name)
     if text is None:
@@ -213,37 +204,12 @@ def read_pipeline(ctx: ProjectContext, folder: str, problems: ProblemLog) -> Pip
     damaged = structure_problems(config)
     for reason in damaged:
         problems.add(rel, "pipeline_structure", reason, ctx.name)
-    tags = config.get("tags")
-    one_process = config.get("run_pipeline_in_one_process")
-    row.update(
-        readable=not damaged, uuid_in_yaml=config.get("uuid"), name=config.get("name"),
-        type=config.get("type") or "python", description=config.get("description"),
-        tags=_as_list(tags), executor_type=config.get("executor_type"),
-        executor_count=config.get("executor_count"),
-        run_pipeline_in_one_process=one_process if isinstance(one_process, bool) else None,
-        concurrency_config=_dict_or_none(config.get("concurrency_config")),
-        retry_config=_dict_or_none(config.get("retry_config")),
-        notification_config=_dict_or_none(config.get("notification_config")),
-        cache_block_output_in_memory=config.get("cache_block_output_in_memory"),
-        settings=_dict_or_none(config.get("settings")),
-    )
+    row.update(_pipeline_settings(config), readable=not damaged)
     for section, extension, item in _iter_entries(config, rel, problems, ctx.name):
         if not isinstance(item, dict) or (item.get("uuid") in (None, "") and item.get("name") in (None, "")):
             problems.add(rel, "pipeline", f"a '{section}' entry has no uuid or name; ignored", ctx.name)
             continue
-        entry = _entry_row(ctx, folder, section, extension, item)
-        path, source, exists, left = resolve_block_path(ctx, entry)
-        if left:
-            problems.add(rel, "outside_repo",
-                         f"block {entry['block']!r} points outside the repository; not followed", ctx.name)
-        entry.update(path=path, path_source=source, file_exists=exists)
-        result.blocks.append(entry)
-        if path is not None and exists:
-            result.referenced.append(path)
-        if entry["has_callback"]:
-            legacy, legacy_exists = _candidate(ctx, f"callbacks/{entry['block']}_callback.py")
-            if legacy and legacy_exists:
-                result.referenced.append(legacy)
+        _add_block(ctx, rel, _entry_row(ctx, folder, section, extension, item), result, problems)
     edges = pipeline_edges(result.blocks)
     result.edges = [{"project": ctx.name, "pipeline": folder, "upstream": u, "downstream": d, "dangling": g}
                     for u, d, g in edges]
@@ -253,3 +219,52 @@ def read_pipeline(ctx: ProjectContext, folder: str, problems: ProblemLog) -> Pip
     row["n_blocks"] = sum(1 for b in result.blocks
                           if b["section"] == "blocks" and b["type"] not in NON_EXECUTABLE_TYPES)
     return result
+
+
+def _unread_pipeline_row(ctx: ProjectContext, folder: str, rel: str, has_triggers_yaml: bool) -> dict[str, Any]:
+    """The pipeline's row before its metadata.yaml is read (what stays when it cannot be)."""
+    return {
+        "project": ctx.name, "pipeline": folder, "uuid_in_yaml": None, "name": None, "type": None,
+        "path": rel, "description": None, "tags": [], "n_blocks": 0, "n_entries": 0,
+        "executor_type": None, "executor_count": None, "run_pipeline_in_one_process": None,
+        "concurrency_config": None, "retry_config": None, "notification_config": None,
+        "cache_block_output_in_memory": None, "settings": None,
+        "has_triggers_yaml": has_triggers_yaml,
+        "readable": False, "python_tags": False,
+        **graph_measures([], []),
+    }
+
+
+def _pipeline_settings(config: dict) -> dict[str, Any]:
+    """The row's fields read from a metadata.yaml mapping (name, type, executor, retries...)."""
+    one_process = config.get("run_pipeline_in_one_process")
+    return dict(
+        readable=True, uuid_in_yaml=config.get("uuid"), name=config.get("name"),
+        type=config.get("type") or "python", description=config.get("description"),
+        tags=_as_list(config.get("tags")), executor_type=config.get("executor_type"),
+        executor_count=config.get("executor_count"),
+        run_pipeline_in_one_process=one_process if isinstance(one_process, bool) else None,
+        concurrency_config=_dict_or_none(config.get("concurrency_config")),
+        retry_config=_dict_or_none(config.get("retry_config")),
+        notification_config=_dict_or_none(config.get("notification_config")),
+        cache_block_output_in_memory=config.get("cache_block_output_in_memory"),
+        settings=_dict_or_none(config.get("settings")),
+    )
+
+
+def _add_block(ctx: ProjectContext, rel: str, entry: dict[str, Any], result: PipelineResult,
+               problems: ProblemLog) -> None:
+    """Add one block entry with the file it points to; the files it references (its code and
+    a legacy ``callbacks/<block>_callback.py``) count as referenced."""
+    path, source, exists, left = resolve_block_path(ctx, entry)
+    if left:
+        problems.add(rel, "outside_repo",
+                     f"block {entry['block']!r} points outside the repository; not followed", ctx.name)
+    entry.update(path=path, path_source=source, file_exists=exists)
+    result.blocks.append(entry)
+    if path is not None and exists:
+        result.referenced.append(path)
+    if entry["has_callback"]:
+        legacy, legacy_exists = _candidate(ctx, f"callbacks/{entry['block']}_callback.py")
+        if legacy and legacy_exists:
+            result.referenced.append(legacy)

@@ -283,7 +283,7 @@ def _data_from_events(source: str) -> Any:
 
 
 def _build_from_events(loader) -> Any:
-    get_event, resolve, constructors = loader.get_event, loader.resolve, loader.yaml_constructors
+    get_event = loader.get_event
     get_event()                                    # StreamStartEvent
     event = get_event()
     if type(event) is yaml.StreamEndEvent:
@@ -297,30 +297,9 @@ def _build_from_events(loader) -> Any:
         event = get_event()
         kind = type(event)
         if kind is yaml.ScalarEvent:
-            if event.anchor is not None:
-                return _FALLBACK
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
-            if tag == _STR_TAG:
-                value = event.value
-            elif tag in _PLAIN_SCALAR_TAGS:
-                value = constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark,
-                                                                  event.end_mark, style=event.style))
-            else:
-                return _FALLBACK
-            opened = False
+            value, opened = _scalar_value(loader, event), False
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            if event.anchor is not None:
-                return _FALLBACK
-            tag = event.tag
-            is_mapping = kind is yaml.MappingStartEvent
-            if tag is None or tag == "!":
-                tag = resolve(yaml.MappingNode if is_mapping else yaml.SequenceNode, None, event.implicit)
-            if tag != (_MAP_TAG if is_mapping else _SEQ_TAG):
-                return _FALLBACK
-            value = {} if is_mapping else []
-            opened = True
+            value, opened = _empty_collection(loader, event, kind is yaml.MappingStartEvent), True
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             frame = stack.pop()
             if frame[3]:
@@ -330,6 +309,8 @@ def _build_from_events(loader) -> Any:
             continue
         else:                                      # aliases and anything unexpected
             return _FALLBACK
+        if value is _FALLBACK:
+            return _FALLBACK
         if stack:
             parent = stack[-1]
             if not parent[1]:
@@ -338,13 +319,15 @@ def _build_from_events(loader) -> Any:
                 parent[0][parent[2]] = value
                 parent[3] = False
             else:
-                if opened or tag not in _KEY_TAGS:
-                    return _FALLBACK               # collection, merge ("<<") or value ("=") keys
+                # A key: only a str or plain scalar (all _scalar_value lets through), never a
+                # collection; merge ("<<") and value ("=") keys have other tags.
+                if opened:
+                    return _FALLBACK
                 parent[2], parent[3] = value, True
         else:
             root = value
         if opened:
-            stack.append([value, is_mapping, None, False])
+            stack.append([value, kind is yaml.MappingStartEvent, None, False])
         elif not stack:
             break
     if type(get_event()) is not yaml.DocumentEndEvent or type(get_event()) is not yaml.StreamEndEvent:
@@ -352,7 +335,32 @@ def _build_from_events(loader) -> Any:
     return root
 
 
-_KEY_TAGS = _PLAIN_SCALAR_TAGS | {_STR_TAG}
+def _scalar_value(loader, event: yaml.ScalarEvent) -> Any:
+    """What construct gives for a str or plain scalar (null, bool, int, float...);
+    ``_FALLBACK`` for an anchored scalar or any other tag."""
+    if event.anchor is not None:
+        return _FALLBACK
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR_TAG:
+        return event.value
+    if tag in _PLAIN_SCALAR_TAGS:
+        return loader.yaml_constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark,
+                                                                     event.end_mark, style=event.style))
+    return _FALLBACK
+
+
+def _empty_collection(loader, event: yaml.CollectionStartEvent, is_mapping: bool) -> Any:
+    """A new dict or list for a plain mapping or sequence; ``_FALLBACK`` when anchored or tagged."""
+    if event.anchor is not None:
+        return _FALLBACK
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(yaml.MappingNode if is_mapping else yaml.SequenceNode, None, event.implicit)
+    if tag != (_MAP_TAG if is_mapping else _SEQ_TAG):
+        return _FALLBACK
+    return {} if is_mapping else []
 
 
 def load_yaml(text: str, path: str, problems: ProblemLog | None = None, *,

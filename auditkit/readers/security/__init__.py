@@ -7,6 +7,7 @@ its accounts. The result holds locations, kinds and short fingerprints, never a 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -107,87 +108,136 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = (), *, git_h
     Git history is scanned for secrets no longer in HEAD over the commits since ``since`` or
     the newest ``git_history_commits`` (default ``$AUDITKIT_GIT_HISTORY_COMMITS`` or 500; 0: off).
     """
-    import time
-
     scan = SecurityScan()
     problems = ProblemLog()
     root = Path(inventory.root).resolve()
     project_of = _project_locator(inventory)
+    started = time.perf_counter()
+    found = _scan_files(inventory, root, exclude, project_of, problems)
+    scan.timings_s["files"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    found.risk_rows.extend(cr.bandit_risks(found.python_files))
+    scan.timings_s["bandit"] = round(time.perf_counter() - started, 3)
+    scan.deployments, scan.server_settings = _read_deployments(found, project_of, problems)
+
+    scan.secrets = _with_projects(ms.merge_secret_rows(found.secret_rows), project_of)
+    scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
+    started = time.perf_counter()
+    with sec.GenericSecretScanner() as generic:
+        scan.history = hs.scan_history(str(root), generic, head_fingerprints=set(scan.secrets["fingerprint"]),
+                                       exclude=exclude, max_commits=_history_commits(git_history_commits),
+                                       since=since, project_of=project_of)
+    problems.extend(scan.history.problems)
+    scan.timings_s["git_history"] = round(time.perf_counter() - started, 3)
+    scan.code_risks = _with_projects(cr.code_risks_frame(found.risk_rows), project_of)
+    scan.exposed_files = exp.exposures_frame(found.file_hits, found.folder_hits, project_of, root=root)
+
+    if history is not None and getattr(history, "engine", None) is not None:
+        _read_accounts(scan, history, problems)
+    scan.problems = list(problems)
+    return scan
+
+
+@dataclass
+class _FileFindings:
+    """What the walk over the repo's files gathers; the detectors after the walk read it."""
+
+    secret_rows: list[dict]
+    texts: dict[str, str] = field(default_factory=dict)              # rel -> text of every file read
+    risk_rows: list[dict] = field(default_factory=list)
+    python_files: list[tuple[str, str, str | None]] = field(default_factory=list)   # for bandit
+    file_hits: list[tuple[str, str]] = field(default_factory=list)   # (rel, exposure kind)
+    folder_hits: dict[str, str] = field(default_factory=dict)        # folder -> exposure kind
+    deployment_files: list[tuple[str, str]] = field(default_factory=list)   # (rel, role)
+
+
+def _scan_files(inventory, root: Path, exclude: Iterable[str], project_of, problems: ProblemLog) -> _FileFindings:
+    """Walk the repo's files once: exposures, Mage's own secrets, code risks, deployment files,
+    and the generic secret detectors (in worker processes on big repos)."""
     io_config = getattr(inventory, "io_config", None)
     safe_io_lines = ms.io_config_safe_lines(io_config)
-    started = time.perf_counter()
-
-    texts: dict[str, str] = {}
-    secret_rows: list[dict] = ms.io_config_secrets(io_config)
-    risk_rows: list[dict] = []
-    python_files: list[tuple[str, str, str | None]] = []
+    found = _FileFindings(secret_rows=ms.io_config_secrets(io_config))
     prescanned = (getattr(inventory, "extras", None) or {}).get("security_prescan") or {}
-    file_hits: list[tuple[str, str]] = []
-    folder_hits: dict[str, str] = {}
-    deployment_files: list[tuple[str, str]] = []
-
     skip_dirs = frozenset(SKIP_DIRS - _LISTED_ONLY_DIRS)
     repo_files = list(iter_repo_files(root, exclude, skip_dirs=skip_dirs))
     with sec.GenericSecretScanner() as generic:
         # Generic detectors run in worker processes (big repos) while this loop reads on; their
         # rows join after the loop, which merge_secret_rows' stable sort makes order-neutral.
-        generic_pool = gp.GenericScanPool(generic, texts, len(repo_files))
+        generic_pool = gp.GenericScanPool(generic, found.texts, len(repo_files))
         for repo_file in repo_files:
-            rel, name = repo_file.rel, PurePosixPath(repo_file.rel).name
-            in_folder = exp.folder_exposure(rel)
-            if in_folder:
-                folder_hits.setdefault(in_folder[0], in_folder[1])
-                kind = exp.file_exposure(rel, None)
-                if kind in ("secrets_key", "mage_db"):
-                    file_hits.append((rel, kind))
+            rel = repo_file.rel
+            if _listed_only(rel, found):
                 continue
             known = prescanned.get(rel)
             if known is not None:   # scanned by the reader's workers (never over MAX_SCAN_BYTES)
-                _take_prescan(rel, repo_file.path, known, project_of(rel) is not None,
-                              file_hits, secret_rows, risk_rows, python_files)
+                _take_prescan(rel, repo_file.path, known, project_of(rel) is not None, found.file_hits,
+                              found.secret_rows, found.risk_rows, found.python_files)
                 continue
-            text = None
-            if repo_file.size > MAX_SCAN_BYTES:
-                problems.add(rel, "too_large", f"not scanned for secrets: over {MAX_SCAN_BYTES // 2**20} MB",
-                             project_of(rel))
-            else:
-                data, _skipped = read_limited(repo_file.path, repo_file.size)
-                text = decode_text(data)[0] if data is not None else None
+            text = _read_text(repo_file, project_of, problems)
             kind = exp.file_exposure(rel, text[:4096] if text else None)
             if kind:
-                file_hits.append((rel, kind))
-            if text is None:
-                continue
-            texts[rel] = text
-            generic_pool.add(rel, repo_file.path, repo_file.size)
-            if name == "triggers.yaml":
-                secret_rows.extend(ms.trigger_token_secrets(rel, text))
-            elif name == "metadata.yaml":
-                secret_rows.extend(ms.metadata_secrets(rel, text))
-            elif exp.is_env_file(name):
-                secret_rows.extend(ms.env_file_secrets(rel, text))
-            if name.lower().endswith(_YAML_SUFFIXES):
-                risk_rows.extend(cr.yaml_tag_risks(rel, text))
-            if name.endswith(".py") and project_of(rel) is not None:
-                if cr.bandit_candidate(text):
-                    python_files.append((rel, repo_file.path, None))
-                risk_rows.extend(cr.ast_risks(rel, text))
-            role = _is_deployment_candidate(name, rel)
-            if role or exp.is_env_file(name):
-                deployment_files.append((rel, role or "env"))
+                found.file_hits.append((rel, kind))
+            if text is not None:
+                found.texts[rel] = text
+                generic_pool.add(rel, repo_file.path, repo_file.size)
+                _scan_text(rel, repo_file.path, text, project_of(rel) is not None, found)
         for rel, rows in generic_pool.results():
             if rel in safe_io_lines:
                 rows = [r for r in rows if r["line"] not in safe_io_lines[rel]]
-            secret_rows.extend(rows)
-    scan.timings_s["files"] = round(time.perf_counter() - started, 3)
+            found.secret_rows.extend(rows)
+    return found
 
-    t = time.perf_counter()
-    risk_rows.extend(cr.bandit_risks(python_files))
-    scan.timings_s["bandit"] = round(time.perf_counter() - t, 3)
 
-    reader = dep.DeploymentReader(lambda rel: texts.get(rel), project_of, problems)
-    for rel, role in deployment_files:
-        text = texts[rel]
+def _listed_only(rel: str, found: _FileFindings) -> bool:
+    """True for a file inside a folder whose presence is the finding (mage_data...): the folder
+    is noted, and the file itself when it is a key or Mage's database; it is not read."""
+    in_folder = exp.folder_exposure(rel)
+    if not in_folder:
+        return False
+    found.folder_hits.setdefault(in_folder[0], in_folder[1])
+    kind = exp.file_exposure(rel, None)
+    if kind in ("secrets_key", "mage_db"):
+        found.file_hits.append((rel, kind))
+    return True
+
+
+def _read_text(repo_file, project_of, problems: ProblemLog) -> str | None:
+    """The decoded text of a file, None when it is too large (a problem), unreadable or binary."""
+    if repo_file.size > MAX_SCAN_BYTES:
+        problems.add(repo_file.rel, "too_large", f"not scanned for secrets: over {MAX_SCAN_BYTES // 2**20} MB",
+                     project_of(repo_file.rel))
+        return None
+    data, _skipped = read_limited(repo_file.path, repo_file.size)
+    return decode_text(data)[0] if data is not None else None
+
+
+def _scan_text(rel: str, path: str, text: str, in_project: bool, found: _FileFindings) -> None:
+    """The detectors that read one file's text here (the generic ones run in the pool)."""
+    name = PurePosixPath(rel).name
+    if name == "triggers.yaml":
+        found.secret_rows.extend(ms.trigger_token_secrets(rel, text))
+    elif name == "metadata.yaml":
+        found.secret_rows.extend(ms.metadata_secrets(rel, text))
+    elif exp.is_env_file(name):
+        found.secret_rows.extend(ms.env_file_secrets(rel, text))
+    if name.lower().endswith(_YAML_SUFFIXES):
+        found.risk_rows.extend(cr.yaml_tag_risks(rel, text))
+    if name.endswith(".py") and in_project:
+        if cr.bandit_candidate(text):
+            found.python_files.append((rel, path, None))
+        found.risk_rows.extend(cr.ast_risks(rel, text))
+    role = _is_deployment_candidate(name, rel)
+    if role or exp.is_env_file(name):
+        found.deployment_files.append((rel, role or "env"))
+
+
+def _read_deployments(found: _FileFindings, project_of, problems: ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(deployments, server settings) from the compose files, Dockerfiles, manifests and env
+    files the walk found."""
+    reader = dep.DeploymentReader(lambda rel: found.texts.get(rel), project_of, problems)
+    for rel, role in found.deployment_files:
+        text = found.texts[rel]
         if role == "compose":
             reader.read_compose(rel, text)
         elif role == "dockerfile":
@@ -196,31 +246,19 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = (), *, git_h
             reader.read_manifest(rel, text)
         else:
             reader.read_env_only(rel, text)
-    scan.deployments, scan.server_settings = reader.frames()
+    return reader.frames()
 
-    scan.secrets = _with_projects(ms.merge_secret_rows(secret_rows), project_of)
-    scan.committed_trigger_tokens = set(scan.secrets.loc[scan.secrets["kind"] == "trigger_token", "fingerprint"])
-    t = time.perf_counter()
-    with sec.GenericSecretScanner() as generic:
-        scan.history = hs.scan_history(str(root), generic, head_fingerprints=set(scan.secrets["fingerprint"]),
-                                       exclude=exclude, max_commits=_history_commits(git_history_commits),
-                                       since=since, project_of=project_of)
-    problems.extend(scan.history.problems)
-    scan.timings_s["git_history"] = round(time.perf_counter() - t, 3)
-    scan.code_risks = _with_projects(cr.code_risks_frame(risk_rows), project_of)
-    scan.exposed_files = exp.exposures_frame(file_hits, folder_hits, project_of, root=root)
 
-    if history is not None and getattr(history, "engine", None) is not None:
-        t = time.perf_counter()
-        db_problems: list[InputProblem] = []
-        scan.accounts = acc.read_accounts(history, db_problems)
-        scan.api_triggers = acc.read_api_triggers(history, db_problems)
-        scan.stored_secrets = acc.read_stored_secrets(history, db_problems)
-        problems.extend(db_problems)
-        scan.history_read = True
-        scan.timings_s["accounts"] = round(time.perf_counter() - t, 3)
-    scan.problems = list(problems)
-    return scan
+def _read_accounts(scan: SecurityScan, history, problems: ProblemLog) -> None:
+    """Users, API triggers and stored secrets from the open run history."""
+    started = time.perf_counter()
+    db_problems: list[InputProblem] = []
+    scan.accounts = acc.read_accounts(history, db_problems)
+    scan.api_triggers = acc.read_api_triggers(history, db_problems)
+    scan.stored_secrets = acc.read_stored_secrets(history, db_problems)
+    problems.extend(db_problems)
+    scan.history_read = True
+    scan.timings_s["accounts"] = round(time.perf_counter() - started, 3)
 
 
 def _history_commits(configured: int | None) -> int:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
+from auditkit.readers.code_facts.nodes import decorator_names
+
 MAX_CALL_DEPTH = 3
 # Mage's block decorators: their functions' parameters are run-time input.
 MAGE_DECORATORS = frozenset({"data_loader", "transformer", "data_exporter", "custom", "sensor", "test",
@@ -43,14 +45,6 @@ _NUMBER_METHODS = frozenset({"count", "index", "find", "rfind", "startswith", "e
 def _params(func: ast.AST) -> list[ast.arg]:
     args = func.args
     return [*args.posonlyargs, *args.args, *args.kwonlyargs]
-
-
-def _decorator_names(func: ast.AST) -> set[str]:
-    names = set()
-    for deco in getattr(func, "decorator_list", []):
-        target = deco.func if isinstance(deco, ast.Call) else deco
-        names.add(target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", ""))
-    return names
 
 
 class ModuleTrust:
@@ -243,7 +237,7 @@ class _Question:
 
     def _returns_trusted(self, name: str, depth: int) -> bool:
         defs = self.t.functions.get(name) or []
-        if len(defs) != 1 or depth >= MAX_CALL_DEPTH or _decorator_names(defs[0]) & MAGE_DECORATORS:
+        if len(defs) != 1 or depth >= MAX_CALL_DEPTH or decorator_names(defs[0]) & MAGE_DECORATORS:
             return False
         func = defs[0]
         returns = [n for n in ast.walk(func) if isinstance(n, ast.Return) and self.t.function_of(n) is func]
@@ -287,7 +281,7 @@ class _Question:
         """A parameter is trusted when the function is a plain module function called only
         directly, at least once, and every call passes a trusted value (or leaves a trusted default)."""
         fname = getattr(func, "name", None)
-        if (depth >= MAX_CALL_DEPTH or fname is None or _decorator_names(func) & MAGE_DECORATORS
+        if (depth >= MAX_CALL_DEPTH or fname is None or decorator_names(func) & MAGE_DECORATORS
                 or fname in self.t.escaping or len(self.t.functions.get(fname) or []) != 1
                 or isinstance(self.t.parent.get(func), ast.ClassDef) or not self.t.calls.get(fname)):
             return False
