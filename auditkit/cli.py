@@ -37,13 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="run every section notebook and export an HTML report set")
     report.add_argument("path", help="a Mage repo or project folder")
     report.add_argument("--out", default="reports/latest", help="output folder (default: reports/latest)")
-    report.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
+    report.add_argument("--previous", metavar="DIR",
+                        help="an earlier report folder, or a folder of earlier report folders, for the trend")
+    report.add_argument("--pdf", action="store_true", help="also print the whole report set to OUT/report.pdf "
+                        "(headless Chromium: AUDITKIT_CHROMIUM or chromium on the PATH)")
     report.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
     _add_source_args(report)
 
     demo = sub.add_parser("demo", help="audit the embedded demo repo and its generated history")
     demo.add_argument("--out", default="reports/demo", help="output folder (default: reports/demo)")
-    demo.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
+    demo.add_argument("--previous", metavar="DIR",
+                      help="an earlier report folder, or a folder of earlier report folders, for the trend")
+    demo.add_argument("--pdf", action="store_true", help="also print the report set to OUT/report.pdf")
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
 
     check = sub.add_parser("check", help="print findings; write JSON/CSV/SARIF; gate CI")
@@ -68,7 +73,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from auditkit.report.runner import run_report
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
-                        previous=args.previous, jobs=args.jobs, cache=not args.no_cache)
+                        previous=args.previous, jobs=args.jobs, cache=not args.no_cache, pdf=args.pdf)
     return result.exit_code(args.fail_on)
 
 
@@ -79,7 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from auditkit.report.runner import run_report
     out = Path(args.out)
     repo, mage_data = prepare_demo()
-    result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs)
+    result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs, pdf=args.pdf)
     return result.exit_code(None)
 
 

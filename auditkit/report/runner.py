@@ -98,11 +98,13 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
 def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
-               sections: list[str] | None = None, cache: bool = True) -> ReportResult:
-    """Audit ``repo`` and write the complete HTML report set into ``out``.
+               sections: list[str] | None = None, cache: bool = True, pdf: bool = False) -> ReportResult:
+    """Audit ``repo`` and write the complete HTML report set into ``out`` (and ``report.pdf``
+    with ``pdf``).
 
     Up to ``jobs`` workers each start a kernel right away, so kernel start-up and imports overlap
-    with the audit; once the audit is cached, the workers take section notebooks off a queue.
+    with the audit; once the audit is cached, the workers take section notebooks off a queue
+    while this thread writes the explorer and pipeline pages.
     """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -115,6 +117,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     audit_ready = threading.Event()
     results: list[SectionResult] = []
     parameters: dict = {}
+    trend = None
 
     def work(kernel: WarmKernel) -> None:
         kernel.start()                      # start-up and imports, while the audit runs
@@ -137,6 +140,8 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         with ProgressBars() as progress:
             audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since,
                               until=until, cache=cache, progress=progress)
+        from auditkit.report.trend import compare, report_key_figures
+        audit.summary["key_figures"].update(report_key_figures(audit))
         cache = audit.save(out / "_audit")
         shutil.copy(cache / "summary.json", out / "summary.json")
         # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
@@ -154,6 +159,10 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         })
         for section in chosen:
             queue.put(section)
+        audit_ready.set()
+        trend = compare(previous, audit.summary, audit.findings, out) if previous else None
+        from auditkit.report.pages import write_pages
+        write_pages(out, audit, new=trend.new if trend is not None else None)
     finally:
         audit_ready.set()                   # on an audit error the workers find an empty queue
         for future in futures:
@@ -164,7 +173,11 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
 
     result = ReportResult(out=out, audit=audit, sections=sorted(results, key=lambda r: r.section.slug))
     from auditkit.report.index import write_index
-    index = write_index(result, previous=previous)
+    index = write_index(result, previous=previous, trend=trend)
     _log(f"report: {index} ({time.perf_counter() - started:.1f}s)")
+    if pdf:
+        from auditkit.report.pdf import print_report
+        document = print_report(result)
+        _log(f"pdf: {document} ({time.perf_counter() - started:.1f}s)")
     print(index)
     return result
