@@ -58,7 +58,7 @@ def largest_blocks(block_files: pd.DataFrame, n: int = 15, limits: Limits | None
     top = B.largest_blocks(block_files, n).iloc[::-1]
     fig = px.bar(top, x="lines_code", y="path", orientation="h", color="block_type",
                  color_discrete_map=block_colors(top["block_type"]),
-                 labels={"lines_code": "lines of code", "path": ""},
+                 labels={"lines_code": "lines of code", "path": "", "block_type": "block type"},
                  title=f"The {len(top)} largest blocks")
     fig.update_layout(height=max(300, 28 * len(top) + 120), yaxis={"categoryorder": "total ascending"})
     return _mark_size_bands(fig, "x", limits)
@@ -91,7 +91,7 @@ def sizes_by_pipeline(blocks: pd.DataFrame, block_files: pd.DataFrame, top: int 
     keep = sizes.groupby("pipeline")["lines_code"].sum().nlargest(top).index
     sizes = sizes[sizes["pipeline"].isin(keep)]
     title = "Block size by pipeline" + (f" (top {top} by total code)" if len(keep) == top else "")
-    fig = px.box(sizes, x="pipeline", y="lines_code", points="all" if len(sizes) <= 2000 else "outliers",
+    fig = px.box(sizes, x="pipeline", y="lines_code", points="all" if len(sizes) <= 400 else "outliers",
                  hover_data=["block"],
                  labels={"lines_code": "lines of code"}, title=title)
     fig.update_xaxes(tickangle=-30)

@@ -47,7 +47,7 @@ HEADERS = {
 PERCENT_HINTS = ("rate", "share", "coverage", "pct", "ratio_of")
 DURATION_HINTS = ("_s", "_seconds", "duration_s", "wait_s", "late_s")
 PAGE_LENGTH = 15
-MAX_ROWS = 500        # rows a page embeds; the explorer, pipeline pages and CSV extracts hold the rest
+MAX_ROWS = 200        # rows a page embeds; the explorer, pipeline pages and CSV extracts hold the rest
 
 
 def header(column: str) -> str:

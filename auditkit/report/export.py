@@ -1,9 +1,6 @@
 """Executed notebook -> code-free HTML page that shares one offline plotly.min.js and one CSS file."""
 from __future__ import annotations
 
-import base64
-import json
-import re
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -11,9 +8,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import escape
 import nbformat
-import plotly
-
 from auditkit.plots.style import css_variables
+from auditkit.report.assets import itables_asset, plotly_asset
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ASSETS = "assets"
@@ -54,42 +50,19 @@ NAV_TITLES = {"30_concurrency": "Concurrency", "40_retries": "Retries", "60_runs
 
 
 def write_assets(out: Path) -> None:
-    """Copy the plotly bundle shipped with the plotly package (never a CDN), itables' offline
-    DataTables loader, the stylesheet (with the chart colours of plots/style.py) and the
-    scripts of the explorer and pipeline pages."""
+    """Write the plotly bundle shipped with the plotly package and itables' offline DataTables
+    loader (both packed, see assets.py; never a CDN), the stylesheet (with the chart colours of
+    plots/style.py) and the scripts of the explorer and pipeline pages."""
     assets = Path(out) / ASSETS
     assets.mkdir(parents=True, exist_ok=True)
-    bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    target = assets / "plotly.min.js"
-    if not target.exists() or target.stat().st_size != bundle.stat().st_size:
-        shutil.copyfile(bundle, target)
-    (assets / "itables.js").write_text(itables_loader(), encoding="utf-8")
+    (assets / "plotly.min.js").write_text(plotly_asset(), encoding="ascii")
+    (assets / "itables.js").write_text(itables_asset(), encoding="ascii")
     css = css_variables() + (TEMPLATES / "report.css").read_text(encoding="utf-8")
     (assets / "report.css").write_text(css, encoding="utf-8")
     for script in TEMPLATES.glob("*.js"):
         shutil.copyfile(script, assets / script.name)
 
 
-@lru_cache(maxsize=1)
-def itables_loader() -> str:
-    """itables' own offline initialisation (its DataTables bundle loaded as a module from a blob
-    URL) as a classic script file every page shares: a module file could not be imported from a
-    ``file://`` page. itables inlines the bundle as base64 for ``atob``; here the same text is a
-    JSON string literal instead (a quarter smaller; tests/test_report_tables.py checks that the
-    script carries exactly itables' bundle and names)."""
-    from itables import options
-    from itables.javascript import generate_init_offline_itables_html
-
-    html = generate_init_offline_itables_html(options.dt_bundle)
-    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
-    calls = re.findall(r'(inject(?:CSS|Module))\("([A-Za-z0-9+/=]+)"\)', scripts[0]) if len(scripts) == 1 else []
-    if len(calls) != 2 or scripts[0].count("atob(") != 2:
-        raise RuntimeError("itables' offline initialisation changed shape; update itables_loader()")
-    script = scripts[0].replace("atob(base64CSS)", "base64CSS").replace("atob(base64JS)", "base64JS")
-    for name, packed in calls:
-        text = base64.b64decode(packed).decode("utf-8")
-        script = script.replace(f'{name}("{packed}")', f"{name}({json.dumps(text)})")
-    return script
 
 
 def nav_links() -> list[tuple[str, str]]:
