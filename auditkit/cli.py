@@ -71,6 +71,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from auditkit.report import skip_slow_schema_formats
     skip_slow_schema_formats()
     from auditkit.report.runner import run_report
+    if args.pdf:
+        from auditkit.report.pdf import chromium_path
+        chromium_path()              # fail before the audit when no browser can print
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
                         previous=args.previous, jobs=args.jobs, cache=not args.no_cache, pdf=args.pdf)
@@ -82,6 +85,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     skip_slow_schema_formats()
     from auditkit.demo.workspace import prepare_demo
     from auditkit.report.runner import run_report
+    if args.pdf:
+        from auditkit.report.pdf import chromium_path
+        chromium_path()
     out = Path(args.out)
     repo, mage_data = prepare_demo()
     result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs, pdf=args.pdf)
@@ -116,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"auditkit: configuration error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except FileNotFoundError as exc:
+        print(f"auditkit: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except RuntimeError as exc:
+        from auditkit.report.pdf import PdfError
+        if not isinstance(exc, PdfError):
+            raise
         print(f"auditkit: {exc}", file=sys.stderr)
         return EXIT_INPUT
 

@@ -22,7 +22,7 @@ PDF_NAME = "report.pdf"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
-                  "--virtual-time-budget=30000", "--window-size=1100,1500"]
+                  "--virtual-time-budget=30000", "--window-size=1000,1400"]
 _MAIN = re.compile(r"<main>(.*)</main>", re.S)
 _PAGE_LINK = re.compile(r'href="(index|\d\d_[a-z_]+|explorer|pipelines)\.html(#[^"]*)?"')
 
@@ -90,24 +90,34 @@ def pipelines_appendix(audit: Any, limit: int = 300) -> str:
             "HTML report.</p>" + table(frame.head(limit), interactive=False).to_html() + more)
 
 
-def print_page(result: Any) -> Path:
-    """The printable page of the report set, beside its index (so ``assets/`` resolves)."""
-    out = Path(result.out)
-    pages = [("index", out / "index.html")] + [(Path(s.html).stem, out / s.html) for s in result.sections]
+def print_page(out: Path, audit: Any) -> Path:
+    """The printable page of the report set in ``out``, beside its index (so ``assets/`` resolves)."""
+    from auditkit.report.notebooks import SECTIONS
+
+    pages = [("index", out / "index.html")] + [(s.slug, out / f"{s.slug}.html") for s in SECTIONS]
     parts = [f'<section class="ak-print-section" id="page-{name}">{_body(path)}</section>'
              for name, path in pages if path.exists()]
-    parts.append(f'<section class="ak-print-section" id="page-explorer">{findings_appendix(result.audit)}</section>')
-    parts.append(f'<section class="ak-print-section" id="page-pipelines">{pipelines_appendix(result.audit)}</section>')
-    html = render_page("print.html.j2", body="\n".join(parts), repo=Path(result.audit.repo_root).name)
+    parts.append(f'<section class="ak-print-section" id="page-explorer">{findings_appendix(audit)}</section>')
+    parts.append(f'<section class="ak-print-section" id="page-pipelines">{pipelines_appendix(audit)}</section>')
+    html = render_page("print.html.j2", body="\n".join(parts), repo=Path(audit.repo_root).name)
     path = out / PRINT_PAGE
     path.write_text(html, encoding="utf-8")
     return path
 
 
 def print_report(result: Any, target: Path | None = None, timeout: float = 300) -> Path:
-    """Print the report set of ``result`` to ``target`` (default ``<out>/report.pdf``)."""
-    target = Path(target or Path(result.out) / PDF_NAME).resolve()
-    page = print_page(result)
+    """Print the report set of ``result`` (a ReportResult) to ``target`` (default ``<out>/report.pdf``)."""
+    return print_folder(Path(result.out), target, audit=result.audit, timeout=timeout)
+
+
+def print_folder(out: Path, target: Path | None = None, *, audit: Any = None, timeout: float = 300) -> Path:
+    """Print the report set written in ``out`` (its pages and saved audit) to one PDF."""
+    out = Path(out).resolve()
+    if audit is None:
+        from auditkit.audit import Audit
+        audit = Audit.load(out / "_audit")
+    target = Path(target or out / PDF_NAME).resolve()
+    page = print_page(out, audit)
     try:
         cmd = [chromium_path(), *CHROMIUM_FLAGS, f"--print-to-pdf={target}", page.resolve().as_uri()]
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
