@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import quote
+
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -174,7 +176,8 @@ def remediation_plan(audit: Any, top: int = 10) -> list[dict]:
         fix = rich_text(rules.get(rule_id, {}).get("fix", "").strip().split("\n\n")[0].replace("\n", " "))
         actions.append({"rule_id": rule_id, "title": rules.get(rule_id, {}).get("title", rule_id), "severity": worst,
                         "findings": len(group), "reach": reach, "score": ACTION_WEIGHTS.get(worst, 0) * reach,
-                        "fix": fix, "places": places[:5], "more": max(0, len(places) - 5)})
+                        "fix": fix, "places": places[:5], "more": max(0, len(places) - 5),
+                        "links": [_place_link(p, group) for p in places[:5]]})
     actions.sort(key=lambda a: (-a["score"], -ACTION_WEIGHTS.get(a["severity"], 0), a["rule_id"]))
     return actions[:top]
 
@@ -184,6 +187,16 @@ def rich_text(text: str) -> Markup:
     html = str(escape(text))
     html = re.sub(r"``(.+?)``", r"<code>\1</code>", html)
     return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", html))
+
+
+def _place_link(place: str, group: pd.DataFrame) -> str | None:
+    """The pipeline page of a place that is a pipeline, else None."""
+    mine = group[group["pipeline"] == place]
+    if mine.empty:
+        return None
+    project = mine["project"].iloc[0]
+    key = f"{project}/{place}" if isinstance(project, str) and project else place
+    return f"pipelines.html#p={quote(key)}"
 
 
 def _places(group: pd.DataFrame) -> list[str]:
