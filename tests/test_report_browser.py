@@ -222,6 +222,8 @@ def test_screenshots_of_the_report(demo_report, browser, tmp_path):
              "pipeline": "pipelines.html#p=analytics_hub/sales_daily_revenue_report"}
     for label, name in shots.items():
         page, _ = _open(context, out, name)
+        if label == "explorer":                     # one finding opened: its rule's why and fix
+            page.locator("#ak-list .ak-finding summary").first.click()
         page.screenshot(path=str(target / f"{label}.png"), full_page=False)
         assert (target / f"{label}.png").stat().st_size > 20_000
         page.close()
@@ -244,4 +246,76 @@ def test_the_page_checks_catch_a_cut_off_table_and_missing_text(browser, tmp_pat
     assert any(re.search(MISSING_TEXT, t) for t in page.evaluate(TABLE_TEXT_JS))
     page.goto(boxed.as_uri())
     assert page.evaluate(CUT_OFF_JS) == []
+    context.close()
+
+
+def test_two_thousand_pipelines_come_from_one_data_file_with_search_and_paging(browser, tmp_path):
+    from types import SimpleNamespace
+
+    from auditkit.model import Finding, findings_frame
+    from auditkit.report.export import write_assets
+    from auditkit.report.pages import write_pages
+    from inventory_factory import make_inventory
+
+    n = 2000
+    names = [f"domain{i % 40}_purpose{i}_daily" for i in range(n)]
+    blocks, edges = [], []
+    for name in names:
+        for j in range(6):
+            blocks.append({"project": "hub", "pipeline": name, "block": f"b{j}", "type": "transformer"})
+            if j:
+                edges.append({"project": "hub", "pipeline": name, "upstream": f"b{j - 1}", "downstream": f"b{j}"})
+    inv = make_inventory(pipelines=[{"project": "hub", "pipeline": p, "type": "python", "depth": 6, "max_width": 1}
+                                    for p in names], blocks=blocks, edges=edges)
+    findings = findings_frame([Finding(rule_id="MAGE-PIP-006", severity="low", category="pipelines",
+                                       message="too few blocks", fingerprint=f"f{i}", project="hub", pipeline=p)
+                               for i, p in enumerate(names)])
+    audit = SimpleNamespace(findings=findings, inventory=inv, history=None, summary={}, extras={},
+                            repo_root=str(tmp_path / "big"))
+    write_assets(tmp_path)
+    write_pages(tmp_path, audit)
+    data_files = sorted(p.name for p in (tmp_path / "assets").glob("*-data.js"))
+    assert data_files == ["findings-data.js", "pipelines-data.js"] and not list(tmp_path.glob("pipeline-*.html"))
+    context, outside = _offline(browser, 1000)
+    page, errors = _open(context, tmp_path, "pipelines.html")
+    assert page.inner_text("#p-count") == "2,000 of 2,000 pipelines"
+    assert page.locator("#p-rows tr").count() == 50 and page.inner_text("#p-page") == "page 1 of 40"
+    page.click("#p-next")
+    assert page.inner_text("#p-page") == "page 2 of 40"
+    page.fill("#p-q", "purpose1999_")
+    assert page.locator("#p-rows tr").count() == 1
+    page.click("#p-rows a")
+    page.wait_for_selector("#p-detail .ak-dag svg")
+    assert page.locator(".ak-dag svg path[marker-end]").count() == 5
+    assert not page.evaluate(CUT_OFF_JS) and not errors and not outside
+    context.close()
+
+
+def test_explorer_shows_only_findings_new_since_the_previous_audit(browser, tmp_path):
+    from types import SimpleNamespace
+
+    from auditkit.model import Finding, findings_frame
+    from auditkit.report.export import write_assets
+    from auditkit.report.pages import write_pages
+    from inventory_factory import make_inventory
+
+    findings = [Finding(rule_id="MAGE-PIP-006", severity=s, category="pipelines", message=f"finding {i}",
+                        fingerprint=f"f{i}", project="hub", pipeline=f"p{i}") for i, s in enumerate(["low", "high", "low"])]
+    audit = SimpleNamespace(findings=findings_frame(findings), inventory=make_inventory(), history=None, summary={},
+                            extras={}, repo_root=str(tmp_path / "repo"))
+    write_assets(tmp_path)
+    write_pages(tmp_path, audit, new={"f1", "f2"})
+    context, _ = _offline(browser, 1000)
+    page, errors = _open(context, tmp_path, "explorer.html")
+    assert page.locator("#ak-list .ak-finding").count() == 3
+    page.check("#f-new")
+    cards = page.locator("#ak-list .ak-finding")
+    assert cards.count() == 2 and all("new" in cards.nth(i).inner_text() for i in range(2))
+    page.click("button[data-severity='low']")
+    assert page.locator("#ak-list .ak-finding").count() == 1 and "new=1" in page.url
+    page.select_option("#f-project", "hub")
+    page.fill("#f-pipeline", "p1")
+    page.dispatch_event("#f-pipeline", "change")
+    assert page.locator("#ak-list .ak-finding").count() == 0          # p1 is high, not low
+    assert not errors
     context.close()

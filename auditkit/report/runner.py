@@ -95,6 +95,30 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
                          f"notebooks/{executed.name}", error)
 
 
+def save_audit(audit: Audit, out: Path) -> Path:
+    """The audit cache the notebooks load, summary.json (with the report's trend figures) and the
+    same findings files as `auditkit check --out` (for CI baselines and the next trend)."""
+    from auditkit.outputs.findings import project_metadata_paths, write_findings
+    from auditkit.report.trend import report_key_figures
+
+    audit.summary["key_figures"].update(report_key_figures(audit))
+    cache = audit.save(out / "_audit")
+    shutil.copy(cache / "summary.json", out / "summary.json")
+    write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
+                   fallback_paths=project_metadata_paths(audit.inventory))
+    return cache
+
+
+def write_audit_pages(audit: Audit, out: Path, previous: str | None):
+    """The explorer and pipeline pages; returns the trend against ``previous`` (or None)."""
+    from auditkit.report.pages import write_pages
+    from auditkit.report.trend import compare
+
+    trend = compare(previous, audit.summary, audit.findings, out) if previous else None
+    write_pages(out, audit, new=trend.new if trend is not None else None)
+    return trend
+
+
 def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
@@ -140,14 +164,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         with ProgressBars() as progress:
             audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since,
                               until=until, cache=cache, progress=progress)
-        from auditkit.report.trend import compare, report_key_figures
-        audit.summary["key_figures"].update(report_key_figures(audit))
-        cache = audit.save(out / "_audit")
-        shutil.copy(cache / "summary.json", out / "summary.json")
-        # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
-        from auditkit.outputs.findings import project_metadata_paths, write_findings
-        write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
-                       fallback_paths=project_metadata_paths(audit.inventory))
+        cache = save_audit(audit, out)
         _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
              f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
         export.write_assets(out)
@@ -160,9 +177,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         for section in chosen:
             queue.put(section)
         audit_ready.set()
-        trend = compare(previous, audit.summary, audit.findings, out) if previous else None
-        from auditkit.report.pages import write_pages
-        write_pages(out, audit, new=trend.new if trend is not None else None)
+        trend = write_audit_pages(audit, out, previous)     # while the workers run the notebooks
     finally:
         audit_ready.set()                   # on an audit error the workers find an empty queue
         for future in futures:
