@@ -162,6 +162,9 @@ def test_explorer_filters_by_a_clicked_severity_and_by_links(demo_report, browse
     assert severities == {"high"}
     assert shown.count() == min(50, summary["findings"]["by_severity"]["high"])
     assert "severity=high" in page.url
+    total = summary["findings"]["total"]                       # the index's count: waived ones left out
+    assert page.inner_text("#ak-count") == f"{summary['findings']['by_severity']['high']} of {total} findings"
+    assert not any(shown.nth(i).locator(".ak-where").inner_text().startswith("·") for i in range(shown.count()))
     page.click("button[data-severity='high']")                 # off again: every severity
     assert page.locator("#ak-list .ak-finding").count() == min(50, summary["findings"]["total"])
     page.goto(out.joinpath("explorer.html").as_uri() + "#rule=MAGE-SEC-025")
@@ -170,6 +173,9 @@ def test_explorer_filters_by_a_clicked_severity_and_by_links(demo_report, browse
     assert cards.count() == summary["findings"]["by_rule"]["MAGE-SEC-025"]
     cards.first.locator("summary").click()
     assert "Fix" in cards.first.inner_text() and "Why it matters" in cards.first.inner_text()
+    if summary["findings"].get("waived"):
+        page.check("#f-waived")
+        assert page.inner_text("#ak-count").endswith(f" of {total + summary['findings']['waived']} findings")
     assert not errors
     context.close()
 

@@ -68,14 +68,17 @@ window.akData("AK_FINDINGS").then(function (data) {
   function card(r) {
     const rule = data.rules[r[F.rule]] || { title: r[F.rule], why: "", fix: "" };
     const where = r[F.path] ? r[F.path] + (r[F.line] != null ? ":" + r[F.line] : "") : "";
-    const pipe = r[F.pipeline]
-      ? ` · pipeline <a href="pipelines.html#p=${encodeURIComponent((r[F.project] ? r[F.project] + "/" : "") + r[F.pipeline])}">${esc(r[F.pipeline])}</a>` : "";
+    const parts = where ? [esc(where)] : [];
+    if (r[F.project]) parts.push("project " + esc(r[F.project]));
+    if (r[F.pipeline]) {
+      parts.push(`pipeline <a href="pipelines.html#p=${encodeURIComponent((r[F.project] ? r[F.project] + "/" : "") + r[F.pipeline])}">${esc(r[F.pipeline])}</a>`);
+    }
     return `<div class="ak-finding" data-severity="${esc(r[F.severity])}" data-rule="${esc(r[F.rule])}">
 <div><span class="ak-sev ak-sev-${esc(r[F.severity])}">${esc(r[F.severity])}</span>
  <a href="#rule=${encodeURIComponent(r[F.rule])}"><strong>${esc(r[F.rule])}</strong></a> ${esc(rule.title)}
  ${r[F.new] ? '<span class="ak-new">new</span>' : ""}${r[F.waived] ? ' <span class="ak-muted">(waived)</span>' : ""}</div>
 <div>${esc(r[F.message])}</div>
-<div class="ak-where">${esc(where)}${r[F.project] ? " · project " + esc(r[F.project]) : ""}${pipe}</div>
+<div class="ak-where">${parts.join(" · ")}</div>
 <details><summary>Why it matters and how to fix it</summary><h4>Why it matters</h4>${para(rule.why)}<h4>Fix</h4>${para(rule.fix)}</details>
 </div>`;
   }
@@ -84,7 +87,9 @@ window.akData("AK_FINDINGS").then(function (data) {
     const pages = Math.max(1, Math.ceil(shown.length / PAGE));
     state.page = Math.min(state.page, pages - 1);
     const slice = shown.slice(state.page * PAGE, (state.page + 1) * PAGE);
-    $("#ak-count").textContent = `${shown.length.toLocaleString("en")} of ${rows.length.toLocaleString("en")} findings`;
+    // The total matches the index: waived findings count only when they are shown.
+    const total = state.waived ? rows.length : rows.filter((r) => !r[F.waived]).length;
+    $("#ak-count").textContent = `${shown.length.toLocaleString("en")} of ${total.toLocaleString("en")} findings`;
     $("#ak-list").innerHTML = slice.length ? slice.map(card).join("") : '<p class="ak-empty">No finding matches these filters.</p>';
     $("#ak-page").textContent = `page ${state.page + 1} of ${pages}`;
     $("#ak-prev").disabled = state.page === 0;
