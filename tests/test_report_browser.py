@@ -276,7 +276,7 @@ def test_two_thousand_pipelines_come_from_one_data_file_with_search_and_paging(b
     findings = findings_frame([Finding(rule_id="MAGE-PIP-006", severity="low", category="pipelines",
                                        message="too few blocks", fingerprint=f"f{i}", project="hub", pipeline=p)
                                for i, p in enumerate(names)])
-    audit = SimpleNamespace(findings=findings, inventory=inv, history=None, summary={}, extras={},
+    audit = SimpleNamespace(findings=findings, inventory=inv, history=None, summary={}, thresholds={},
                             repo_root=str(tmp_path / "big"))
     write_assets(tmp_path)
     write_pages(tmp_path, audit)
@@ -308,7 +308,7 @@ def test_explorer_shows_only_findings_new_since_the_previous_audit(browser, tmp_
     findings = [Finding(rule_id="MAGE-PIP-006", severity=s, category="pipelines", message=f"finding {i}",
                         fingerprint=f"f{i}", project="hub", pipeline=f"p{i}") for i, s in enumerate(["low", "high", "low"])]
     audit = SimpleNamespace(findings=findings_frame(findings), inventory=make_inventory(), history=None, summary={},
-                            extras={}, repo_root=str(tmp_path / "repo"))
+                            thresholds={}, repo_root=str(tmp_path / "repo"))
     write_assets(tmp_path)
     write_pages(tmp_path, audit, new={"f1", "f2"})
     context, _ = _offline(browser, 1000)

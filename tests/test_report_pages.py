@@ -22,7 +22,7 @@ def _finding(rule_id, severity, pipeline=None, path=None, category="pipelines", 
 
 def _audit(findings, inventory=None, history=None):
     return SimpleNamespace(findings=findings_frame(findings), inventory=inventory or make_inventory(),
-                           history=history, summary={}, extras={}, repo_root="/somewhere/acme")
+                           history=history, summary={}, thresholds={}, repo_root="/somewhere/acme")
 
 
 def test_remediation_plan_ranks_by_severity_times_reach():
