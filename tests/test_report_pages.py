@@ -36,6 +36,14 @@ def test_remediation_plan_ranks_by_severity_times_reach():
     assert first["reach"] == 3 and first["places"] == ["a", "b", "c"] and first["score"] == 12
     assert first["fix"] and "Why" not in first["fix"]                   # the rule's Fix section
     assert plan[2]["places"] == ["x0.py", "x1.py"]
+    assert first["links"] == [f"pipelines.html#p=hub/{p}" for p in "abc"]
+
+
+def test_a_place_named_only_in_a_findings_pipelines_list_links_to_its_page():
+    shared = _finding("MAGE-REL-004", "medium", path="exporters/shared.py", category="reliability", pipelines=["b"])
+    plan = pages.remediation_plan(_audit([shared, _finding("MAGE-REL-004", "medium", pipeline="a", category="reliability")]))
+    links = dict(zip(plan[0]["places"], plan[0]["links"]))
+    assert links == {"a": "pipelines.html#p=hub/a", "b": "pipelines.html#p=hub/b"}
 
 
 def test_findings_data_has_every_finding_its_rule_text_and_new_flags():

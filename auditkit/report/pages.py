@@ -190,8 +190,11 @@ def rich_text(text: str) -> Markup:
 
 
 def _place_link(place: str, group: pd.DataFrame) -> str | None:
-    """The pipeline page of a place that is a pipeline, else None."""
-    mine = group[group["pipeline"] == place]
+    """The pipeline page of a place that is a pipeline (a finding's ``pipeline`` or one of its
+    ``pipelines``, e.g. a shared block file's), else None."""
+    listed = group["pipelines"] if "pipelines" in group else pd.Series([None] * len(group), index=group.index)
+    named = [p == place or (isinstance(ps, list) and place in ps) for p, ps in zip(group["pipeline"], listed)]
+    mine = group[named]
     if mine.empty:
         return None
     project = mine["project"].iloc[0]
