@@ -55,6 +55,7 @@ class Audit:
     git: GitInfo | None = None          # None outside a git checkout
     security: SecurityScan | None = None
     rule_run: RuleRun | None = None     # what ran, was skipped or failed
+    thresholds: dict = field(default_factory=dict)   # auditkit.yaml's rule thresholds (auditkit/limits.py)
     _history: History | None = field(default=None, repr=False)
     # Analytics already computed on the history in this audit (History.analytics_memo, see
     # analytics._common.history_cached), carried in the saved audit so notebooks reuse them.
@@ -180,7 +181,8 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
     problems = [*(hist.problems if hist is not None else []), *security.problems]
     audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings_frame(rule_run)),
                   input_problems=_with_problems(inventory.input_problems, problems), summary={},
-                  history_spec=history_spec, git=git, security=security, rule_run=rule_run, _history=hist)
+                  history_spec=history_spec, git=git, security=security, rule_run=rule_run,
+                  thresholds=cfg.thresholds, _history=hist)
     audit.summary = build_summary(audit, clock.timings)
     return audit
 
@@ -227,6 +229,7 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
         "inventory": inv,
         "findings": findings_summary(audit.findings),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "thresholds": audit.thresholds,
     }
     if audit._history is not None:
         from auditkit.analytics.summary import history_summary
@@ -241,12 +244,17 @@ def key_figures(audit: Audit, history: dict | None) -> dict:
     """The few numbers tracked from one audit to the next (the quarterly trend)."""
     from auditkit.analytics.blocks import MAX_LINES, code_files
     from auditkit.analytics.retries import effective_retry_config
+    from auditkit.limits import Limits
 
     inv = audit.inventory
     files = code_files(inv.block_files)
     retries = effective_retry_config(inv)["retries"]
+    limits = Limits.from_thresholds(audit.thresholds)
     figures = {
         "blocks_over_500": int((files["lines_code"] > MAX_LINES).sum()),
+        # The same count at the audit's own limit (auditkit.yaml's MAGE-BLK-001 max_lines).
+        "block_max_lines": limits.block_max,
+        "blocks_over_limit": int((files["lines_code"] > limits.block_max).sum()),
         "retry_coverage": round(float((retries > 0).mean()), 3) if len(retries) else None,
         "secrets": int(len(getattr(audit.security, "secrets", []))),
         "failure_rate": None,

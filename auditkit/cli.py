@@ -38,7 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="run every section notebook and export an HTML report set")
     report.add_argument("path", help="a Mage repo or project folder")
     report.add_argument("--out", default="reports/latest", help="output folder (default: reports/latest)")
-    report.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
+    report.add_argument("--previous", metavar="DIR",
+                        help="an earlier report folder, or a folder of earlier report folders, for the trend")
+    report.add_argument("--pdf", action="store_true", help="also print the whole report set to OUT/report.pdf "
+                        "(headless Chromium: AUDITKIT_CHROMIUM or chromium on the PATH)")
     report.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
     report.add_argument("--env", action="append", metavar="NAME=REF_OR_FOLDER",
                         help="add the environment drift section: environments in promotion order (repeat), "
@@ -47,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="audit the embedded demo repo and its generated history")
     demo.add_argument("--out", default="reports/demo", help="output folder (default: reports/demo)")
-    demo.add_argument("--previous", metavar="DIR", help="an earlier report folder, for the trend")
+    demo.add_argument("--previous", metavar="DIR",
+                      help="an earlier report folder, or a folder of earlier report folders, for the trend")
+    demo.add_argument("--pdf", action="store_true", help="also print the report set to OUT/report.pdf")
     demo.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks run at once")
 
     check = sub.add_parser("check", help="print findings; write JSON/CSV/SARIF; gate CI")
@@ -84,10 +89,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from auditkit.report import skip_slow_schema_formats
     skip_slow_schema_formats()
     from auditkit.report.runner import run_report
+    if args.pdf:
+        from auditkit.report.pdf import chromium_path
+        chromium_path()              # fail before the audit when no browser can print
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
                         previous=args.previous, jobs=args.jobs, cache=not args.no_cache,
-                        envs=getattr(args, "env", None))
+                        envs=getattr(args, "env", None), pdf=args.pdf)
     return result.exit_code(args.fail_on)
 
 
@@ -96,11 +104,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     skip_slow_schema_formats()
     from auditkit.demo.workspace import prepare_demo
     from auditkit.report.runner import run_report
+    if args.pdf:
+        from auditkit.report.pdf import chromium_path
+        chromium_path()
     out = Path(args.out)
     from auditkit.drift.run import DEMO_ENVS
     repo, mage_data = prepare_demo()
     result = run_report(repo, out=out, mage_data=mage_data, previous=args.previous, jobs=args.jobs,
-                        envs=DEMO_ENVS, env_mage_data={"prod": mage_data})
+                        envs=DEMO_ENVS, env_mage_data={"prod": mage_data}, pdf=args.pdf)
     return result.exit_code(None)
 
 
@@ -158,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"auditkit: configuration error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except (FileNotFoundError, DriftInputError) as exc:
+        print(f"auditkit: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except RuntimeError as exc:
+        from auditkit.report.pdf import PdfError
+        if not isinstance(exc, PdfError):
+            raise
         print(f"auditkit: {exc}", file=sys.stderr)
         return EXIT_INPUT
 

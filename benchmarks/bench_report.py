@@ -1,10 +1,20 @@
-"""Benchmark: `auditkit demo` against papermill + nbconvert on the same number of trivial notebooks.
+"""Benchmark: `auditkit demo` against papermill + nbconvert on the same number of trivial
+notebooks, and the size budgets of the report.
 
-Both sides run in this one process invocation, one after the other, with the same parallelism
-(``--jobs``), so the ratio is taken under the same machine load. Also reports the size of the
-report set on disk.
+Both timed sides run in this one process invocation, one after the other, with the same
+parallelism (``--jobs``), so the ratio is taken under the same machine load. Budgets checked
+(exit 1 when one is missed):
 
-    .venv/bin/python benchmarks/bench_report.py [--jobs 2] [--repeat 1]
+* time: the demo report at most 1.5x bare papermill + nbconvert;
+* the demo report set (the whole output folder) at most 8 MB;
+* the demo printed to PDF (``auditkit report --pdf``) at most 10 MB (needs Chromium);
+* with ``--big-repo DIR`` (e.g. a repo written by make_synthetic_repo.py; it is copied, never
+  changed): its report set at most 8 MB. The report set is what a reader opens: the pages,
+  ``assets/``, the executed notebooks and summary.json. The machine-readable exports beside it
+  (findings.json/.csv/.sarif, the same files as ``auditkit check --out``) and the audit cache
+  ``_audit/`` grow with the number of findings and files and are reported apart.
+
+    .venv/bin/python benchmarks/bench_report.py [--jobs 2] [--repeat 1] [--big-repo /path/to/repo]
 """
 from __future__ import annotations
 
@@ -75,14 +85,48 @@ def run_demo(jobs: int, out: Path) -> float:
     return time.perf_counter() - started
 
 
+MB = 1000 * 1000
+BUDGETS = {"ratio": 1.5, "demo_set": 8 * MB, "demo_pdf": 10 * MB, "big_set": 8 * MB}
+EXPORTS = ("findings.json", "findings.csv", "findings.sarif", "report.pdf")
+
+
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def report_set_size(folder: Path) -> tuple[int, int]:
+    """(report set, exports and audit cache) sizes of a report folder."""
+    extra = sum(p.stat().st_size for p in folder.rglob("*")
+                if p.is_file() and (p.name in EXPORTS and p.parent == folder or "_audit" in p.parts))
+    return folder_size(folder) - extra, extra
+
+
+def demo_pdf(out: Path) -> int | None:
+    try:
+        from auditkit.report.pdf import PdfError, print_folder
+        return print_folder(out, out.parent / "demo.pdf").stat().st_size
+    except PdfError as exc:
+        print(f"PDF not measured: {exc}")
+        return None
+
+
+def big_report(repo: Path, jobs: int, work: Path) -> tuple[float, int, int]:
+    copy = work / "bigrepo"
+    shutil.copytree(repo, copy, symlinks=True)
+    out = work / "big_report"
+    started = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "auditkit"), "report", str(copy), "--out", str(out),
+                    "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    report, extra = report_set_size(out)
+    return seconds, report, extra
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--big-repo", type=Path, help="also report on this repo (copied) and check its size")
     args = parser.parse_args()
     count = len(available_sections())
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,10 +142,26 @@ def main() -> None:
             t_demo = run_demo(args.jobs, out)
             rows.append((t_trivial, t_demo, folder_size(out)))
             shutil.rmtree(work)
+        pdf = demo_pdf(tmp / "demo0")
+        big = big_report(args.big_repo, args.jobs, tmp) if args.big_repo else None
     print(f"sections: {count}, jobs: {args.jobs}")
     print(f"{'run':>3} {'trivial s':>10} {'demo s':>8} {'ratio':>6} {'report MB':>10}")
     for i, (t_trivial, t_demo, size) in enumerate(rows):
         print(f"{i:>3} {t_trivial:>10.1f} {t_demo:>8.1f} {t_demo / t_trivial:>6.2f} {size / 1e6:>10.2f}")
+    checks = [("demo time / bare papermill+nbconvert", min(d / t for t, d, _ in rows), BUDGETS["ratio"], ""),
+              ("demo report set", max(s for *_, s in rows) / MB, BUDGETS["demo_set"] / MB, "MB")]
+    if pdf is not None:
+        checks.append(("demo PDF", pdf / MB, BUDGETS["demo_pdf"] / MB, "MB"))
+    if big is not None:
+        seconds, report, extra = big
+        print(f"big repo: report in {seconds:.0f} s; exports and audit cache beside it: {extra / MB:.1f} MB")
+        checks.append(("big repo report set", report / MB, BUDGETS["big_set"] / MB, "MB"))
+    failed = False
+    for name, value, budget, unit in checks:
+        ok = value <= budget
+        failed |= not ok
+        print(f"{'ok  ' if ok else 'OVER'} {name}: {value:.2f}{unit} (budget {budget:g}{unit})")
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -159,7 +159,7 @@ def test_failure_rate_has_one_definition(db):
     health = runs.run_health(history).set_index("pipeline_uuid")
     assert health.loc["p", "failure_rate"] == pytest.approx(0.25)
     assert health.loc["p", "success_rate"] == pytest.approx(0.75)
-    audit = SimpleNamespace(inventory=make_inventory(), security=None)
+    audit = SimpleNamespace(inventory=make_inventory(), security=None, thresholds={})
     assert key_figures(audit, history_summary(history))["failure_rate"] == pytest.approx(0.25)
     assert runs.failure_rate(0, 0) is None
 

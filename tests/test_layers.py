@@ -28,6 +28,8 @@ def test_importing_auditkit_changes_no_global_state():
             "hooks = (getattr(BaseFigure, '_repr_mimebundle_', None), getattr(BaseFigure, '_ipython_display_', None))\n"
             "import sys\n"
             "import auditkit, auditkit.plots, auditkit.plots.findings, auditkit.report, auditkit.report.runner\n"
+            "import auditkit.limits, auditkit.plots.tables, auditkit.report.section, auditkit.report.openings\n"
+            "import auditkit.report.pages, auditkit.report.pdf, itables.javascript\n"
             "after = (pio.templates.default, pd.get_option('display.max_colwidth'))\n"
             "hooks_after = (getattr(BaseFigure, '_repr_mimebundle_', None), getattr(BaseFigure, '_ipython_display_', None))\n"
             "assert before == after, (before, after)\n"

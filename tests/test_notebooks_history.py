@@ -74,7 +74,7 @@ def test_parameters_cell_matches_the_model_notebook():
 def test_concurrency_notebook(mage_data, tmp_path):
     text, figures = _outputs(_run("30_concurrency", tmp_path, mage_data=str(mage_data)))
     assert "Run history: " in text
-    assert "sales_daily_revenue_report" in text and "over_limit" in text
+    assert "sales_daily_revenue_report" in text and "Over limit" in text   # human header of over_limit
     titles = [f["layout"]["title"]["text"] for f in figures]
     timeline = next(f for f in figures if f["layout"]["title"]["text"].startswith("Concurrent pipeline runs"))
     assert _points(timeline) > 100, titles
@@ -87,14 +87,14 @@ def test_retries_notebook(mage_data, tmp_path):
     retry_fig = next(f for f in figures if f["layout"]["title"]["text"].startswith("Retries per block"))
     names = {t["name"] for t in retry_fig["data"]}
     assert "automatic retries (logs)" in names and _points(retry_fig) > 0
-    assert "flaky" in text and "retried_executions" in text
+    assert "Flaky" in text and "Retried executions" in text       # human headers
 
 
 def test_backfills_notebook(mage_data, tmp_path):
     text, figures = _outputs(_run("50_backfills", tmp_path, mage_data=str(mage_data)))
     for name in ("reload 2026 q2", "fix revenue gaps", "full history", "draft backfill"):
         assert name in text
-    assert "missing_intervals" in text
+    assert "Missing intervals" in text                   # human header of missing_intervals
     progress = next(f for f in figures if f["layout"]["title"]["text"] == "Backfill progress")
     assert _points(progress) >= 4
 

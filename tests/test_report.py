@@ -20,6 +20,10 @@ def test_demo_report_runs_every_section_without_failure(demo_report):
         assert (out / "notebooks" / f"{section.slug}.ipynb").exists()
     assert "ak-failed" not in index, "a section failed; see its page"
     assert code == 0
+    # Every remediation action says where: places, or (a default password: no file) its findings.
+    plan = index.split('<ol class="ak-plan">', 1)[1].split("</ol>", 1)[0]
+    wheres = [w.split("</li>", 1)[0].strip() for w in plan.split('Where:</span>')[1:]]
+    assert len(wheres) == 10 and all(wheres), wheres
 
 
 def test_section_pages_hold_figure_data_and_no_code(demo_report):

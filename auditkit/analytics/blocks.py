@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from auditkit import guide
+from auditkit.limits import Limits
 
 IDEAL_LINES = guide.BLOCK_IDEAL_LINES
 MAX_LINES = guide.BLOCK_MAX_LINES
@@ -48,21 +49,22 @@ def follows_naming(block_type: str, uuid: str) -> bool | None:
     return block_name(uuid).startswith(prefixes)
 
 
-def code_files(block_files: pd.DataFrame) -> pd.DataFrame:
-    """Block files that were read (not skipped) and hold code, with size band and naming columns."""
+def code_files(block_files: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
+    """Block files that were read (not skipped) and hold code, with size band and naming columns
+    (bands of ``limits``: the audit's configured limits; default the guide's)."""
     frame = block_files
     if "skipped" in frame:
         frame = frame[frame["skipped"].isna()]
     frame = frame[frame["language"].isin(["python", "sql", "r", "yaml"])].copy()
-    frame["size_band"] = frame["lines_code"].map(size_band)
+    frame["size_band"] = frame["lines_code"].map(limits.size_band if limits else size_band)
     frame["follows_naming"] = [follows_naming(t, u) for t, u in zip(frame["block_type"], frame["uuid"])]
     return frame
 
 
-def size_band_counts(block_files: pd.DataFrame) -> pd.DataFrame:
+def size_band_counts(block_files: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
     """Number and share of block files per size band, in band order."""
-    files = code_files(block_files)
-    order = [label for _, _, label in SIZE_BANDS]
+    files = code_files(block_files, limits)
+    order = [label for _, _, label in (limits.size_bands() if limits else SIZE_BANDS)]
     counts = files["size_band"].value_counts().reindex(order, fill_value=0)
     total = max(int(counts.sum()), 1)
     return pd.DataFrame({"band": order, "files": counts.values, "share": (counts.values / total).round(3)})
@@ -75,12 +77,16 @@ def largest_blocks(block_files: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     return files.nlargest(n, "lines_code")[[c for c in cols if c in files]].reset_index(drop=True)
 
 
-def sizes_by_type(block_files: pd.DataFrame) -> pd.DataFrame:
+def sizes_by_type(block_files: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
+    """Per block type: files, median, 90th percentile and largest size, and files over the limit
+    (column ``over_<max lines>``)."""
+    top = limits.block_max if limits else MAX_LINES
+    over = f"over_{top}"
     files = code_files(block_files)
     grouped = files.groupby("block_type")["lines_code"]
     out = grouped.agg(files="count", median="median", p90=lambda s: s.quantile(0.9), max="max")
-    out["over_500"] = files[files["lines_code"] > MAX_LINES].groupby("block_type").size()
-    return out.fillna(0).astype({"over_500": int}).sort_values("files", ascending=False).reset_index()
+    out[over] = files[files["lines_code"] > top].groupby("block_type").size()
+    return out.fillna(0).astype({over: int}).sort_values("files", ascending=False).reset_index()
 
 
 def block_sizes_by_pipeline(blocks: pd.DataFrame, block_files: pd.DataFrame) -> pd.DataFrame:
@@ -130,13 +136,14 @@ def blocks_per_pipeline(pipelines: pd.DataFrame) -> pd.DataFrame:
     return pipelines[cols].sort_values("n_blocks", ascending=False).reset_index(drop=True)
 
 
-def headline(block_files: pd.DataFrame) -> pd.DataFrame:
+def headline(block_files: pd.DataFrame, limits: Limits | None = None) -> pd.DataFrame:
     """The headline measures of the blocks section as a two-column table for people."""
-    t = coverage_totals(block_files)
+    limits = limits or Limits()
+    t = coverage_totals(block_files, limits)
     rows = [
         ("block files with code", f"{t['block_files']}"),
-        ("in the ideal 50-200 lines band", f"{t['in_ideal_band']:.0%}"),
-        ("over 500 lines", f"{t['over_500']}"),
+        (f"in the ideal {limits.block_ideal_min}-{limits.block_ideal_max} lines band", f"{t['in_ideal_band']:.0%}"),
+        (f"over {limits.block_max} lines", f"{t['over_max']}"),
         ("Python blocks with a @test function", f"{t['python_with_tests']:.0%}"),
         ("Python blocks with a docstring", f"{t['python_with_docstring']:.0%}"),
         ("orphan files (no pipeline uses them)", f"{t['orphans']}"),
@@ -144,14 +151,17 @@ def headline(block_files: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 
-def coverage_totals(block_files: pd.DataFrame) -> dict:
-    """Headline shares for the blocks section."""
+def coverage_totals(block_files: pd.DataFrame, limits: Limits | None = None) -> dict:
+    """Headline shares for the blocks section (``over_500``: the guide's limit; ``over_max``: the
+    audit's)."""
+    limits = limits or Limits()
     files = code_files(block_files)
     py = files[files["language"] == "python"]
     return {
         "block_files": int(len(files)),
-        "in_ideal_band": float((files["size_band"] == "ideal 50-200").mean()) if len(files) else 0.0,
+        "in_ideal_band": float(files["lines_code"].between(*limits.block_ideal).mean()) if len(files) else 0.0,
         "over_500": int((files["lines_code"] > MAX_LINES).sum()),
+        "over_max": int((files["lines_code"] > limits.block_max).sum()),
         "python_with_tests": float((py["n_tests"] > 0).mean()) if len(py) else 0.0,
         "python_with_docstring": float(py["has_docstring"].astype(bool).mean()) if len(py) else 0.0,
         "orphans": int((~block_files["referenced"].astype(bool)).sum()) if "referenced" in block_files else 0,

@@ -22,7 +22,11 @@ def figure_html(fig) -> str:
 
 
 def _report_bundle(fig) -> dict:
+    from auditkit.plots.tables import carries_nothing, figure_table
+
     title = fig.layout.title.text or "figure"
+    if carries_nothing(fig):      # every bar the same: the numbers say it in less room
+        return {"text/html": figure_table(fig).to_html(), "text/plain": f"<table: {title}>"}
     return {"text/html": figure_html(fig), "text/plain": f"<plotly figure: {title}>"}
 
 
@@ -50,6 +54,13 @@ def use_report_renderer() -> None:
     pd.set_option("display.max_colwidth", 160)
 
 
+def use_offline_tables() -> None:
+    """In JupyterLab: load itables' DataTables bundle into the notebook itself (no CDN), so long
+    tables are interactive there too. A report page loads the same bundle from ``assets/``."""
+    from itables import init_notebook_mode
+
+    init_notebook_mode(all_interactive=False, connected=False)
+
 
 def configure(report: bool | None = None) -> None:
     """Make figures look and display as auditkit's do; notebooks call this after their imports.
@@ -62,3 +73,14 @@ def configure(report: bool | None = None) -> None:
         report = os.environ.get("AUDITKIT_REPORT") == "1"
     if report:
         use_report_renderer()
+    elif _in_notebook():
+        use_offline_tables()
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:   # pragma: no cover - ipykernel is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"

@@ -140,3 +140,14 @@ def success_rate(health: pd.DataFrame) -> go.Figure:
                  labels={"success_rate": "completed / (completed + failed)", "pipeline_uuid": ""},
                  title=title, text_auto=".0%")
     return fig
+
+
+def retry_config_summary(config: pd.DataFrame) -> pd.DataFrame:
+    """Executable blocks grouped by effective retry settings and where they come from (a few
+    rows in place of one row per block)."""
+    cols = ["source", "retries", "delay", "max_delay", "exponential_backoff"]
+    if config.empty:
+        return pd.DataFrame(columns=[*cols, "blocks", "pipelines"])
+    keyed = config.assign(**{c: config[c].astype(object).where(config[c].notna(), None) for c in cols})
+    grouped = keyed.groupby(cols, dropna=False).agg(blocks=("block", "size"), pipelines=("pipeline", "nunique"))
+    return grouped.reset_index().sort_values("blocks", ascending=False).reset_index(drop=True)

@@ -1,17 +1,14 @@
 """Figures and tables for the pipelines section (20_pipelines). Inputs are RepoInventory frames
-and the audit's findings; limits drawn on the charts are the guide's (depth 5-7, branches 5-10)."""
+and the audit's findings; limits drawn on the charts are the audit's (auditkit/limits.py)."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from auditkit import guide
-from auditkit.plots.style import LIMIT_COLOR
+from auditkit.limits import Limits
+from auditkit.plots.style import BLOCK_TYPE_COLORS, LIMIT_COLOR, PIPELINE_TYPE_COLORS, color_map
 
-DEPTH_LIMIT = guide.PIPELINE_MAX_DEPTH
-WIDTH_LIMIT = guide.PIPELINE_MAX_BRANCHES
-BLOCK_RANGE = guide.PIPELINE_BLOCKS
 DEFAULT_EXECUTOR = "local_python (default)"
 
 STRUCTURE_COLUMNS = ["project", "pipeline", "type", "n_blocks", "depth", "max_width", "n_edges", "has_cycle",
@@ -26,7 +23,8 @@ def _rule_pipelines(findings: pd.DataFrame | None, rule_ids: tuple[str, ...]) ->
     return set(zip(hit["project"], hit["pipeline"]))
 
 
-def pipeline_structure(pipelines: pd.DataFrame, findings: pd.DataFrame | None = None) -> pd.DataFrame:
+def pipeline_structure(pipelines: pd.DataFrame, findings: pd.DataFrame | None = None,
+                       limits: Limits | None = None) -> pd.DataFrame:
     """One row per pipeline: size and graph measures, executor, tags, and whether it is within
     the guide's limits; ``naming_ok`` / ``tags_ok`` and ``findings`` come from the audit's findings
     (MAGE-PIP-001, MAGE-PIP-002/003) so the table and the rules never disagree."""
@@ -43,22 +41,26 @@ def pipeline_structure(pipelines: pd.DataFrame, findings: pd.DataFrame | None = 
     frame["findings"] = [int(per_pipeline.get(k, 0)) for k in keys]
     frame["executor_type"] = frame["executor_type"].fillna(DEFAULT_EXECUTOR)
     n_blocks = pd.to_numeric(frame["n_blocks"], errors="coerce")
-    frame["within_limits"] = (n_blocks.between(*BLOCK_RANGE)
-                              & (pd.to_numeric(frame["depth"], errors="coerce") <= DEPTH_LIMIT)
-                              & (pd.to_numeric(frame["max_width"], errors="coerce") <= WIDTH_LIMIT)
+    limits = limits or Limits()
+    frame["within_limits"] = (n_blocks.between(*limits.pipeline_blocks)
+                              & (pd.to_numeric(frame["depth"], errors="coerce") <= limits.pipeline_max_depth)
+                              & (pd.to_numeric(frame["max_width"], errors="coerce") <= limits.pipeline_max_width)
                               & ~frame["has_cycle"].fillna(False).astype(bool))
     return frame.reindex(columns=STRUCTURE_COLUMNS).sort_values(["project", "pipeline"]).reset_index(drop=True)
 
 
-def depth_width(pipelines: pd.DataFrame) -> go.Figure:
+def depth_width(pipelines: pd.DataFrame, limits: Limits | None = None) -> go.Figure:
     """Each pipeline as a point: dependency depth against widest parallel level, sized by blocks."""
+    limits = limits or Limits()
+    depth_limit, width_limit = limits.pipeline_max_depth, limits.pipeline_max_width
     data = pipelines.dropna(subset=["depth", "max_width"]).copy()
     data["blocks"] = pd.to_numeric(data["n_blocks"], errors="coerce").fillna(0).clip(lower=1)
     fig = px.scatter(data, x="max_width", y="depth", size="blocks", color="type", hover_name="pipeline",
+                     color_discrete_map=color_map(data["type"], PIPELINE_TYPE_COLORS),
                      labels={"max_width": "parallel branches (widest level)", "depth": "dependency depth (levels)"},
                      title="Pipeline shape: depth and parallel branches")
-    fig.add_hline(y=DEPTH_LIMIT, line_dash="dash", line_color=LIMIT_COLOR, annotation_text=f"max depth {DEPTH_LIMIT}")
-    fig.add_vline(x=WIDTH_LIMIT, line_dash="dash", line_color=LIMIT_COLOR, annotation_text=f"max branches {WIDTH_LIMIT}")
+    fig.add_hline(y=depth_limit, line_dash="dash", line_color=LIMIT_COLOR, annotation_text=f"max depth {depth_limit}")
+    fig.add_vline(x=width_limit, line_dash="dash", line_color=LIMIT_COLOR, annotation_text=f"max branches {width_limit}")
     return fig
 
 
@@ -69,7 +71,9 @@ def type_counts(pipelines: pd.DataFrame) -> pd.DataFrame:
 
 
 def types_figure(pipelines: pd.DataFrame) -> go.Figure:
-    return px.bar(type_counts(pipelines), x="type", y="pipelines", text="pipelines", title="Pipelines by type")
+    counts = type_counts(pipelines)
+    return px.bar(counts, x="type", y="pipelines", text="pipelines", title="Pipelines by type", color="type",
+                  color_discrete_map=color_map(counts["type"], PIPELINE_TYPE_COLORS))
 
 
 def executor_counts(pipelines: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +106,7 @@ def block_types_figure(blocks: pd.DataFrame, top: int = 30) -> go.Figure:
     shown = data[data["pipeline"].isin(biggest)]
     title = "Block types per pipeline" + (f" (top {top} by block count)" if data["pipeline"].nunique() > top else "")
     fig = px.bar(shown, x="blocks", y="pipeline", color="type", orientation="h",
+                 color_discrete_map=color_map(shown["type"], BLOCK_TYPE_COLORS),
                  title=title, labels={"pipeline": ""})
     fig.update_layout(barmode="stack", height=max(300, 26 * shown["pipeline"].nunique() + 140))
     return fig

@@ -33,6 +33,8 @@ import auditkit.analytics.retries, auditkit.analytics.backfills
 import auditkit.plots.blocks, auditkit.plots.findings, auditkit.plots.pipelines
 import auditkit.plots.history, auditkit.plots.security, auditkit.plots.deployment
 import auditkit.readers.history, auditkit.report.trend
+import auditkit.limits, auditkit.plots.tables, auditkit.report.section, auditkit.report.openings
+import itables.javascript, IPython.display
 """
 
 _MAX_SOCKET_PATH = 100    # sockaddr_un holds 104-108 bytes depending on the OS

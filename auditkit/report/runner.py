@@ -95,18 +95,44 @@ def execute_section(section: Section, out: Path, parameters: dict, kernel: WarmK
                          f"notebooks/{executed.name}", error)
 
 
+def save_audit(audit: Audit, out: Path) -> Path:
+    """The audit cache the notebooks load, summary.json (with the report's trend figures) and the
+    same findings files as `auditkit check --out` (for CI baselines and the next trend)."""
+    from auditkit.outputs.findings import project_metadata_paths, write_findings
+    from auditkit.report.trend import report_key_figures
+
+    audit.summary["key_figures"].update(report_key_figures(audit))
+    cache = audit.save(out / "_audit")
+    shutil.copy(cache / "summary.json", out / "summary.json")
+    write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
+                   fallback_paths=project_metadata_paths(audit.inventory))
+    return cache
+
+
+def write_audit_pages(audit: Audit, out: Path, previous: str | None):
+    """The explorer and pipeline pages; returns the trend against ``previous`` (or None)."""
+    from auditkit.report.pages import write_pages
+    from auditkit.report.trend import compare
+
+    trend = compare(previous, audit.summary, audit.findings, out) if previous else None
+    write_pages(out, audit, new=trend.new if trend is not None else None)
+    return trend
+
+
 def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
-               sections: list[str] | None = None, cache: bool = True, envs: list[str] | None = None,
-               env_mage_data: dict | None = None) -> ReportResult:
-    """Audit ``repo`` and write the complete HTML report set into ``out``.
+               sections: list[str] | None = None, cache: bool = True, pdf: bool = False,
+               envs: list[str] | None = None, env_mage_data: dict | None = None) -> ReportResult:
+    """Audit ``repo`` and write the complete HTML report set into ``out`` (and ``report.pdf``
+    with ``pdf``).
 
     ``envs`` (``NAME=REF_OR_FOLDER``, promotion order) adds the environment drift section and
     its findings; ``env_mage_data`` maps environment names to their Mage data folders.
 
     Up to ``jobs`` workers each start a kernel right away, so kernel start-up and imports overlap
-    with the audit; once the audit is cached, the workers take section notebooks off a queue.
+    with the audit; once the audit is cached, the workers take section notebooks off a queue
+    while this thread writes the explorer and pipeline pages.
     """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -119,6 +145,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     audit_ready = threading.Event()
     results: list[SectionResult] = []
     parameters: dict = {}
+    trend = None
 
     def work(kernel: WarmKernel) -> None:
         kernel.start()                      # start-up and imports, while the audit runs
@@ -146,12 +173,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
             from auditkit.drift.run import add_drift_to_audit
             drift_cache = str(add_drift_to_audit(audit, repo, envs, out / "_drift", env_mage_data=env_mage_data,
                                                  config=config, since=since, until=until))
-        cache = audit.save(out / "_audit")
-        shutil.copy(cache / "summary.json", out / "summary.json")
-        # The same findings files as `auditkit check --out`, for CI baselines and the next trend.
-        from auditkit.outputs.findings import project_metadata_paths, write_findings
-        write_findings(audit.findings, out, ("json", "csv", "sarif"), audit.repo_root,
-                       fallback_paths=project_metadata_paths(audit.inventory))
+        cache = save_audit(audit, out)
         _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
              f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
         export.write_assets(out)
@@ -164,6 +186,8 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         })
         for section in chosen:
             queue.put(section)
+        audit_ready.set()
+        trend = write_audit_pages(audit, out, previous)     # while the workers run the notebooks
     finally:
         audit_ready.set()                   # on an audit error the workers find an empty queue
         for future in futures:
@@ -174,7 +198,11 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
 
     result = ReportResult(out=out, audit=audit, sections=sorted(results, key=lambda r: r.section.slug))
     from auditkit.report.index import write_index
-    index = write_index(result, previous=previous)
+    index = write_index(result, previous=previous, trend=trend)
     _log(f"report: {index} ({time.perf_counter() - started:.1f}s)")
+    if pdf:
+        from auditkit.report.pdf import print_report
+        document = print_report(result)
+        _log(f"pdf: {document} ({time.perf_counter() - started:.1f}s)")
     print(index)
     return result
