@@ -119,6 +119,53 @@ def write_audit_pages(audit: Audit, out: Path, previous: str | None):
     return trend
 
 
+class _SectionWorkers:
+    """``n`` report kernels started at once (start-up and imports overlap the audit); once
+    released, each worker takes section notebooks off a queue, one fresh kernel per section."""
+
+    def __init__(self, out: Path, n: int) -> None:
+        self.out = out
+        self.kernels = [WarmKernel(str(out), report_kernel_env()) for _ in range(n)]
+        self.queue: Queue = Queue()
+        self.ready = threading.Event()
+        self.parameters: dict = {}
+        self.results: list[SectionResult] = []
+        self.pool = ThreadPoolExecutor(max_workers=n)
+        self.futures = [self.pool.submit(self._work, kernel) for kernel in self.kernels]
+
+    def _work(self, kernel: WarmKernel) -> None:
+        kernel.start()                      # start-up and imports, while the audit runs
+        self.ready.wait()
+        while True:
+            try:
+                section = self.queue.get_nowait()
+            except Empty:
+                return
+            res = execute_section(section, self.out, self.parameters, kernel, more=not self.queue.empty())
+            self.results.append(res)
+            status = "ok" if res.ok else f"FAILED ({res.error})"
+            _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
+
+    def release(self, sections: list, parameters: dict) -> None:
+        """Let the workers run ``sections`` with the notebook ``parameters``."""
+        self.parameters.update(parameters)
+        for section in sections:
+            self.queue.put(section)
+        self.ready.set()
+
+    def finish(self) -> list[SectionResult]:
+        """Wait for the workers, close the kernels; the results in section order."""
+        self.ready.set()
+        try:
+            for future in self.futures:
+                future.result()
+        finally:
+            self.pool.shutdown()
+            for kernel in self.kernels:
+                kernel.close()
+        return sorted(self.results, key=lambda r: r.section.slug)
+
+
 def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
@@ -139,29 +186,8 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
     (out / "notebooks").mkdir(exist_ok=True)
     started = time.perf_counter()
     chosen = [s for s in available_sections() if (not sections or s.slug in sections) and (envs or not s.needs_envs)]
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
-    kernels = [WarmKernel(str(out), report_kernel_env()) for _ in range(workers)]
-    queue: Queue = Queue()
-    audit_ready = threading.Event()
-    results: list[SectionResult] = []
-    parameters: dict = {}
+    workers = _SectionWorkers(out, max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1)))
     trend = None
-
-    def work(kernel: WarmKernel) -> None:
-        kernel.start()                      # start-up and imports, while the audit runs
-        audit_ready.wait()
-        while True:
-            try:
-                section = queue.get_nowait()
-            except Empty:
-                return
-            res = execute_section(section, out, parameters, kernel, more=not queue.empty())
-            results.append(res)
-            status = "ok" if res.ok else f"FAILED ({res.error})"
-            _log(f"  {res.section.slug:<16} {res.seconds:6.1f}s  {status}")
-
-    pool = ThreadPoolExecutor(max_workers=workers)
-    futures = [pool.submit(work, k) for k in kernels]
     try:
         from auditkit.outputs.progress import ProgressBars
 
@@ -177,26 +203,18 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         _log(f"audit: {audit.summary['inventory']['pipelines']} pipelines, "
              f"{audit.summary['findings']['total']} findings ({time.perf_counter() - started:.1f}s)")
         export.write_assets(out)
-        parameters.update({
+        workers.release(chosen, {
             "repo": str(Path(repo).resolve()), "history": history or "",
             "mage_data": str(Path(mage_data).resolve()) if mage_data else "",
             "since": since or "", "until": until or "", "config": config or "",
             "audit_cache": str(cache), "previous": str(Path(previous).resolve()) if previous else "",
             "envs": ",".join(envs or []), "drift_cache": drift_cache,
         })
-        for section in chosen:
-            queue.put(section)
-        audit_ready.set()
         trend = write_audit_pages(audit, out, previous)     # while the workers run the notebooks
     finally:
-        audit_ready.set()                   # on an audit error the workers find an empty queue
-        for future in futures:
-            future.result()
-        pool.shutdown()
-        for kernel in kernels:
-            kernel.close()
+        results = workers.finish()       # on an audit error the workers find an empty queue
 
-    result = ReportResult(out=out, audit=audit, sections=sorted(results, key=lambda r: r.section.slug))
+    result = ReportResult(out=out, audit=audit, sections=results)
     from auditkit.report.index import write_index
     index = write_index(result, previous=previous, trend=trend)
     _log(f"report: {index} ({time.perf_counter() - started:.1f}s)")
