@@ -173,7 +173,7 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
         git = read_git(root)
         # The git-history secret scan covers the audit window when one is given (else the newest commits).
         security = scan_security(inventory, history=hist, exclude=cfg.exclude, since=_absolute_since(since, hist))
-        inventory.extras.pop("security_prescan", None)   # consumed; not part of the saved audit
+        inventory.security_prescan = None   # consumed; not part of the saved audit
     with clock.stage("rules"):
         ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
                           thresholds=cfg.thresholds)

@@ -65,7 +65,7 @@ def test_reader_prescan_gives_the_same_scan_and_is_not_read_again(tmp_path, monk
     assert len(plain["secrets"]) >= 2 and len(plain["code_risks"]) >= 3 and len(plain["exposed_files"]) >= 1
     for workers in (1, 2):
         inventory = read_repo(repo, workers=workers, security_prescan=True)
-        prescanned = inventory.extras["security_prescan"]
+        prescanned = inventory.security_prescan
         assert "proj/data_loaders/token.py" in prescanned and "proj/data_loaders/query.sql" in prescanned
         assert "proj/custom/notes.md" not in prescanned     # markdown: the scan's own loop reads it
         read_paths: list[str] = []

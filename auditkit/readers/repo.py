@@ -70,7 +70,9 @@ class RepoInventory:
     edges: pd.DataFrame
     triggers: pd.DataFrame
     input_problems: pd.DataFrame
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Per-file security results the reader's workers computed (rel path -> FileSecurity), handed
+    # to the security scan so it does not read those files again; None once consumed.
+    security_prescan: dict[str, Any] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {name.replace('_', ' ')[:-1] if n == 1 else name.replace('_', ' ')}"
@@ -271,7 +273,7 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     ``exclude`` holds repo-relative globs (``vendor/**``) left out of discovery and walking.
     ``workers`` caps the processes that measure block files (default: CPUs, at most 4; 1 =
     in-process). With ``security_prescan`` the workers also run the per-file security
-    detectors on the block files they read (``extras["security_prescan"]``, rel path ->
+    detectors on the block files they read (``security_prescan``, rel path ->
     :class:`~auditkit.readers.security.filescan.FileSecurity`), which :func:`scan_security`
     then need not read again. ``cache``: per-file results are looked up by content in the
     cache of :mod:`auditkit.readers.filecache` (True: the default cache, which
@@ -308,7 +310,7 @@ def read_repo(path: str | os.PathLike, *, exclude: Iterable[str] = (), workers: 
     frames = {name: _frame(name, rows[name]) for name in FRAME_COLUMNS if name != "input_problems"}
     inventory = RepoInventory(root=str(root), input_problems=problems.frame(), **frames)
     if security is not None:
-        inventory.extras["security_prescan"] = security
+        inventory.security_prescan = security
     return inventory
 
 

@@ -104,7 +104,7 @@ def scan_security(inventory, history=None, exclude: Iterable[str] = (), *, git_h
     """Gather the security posture of the repo behind ``inventory`` (and its run history).
 
     Never raises on bad input: unreadable files and DB errors become ``problems``. Files the
-    repo reader already scanned (``inventory.extras["security_prescan"]``) are not read again.
+    repo reader already scanned (``inventory.security_prescan``) are not read again.
     Git history is scanned for secrets no longer in HEAD over the commits since ``since`` or
     the newest ``git_history_commits`` (default ``$AUDITKIT_GIT_HISTORY_COMMITS`` or 500; 0: off).
     """
@@ -158,7 +158,7 @@ def _scan_files(inventory, root: Path, exclude: Iterable[str], project_of, probl
     io_config = getattr(inventory, "io_config", None)
     safe_io_lines = ms.io_config_safe_lines(io_config)
     found = _FileFindings(secret_rows=ms.io_config_secrets(io_config))
-    prescanned = (getattr(inventory, "extras", None) or {}).get("security_prescan") or {}
+    prescanned = getattr(inventory, "security_prescan", None) or {}
     skip_dirs = frozenset(SKIP_DIRS - _LISTED_ONLY_DIRS)
     repo_files = list(iter_repo_files(root, exclude, skip_dirs=skip_dirs))
     with sec.GenericSecretScanner() as generic:
