@@ -30,6 +30,7 @@ SIZE_BANDS = [
 
 
 def size_band(lines: float) -> str:
+    """The guide's size band (e.g. ``ideal``) of a block of ``lines`` lines of code."""
     for low, high, label in SIZE_BANDS:
         if low <= lines <= high:
             return label
@@ -71,6 +72,8 @@ def size_band_counts(block_files: pd.DataFrame, limits: Limits | None = None) ->
 
 
 def largest_blocks(block_files: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """The ``n`` block files with the most lines of code: path, type, language, sizes, complexity,
+    tests, docstring and how many pipelines use each."""
     files = code_files(block_files)
     cols = ["project", "path", "block_type", "language", "lines_code", "lines_total",
             "complexity_max", "n_tests", "has_docstring", "n_pipelines"]
@@ -111,6 +114,8 @@ def coverage_by_type(block_files: pd.DataFrame) -> pd.DataFrame:
 
 
 def naming_by_type(block_files: pd.DataFrame) -> pd.DataFrame:
+    """Per block type: files judged on the guide's name prefixes, how many follow them and how
+    many break them (files of types without a convention are left out)."""
     files = code_files(block_files)
     files = files[files["follows_naming"].notna()]
     if files.empty:
@@ -121,17 +126,20 @@ def naming_by_type(block_files: pd.DataFrame) -> pd.DataFrame:
 
 
 def naming_violations(block_files: pd.DataFrame) -> pd.DataFrame:
+    """The block files whose names break their type's prefix convention (``load_`` ...)."""
     files = code_files(block_files)
     bad = files[files["follows_naming"] == False]  # noqa: E712 (None means "no convention")
     return bad[["project", "path", "block_type", "uuid"]].reset_index(drop=True)
 
 
 def subfolder_depths(block_files: pd.DataFrame) -> pd.DataFrame:
+    """Block files per subfolder depth and block type (the guide: at most 1-2 levels)."""
     files = code_files(block_files)
     return (files.groupby(["subfolder_depth", "block_type"]).size().rename("files").reset_index())
 
 
 def blocks_per_pipeline(pipelines: pd.DataFrame) -> pd.DataFrame:
+    """Pipelines by number of blocks, largest first: project, pipeline, type, n_blocks."""
     cols = ["project", "pipeline", "type", "n_blocks"]
     return pipelines[cols].sort_values("n_blocks", ascending=False).reset_index(drop=True)
 

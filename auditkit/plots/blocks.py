@@ -30,6 +30,7 @@ def _mark_size_bands(fig: go.Figure, axis: str = "x", limits: Limits | None = No
 
 
 def block_colors(values) -> dict[str, str]:
+    """The one colour of each block type in ``values`` (the same on every page)."""
     return color_map(values, BLOCK_TYPE_COLORS)
 
 
@@ -55,6 +56,8 @@ def size_histogram(block_files: pd.DataFrame, bin_lines: int = 25, limits: Limit
 
 
 def largest_blocks(block_files: pd.DataFrame, n: int = 15, limits: Limits | None = None) -> go.Figure:
+    """Bar chart of the ``n`` largest block files against the size limit (``limits`` from
+    auditkit.yaml, else the guide's)."""
     top = B.largest_blocks(block_files, n).iloc[::-1]
     fig = px.bar(top, x="lines_code", y="path", orientation="h", color="block_type",
                  color_discrete_map=block_colors(top["block_type"]),
@@ -100,6 +103,8 @@ def sizes_by_pipeline(blocks: pd.DataFrame, block_files: pd.DataFrame, top: int 
 
 def blocks_per_pipeline(pipelines: pd.DataFrame, band: tuple[int, int] | None = None, top: int = 40,
                         limits: Limits | None = None) -> go.Figure:
+    """Bar chart of blocks per pipeline (the ``top`` largest) with the recommended band shaded
+    (``band``, else auditkit.yaml's limits, else the guide's)."""
     band = band or (limits or Limits()).pipeline_blocks
     data = B.blocks_per_pipeline(pipelines).head(top).iloc[::-1]
     fig = px.bar(data, x="n_blocks", y="pipeline", color="type", orientation="h",
@@ -113,6 +118,7 @@ def blocks_per_pipeline(pipelines: pd.DataFrame, band: tuple[int, int] | None = 
 
 
 def coverage_by_type(block_files: pd.DataFrame) -> go.Figure:
+    """Share of Python block files with a ``@test`` function and with a docstring, per block type."""
     cov = B.coverage_by_type(block_files)
     long = cov.melt(id_vars=["block_type", "files"], value_vars=["with_tests", "with_docstring"],
                     var_name="measure", value_name="share")
@@ -124,6 +130,7 @@ def coverage_by_type(block_files: pd.DataFrame) -> go.Figure:
 
 
 def naming_by_type(block_files: pd.DataFrame) -> go.Figure:
+    """Block files that follow or break their type's name prefix, per block type."""
     data = B.naming_by_type(block_files).melt(id_vars=["block_type", "files"], value_vars=["follow", "break"],
                                               var_name="naming", value_name="count")
     fig = px.bar(data, x="block_type", y="count", color="naming",
@@ -134,6 +141,7 @@ def naming_by_type(block_files: pd.DataFrame) -> go.Figure:
 
 
 def subfolder_depths(block_files: pd.DataFrame) -> go.Figure:
+    """Block files per subfolder depth, coloured by block type."""
     data = B.subfolder_depths(block_files)
     data["subfolder_depth"] = data["subfolder_depth"].astype(str)
     fig = px.bar(data, x="subfolder_depth", y="files", color="block_type",

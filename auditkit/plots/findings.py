@@ -31,6 +31,7 @@ def scorecard_figure(findings: pd.DataFrame, categories: tuple[str, ...] = CATEG
 
 
 def severity_figure(findings: pd.DataFrame) -> go.Figure:
+    """Bar chart of unwaived findings per severity, in the severity colours."""
     counts = severity_counts(findings)
     fig = px.bar(counts, x="severity", y="findings", color="severity", color_discrete_map=SEVERITY_COLORS,
                  text="findings", title="Unwaived findings by severity")

@@ -71,6 +71,7 @@ def type_counts(pipelines: pd.DataFrame) -> pd.DataFrame:
 
 
 def types_figure(pipelines: pd.DataFrame) -> go.Figure:
+    """Pipelines per type (python, streaming, integration...)."""
     counts = type_counts(pipelines)
     return px.bar(counts, x="type", y="pipelines", text="pipelines", title="Pipelines by type", color="type",
                   color_discrete_map=color_map(counts["type"], PIPELINE_TYPE_COLORS))
@@ -87,6 +88,7 @@ def executor_counts(pipelines: pd.DataFrame) -> pd.DataFrame:
 
 
 def executors_figure(pipelines: pd.DataFrame) -> go.Figure:
+    """Pipelines per executor type (local_python, k8s, ecs...)."""
     return px.bar(executor_counts(pipelines), x="executor_type", y="pipelines", color="one_process",
                   title="Executors (colour: run_pipeline_in_one_process)",
                   labels={"executor_type": "executor", "one_process": "one process"})
@@ -123,6 +125,7 @@ def tag_usage(pipelines: pd.DataFrame) -> pd.DataFrame:
 
 
 def tags_figure(pipelines: pd.DataFrame) -> go.Figure:
+    """The most used pipeline tags and how many pipelines carry each."""
     usage = tag_usage(pipelines).head(40)       # the most used tags; a long tail is unreadable
     usage["format"] = usage["format_ok"].map({True: "lowercase_with_underscores", False: "other"})
     return px.bar(usage, x="tag", y="pipelines", color="format", title="Tags in use",

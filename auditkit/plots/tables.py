@@ -59,6 +59,7 @@ def header(column: str) -> str:
 
 
 def is_missing(value: Any) -> bool:
+    """Whether ``value`` is missing (None, NaN, NaT, pandas NA): shown as a blank cell."""
     if value is None or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -85,6 +86,7 @@ def duration(seconds: float) -> str:
 
 
 def number(value: Any) -> str:
+    """``value`` formatted as a number for a table cell (thousands separated)."""
     if isinstance(value, bool):
         return "✓" if value else "—"
     if isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
@@ -129,6 +131,7 @@ def plain_text(html: str) -> str:
 
 
 def severity_badge(severity: str) -> str:
+    """HTML of a coloured badge for ``severity``."""
     rank = SEVERITIES[::-1].index(severity) if severity in SEVERITIES else 9
     # The hidden rank makes a text sort of the column a severity sort.
     return (f'<span class="ak-sortkey">{rank}</span>'
@@ -136,11 +139,13 @@ def severity_badge(severity: str) -> str:
 
 
 def pipeline_link(pipeline: str, project: Any = None) -> str:
+    """HTML link to ``pipeline``'s page in the report."""
     key = f"{project}/{pipeline}" if not is_missing(project) and project else str(pipeline)
     return f'<a href="pipelines.html#p={quote(key)}">{escape(str(pipeline))}</a>'
 
 
 def rule_link(rule_id: str) -> str:
+    """HTML link to ``rule_id`` in the findings explorer."""
     return f'<a href="explorer.html#rule={quote(str(rule_id))}">{escape(str(rule_id))}</a>'
 
 

@@ -80,9 +80,11 @@ class History:
     # -- plumbing -------------------------------------------------------------------------
     @property
     def available(self) -> bool:
+        """Whether the DB could be opened (else every frame is empty and ``problems`` says why)."""
         return self.engine is not None
 
     def has(self, *tables: str) -> bool:
+        """Whether the DB was opened and holds every one of ``tables``."""
         return self.available and all(t in self.tables for t in tables)
 
     def col(self, table: str, column: str, alias: str | None = None) -> str:
@@ -102,10 +104,12 @@ class History:
 
     @property
     def since(self) -> datetime | None:
+        """Start of the window (naive UTC), or None for the whole history."""
         return self.window[0]
 
     @property
     def until(self) -> datetime | None:
+        """End of the window (naive UTC, excluded), or None for up to now."""
         return self.window[1]
 
     def _param(self, value: datetime | None):
@@ -167,6 +171,7 @@ class History:
         return self._cache[name]
 
     def cached(self, name: str, build) -> pd.DataFrame:
+        """A copy of frame ``name``, built once by ``build()`` for this history and window."""
         if name not in self._cache:
             self._cache[name] = build()
         return self._cache[name].copy()
@@ -177,12 +182,14 @@ class History:
             self.problems.append(InputProblem(self.label, kind, reason))
 
     def problems_frame(self) -> pd.DataFrame:
+        """``problems`` as an input-problem frame (path, kind, reason, project)."""
         from auditkit.model import ProblemLog
         log = ProblemLog()
         log.extend(self.problems)
         return log.frame()
 
     def close(self) -> None:
+        """Release the DB connections (a History sharing them through ``between`` too)."""
         if self.engine is not None:
             self.engine.dispose()
 
