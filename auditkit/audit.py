@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pandas as pd
 
 from auditkit.analytics.findings import findings_summary, unwaived
-from auditkit.model import SEVERITIES, InputProblem, findings_frame
+from auditkit.model import SEVERITIES, InputProblem, findings_frame, severity_rank
 
 if TYPE_CHECKING:   # for the annotations only: importing them here would load every reader
     from auditkit.engine.run import RuleRun
@@ -62,7 +62,7 @@ class Audit:
     history_memo: dict = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
-        counts = self.findings["severity"].value_counts() if len(self.findings) else {}
+        counts = self.findings["severity"].astype("object").value_counts() if len(self.findings) else {}
         by_severity = ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if s in counts)
         source = self.history_spec.get("source") or self.history_spec.get("mage_data")
         inv = self.inventory
@@ -132,7 +132,7 @@ def _count(n: int, noun: str) -> str:
 
 def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` most severe first, then by rule and path; the index is renumbered."""
-    rank = frame["severity"].map({s: -i for i, s in enumerate(SEVERITIES)})
+    rank = -severity_rank(frame["severity"])
     return frame.assign(_rank=rank).sort_values(["_rank", "rule_id", "path"]).drop(columns="_rank").reset_index(drop=True)
 
 

@@ -14,6 +14,9 @@ import pandas as pd
 
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+# Findings frames hold severities as this ordered categorical: sorting, min/max and comparisons
+# follow info < low < medium < high < critical, not the alphabet.
+SEVERITY_DTYPE = pd.CategoricalDtype(list(SEVERITIES), ordered=True)
 
 CATEGORIES: tuple[str, ...] = (
     "blocks",          # size, naming, organisation, single responsibility, reusability
@@ -33,6 +36,12 @@ CATEGORIES: tuple[str, ...] = (
 def severity_at_least(severity: str, floor: str) -> bool:
     """True when ``severity`` ranks at or above ``floor`` (both lower-case names)."""
     return SEVERITY_RANK[severity] >= SEVERITY_RANK[floor]
+
+
+def severity_rank(severities: pd.Series) -> pd.Series:
+    """0 (info) .. 4 (critical) for each value of ``severities`` (categorical or text); NaN when
+    unknown."""
+    return severities.astype("object").map(SEVERITY_RANK).astype("float64")
 
 
 def short_hash(*parts: Any, length: int = 16) -> str:
@@ -105,7 +114,19 @@ FINDING_COLUMNS = [
 
 
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Findings as a frame (``FINDING_COLUMNS``): ``severity`` an ordered categorical (see
+    ``SEVERITY_DTYPE``), ``line`` nullable integers, ``pipelines`` lists."""
     rows = [{k: getattr(f, k) for k in FINDING_COLUMNS} for f in findings]
     for row in rows:
         row["pipelines"] = list(row["pipelines"])
-    return pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    return typed_findings(pd.DataFrame(rows, columns=FINDING_COLUMNS))
+
+
+def typed_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the findings dtypes: ordered severities and ``Int64`` lines."""
+    frame = frame.copy()
+    if "severity" in frame:
+        frame["severity"] = frame["severity"].astype("object").astype(SEVERITY_DTYPE)
+    if "line" in frame:
+        frame["line"] = pd.to_numeric(frame["line"], errors="coerce").round().astype("Int64")
+    return frame

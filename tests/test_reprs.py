@@ -48,3 +48,19 @@ def test_findings_table_says_when_it_leaves_findings_out():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         audit.findings_table(categories, limit=len(everything))   # nothing left out: no warning
+
+
+def test_findings_have_honest_dtypes_and_keep_them_when_saved(tmp_path):
+    from auditkit.audit import Audit
+    audit = run_audit(RICH, cache=False)
+    findings = audit.findings
+    assert findings["severity"].cat.ordered
+    # sorting follows severity, not the alphabet: the most severe first when descending
+    order = findings.sort_values("severity", ascending=False)["severity"].astype(str).tolist()
+    ranks = ["info", "low", "medium", "high", "critical"]
+    assert order == sorted(order, key=ranks.index, reverse=True) and len(set(order)) >= 3
+    assert str(findings["line"].dtype) == "Int64" and findings["line"].notna().any()
+    assert not findings["line"].dropna().astype(str).str.contains(r"\.").any()     # 3, never 3.0
+    loaded = Audit.load(audit.save(tmp_path / "saved"))
+    assert loaded.findings["severity"].dtype == findings["severity"].dtype
+    assert str(loaded.findings["line"].dtype) == "Int64"

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from auditkit.model import CATEGORIES, SEVERITIES, SEVERITY_RANK
+from auditkit.model import CATEGORIES, SEVERITIES, severity_rank
 
 # Points per unwaived finding for the category score; a critical finding outweighs many small ones.
 SEVERITY_POINTS = {"critical": 10, "high": 5, "medium": 2, "low": 1, "info": 0}
@@ -76,7 +76,7 @@ def top_findings(findings: pd.DataFrame, n: int = 20) -> pd.DataFrame:
     active = unwaived(findings)
     if active.empty:
         return pd.DataFrame(columns=cols)
-    ranked = active.assign(_r=-active["severity"].map(SEVERITY_RANK)).sort_values(["_r", "rule_id", "path"])
+    ranked = active.assign(_r=-severity_rank(active["severity"])).sort_values(["_r", "rule_id", "path"])
     return ranked[cols].head(n).reset_index(drop=True)
 
 def waived_findings(findings: pd.DataFrame, today: dt.date | None = None) -> pd.DataFrame:

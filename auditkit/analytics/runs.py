@@ -10,7 +10,7 @@ from croniter import croniter
 
 from auditkit.readers.history import queries as q
 from auditkit.readers.history.frames import US
-from auditkit.readers.history.runs_local import STAT_COLUMNS, nearest_rank
+from auditkit.readers.history.runs_local import STAT_COLUMNS
 
 from ._common import history_cached, inventory_frame, numeric, timestamps
 

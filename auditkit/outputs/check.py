@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from auditkit.analytics.findings import unwaived, waived_mask
-from auditkit.model import SEVERITIES, SEVERITY_RANK
+from auditkit.model import SEVERITIES, SEVERITY_RANK, severity_rank
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 MESSAGE_WIDTH = 100
@@ -25,7 +25,7 @@ def gate(findings: pd.DataFrame, fail_on: str | None) -> int:
     if "new" in relevant.columns:
         relevant = relevant[relevant["new"]]
     floor = SEVERITY_RANK[fail_on]
-    hits = relevant["severity"].map(SEVERITY_RANK).fillna(-1) >= floor
+    hits = severity_rank(relevant["severity"]).fillna(-1) >= floor
     return EXIT_FINDINGS if bool(hits.any()) else EXIT_OK
 
 
@@ -57,7 +57,7 @@ def render_table(findings: pd.DataFrame) -> str:
     table = findings_table(findings)
     if table.empty:
         return "No findings.\n"
-    rank = table["severity"].map(SEVERITY_RANK).fillna(-1)
+    rank = severity_rank(table["severity"]).fillna(-1)
     table = table.assign(_r=-rank).sort_values(["_r", "rule", "location"]).drop(columns="_r")
     widths = {c: max(len(c), *(len(str(v)) for v in table[c])) for c in ("rule", "severity", "location")}
     widths["location"] = min(widths["location"], 60)
