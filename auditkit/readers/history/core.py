@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auditkit.model import InputProblem
 
-from . import frames, passes, tidy
+from . import blocks_sqlite, frames, passes, tidy
 from . import queries as q
 from .logs import LogScan, scan_logs
 from .runs_local import LocalRuns
@@ -253,8 +253,7 @@ class History:
                 self._cache["block_pass"] = passes.block_pass(self, frames.distinct_values(self, "pipeline_uuid"))
             else:
                 runs = self.run_frame()
-                self._cache["block_pass"] = passes.block_pass(self, runs.attrs.get("pipelines", []), runs) \
-                    if not runs.empty else passes.BlockPass()
+                self._cache["block_pass"] = blocks_sqlite.block_pass(self, runs.attrs.get("pipelines", []), runs)
         return self._cache["block_pass"]
 
     def pipeline_run_counts(self) -> pd.DataFrame:

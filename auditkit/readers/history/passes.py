@@ -1,20 +1,20 @@
 """Streamed passes over the big tables, one primary-key range at a time.
 
 Both passes walk ``pipeline_run`` ids in ranges (:func:`ranges.ordered_ranges`): one short
-statement per range (block_run is read along its ``pipeline_run_id`` index, so neither database
-sorts), fetched ahead on two connections while this thread sweeps. The client holds a few
-ranges, not the history, and no statement runs long enough to meet the statement timeout.
+statement per range (block_run is read along its ``pipeline_run_id`` index, so the database
+does not sort), fetched ahead on two connections while this thread sweeps. The client holds a
+few ranges, not the history, and no statement runs long enough to meet the statement timeout.
 
-* :func:`block_pass`: block_run per run -> exact block-level peaks (per pipeline and overall)
-  and block counts per (pipeline, block, status). SQLite sends the stored text and a
-  signature per run (see :func:`queries.block_range_sqlite`); Postgres counts in the server and
-  packs the spans into 8 bytes a block run (:func:`queries.block_range_pg`).
+* :func:`block_pass` (Postgres): block_run per run -> exact block-level peaks (per pipeline and
+  overall) and block counts per (pipeline, block, status). Postgres counts in the server and
+  packs the spans into 8 bytes a block run (:func:`queries.block_range_pg`). SQLite reads
+  block_run in rowid ranges instead (:mod:`blocks_sqlite`), sharing :class:`BlockPass`,
+  :func:`sweep_with_retry` and :func:`stats_frame`.
 * :func:`run_concurrency` (Postgres): pipeline runs -> exact run-level peaks and timeline.
 """
 from __future__ import annotations
 
 import base64
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,8 +22,8 @@ import pandas as pd
 from sqlalchemy import text
 
 from . import queries as q
-from .frames import EARLIEST, LATEST, US, distinct_values, joined_times_us, times_us
-from .ranges import PassFailed, id_bounds, ordered_ranges, sqlite_bytes_cursor
+from .frames import US, distinct_values
+from .ranges import PassFailed, id_bounds, ordered_ranges
 from .runs_local import RunConcurrency
 from .sweep import StreamSweep
 
@@ -45,7 +45,7 @@ class BlockPass:
     overall_peak: int = 0
 
 
-def _sweep_with_retry(groups: int, passes, bucket: float | None = None) -> StreamSweep:
+def sweep_with_retry(groups: int, passes, bucket: float | None = None) -> StreamSweep:
     """Run ``passes(sweep)`` once; should the default slack prove too small, once more with
     the slack the first pass measured (exact either way)."""
     sweep = StreamSweep(groups, bucket=bucket)
@@ -59,107 +59,38 @@ def _sweep_with_retry(groups: int, passes, bucket: float | None = None) -> Strea
 
 # --- block pass ------------------------------------------------------------------------------
 
-def block_pass(h, pipelines: list[str], runs: pd.DataFrame | None = None) -> BlockPass:
-    """Stream block_run once (twice if the sweep's slack was too small). ``runs`` (SQLite: the
-    run frame) maps run ids to pipeline codes and creation times and applies the window;
-    Postgres joins pipeline_run in the server instead."""
+def block_pass(h, pipelines: list[str]) -> BlockPass:
+    """Postgres: stream block_run once (twice if the sweep's slack was too small); the server
+    joins pipeline_run, applies the window and counts (SQLite: :mod:`blocks_sqlite`)."""
     bounds = id_bounds(h) if h.has("pipeline_run", "block_run") else None
     if bounds is None or not pipelines:
         return BlockPass()
     stats: list[pd.DataFrame] = []
-    signatures: Counter = Counter()
-    if h.d.pg:
-        sql, stats_sql = q.block_range_pg(h, pipelines), q.block_stats_pg(h)
-        fetch = lambda db, a, b: _pg_block_range(h, db, sql, stats_sql, a, b)  # noqa: E731
-    else:
-        lookup = _RunLookup(runs)
-        sql = q.block_range_sqlite(h)
-        fetch = lambda db, a, b: _sqlite_block_range(h, db, sql, a, b, lookup)  # noqa: E731
+    sql, stats_sql = q.block_range_pg(h, pipelines), q.block_stats_pg(h)
 
     def one_pass(sweep: StreamSweep, first: bool) -> None:
+        fetch = lambda db, a, b: _pg_block_range(h, db, sql, stats_sql, a, b)  # noqa: E731
         for codes, starts, ends, created, part in ordered_ranges(h, "block_pass", *bounds, fetch):
             sweep.feed(codes, starts, ends, created)
-            if first and isinstance(part, Counter):
-                signatures.update(part)
-            elif first and part is not None:
+            if first:
                 stats.append(part)
 
     try:
-        sweep = _sweep_with_retry(len(pipelines), one_pass)
+        sweep = sweep_with_retry(len(pipelines), one_pass)
     except PassFailed:
         return BlockPass()
-    frame = _stats_from_signatures(signatures, pipelines) if not h.d.pg else _sum_stats(stats)
+    frame = _sum_stats(stats)
     peaks = {pipelines[c]: p for c, p in sweep.peak_of().items()}
     return BlockPass(frame.sort_values(STAT_COLUMNS[:3], ignore_index=True), peaks, sweep.overall)
 
 
-class _RunLookup:
-    """Pipeline code and creation time by run id, from a run frame (-1 / NaN: not in it)."""
-
-    def __init__(self, runs: pd.DataFrame) -> None:
-        ids = runs["id"].to_numpy()
-        size = int(ids.max()) + 1 if len(ids) else 1
-        self.code = np.full(size, -1, np.int32)
-        self.created = np.full(size, np.nan)
-        self.code[ids] = runs["pipeline"].to_numpy()
-        self.created[ids] = runs["created"].to_numpy()
-
-    def __call__(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        inside = (ids >= 0) & (ids < len(self.code))
-        safe = np.where(inside, ids, 0)
-        return np.where(inside, self.code[safe], -1), np.where(inside, self.created[safe], np.nan)
-
-
-def _sqlite_block_range(h, db, sql: str, low: int, high: int, lookup: _RunLookup):
-    """One range on SQLite: per run its signature and its spans' stored text."""
-    with sqlite_bytes_cursor(db) as cursor:
-        rows = cursor.execute(sql, {**h.params(), "low": low, "high": high}).fetchall()
-    ids = np.array([r[0] if r[0] is not None else -1 for r in rows], dtype=np.int64)
-    codes, created = lookup(ids)
-    mine = codes >= 0
-    signatures = Counter((int(c), r[2]) for c, r, m in zip(codes, rows, mine) if m and r[2])
-    counts = np.array([r[1] or 0 for r in rows], dtype=np.int64)[mine]
-    texts = [r[3] for r, m in zip(rows, mine) if m and r[3]]
-    stamps = joined_times_us(b",".join(texts)) if texts else np.empty(0)
-    if len(stamps) != 2 * counts.sum():          # a separator inside a value: parse run by run
-        return _sqlite_runs_one_by_one(rows, mine, codes, created, signatures)
-    spans = stamps.reshape(-1, 2)
-    span_codes = np.repeat(codes[mine], counts)
-    return (*_plausible_spans(span_codes, spans), created[mine], signatures)
-
-
-def _sqlite_runs_one_by_one(rows, mine, codes, created, signatures):
-    parts = []
-    for row, ok, code in zip(rows, mine, codes):
-        if ok and row[3]:
-            stamps = times_us(row[3].decode("utf-8", "replace").split(","))
-            if len(stamps) % 2 == 0:
-                spans = stamps.reshape(-1, 2)
-                parts.append((np.full(len(spans), code), spans))
-    span_codes = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-    spans = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, 2))
-    return (*_plausible_spans(span_codes, spans), created[mine], signatures)
-
-
-def _plausible_spans(codes: np.ndarray, spans: np.ndarray):
-    """Ends clipped to their starts; spans starting outside 1900-2200 (or ending after it,
-    or unreadable) are dropped."""
-    starts, ends = spans[:, 0], np.fmax(spans[:, 1], spans[:, 0])
-    ok = (starts >= EARLIEST) & (starts <= LATEST) & (ends <= LATEST)
-    return codes[ok].astype(np.int64), starts[ok], ends[ok]
-
-
-def _stats_from_signatures(signatures: Counter, pipelines: list[str]) -> pd.DataFrame:
-    counts: Counter = Counter()
-    errors: Counter = Counter()
-    for (code, signature), times in signatures.items():
-        for item in signature.decode("utf-8", "replace").split(chr(q.RECORD)):
-            uuid, _, rest = item.partition(chr(q.UNIT))
-            status, _, err = rest.partition(chr(q.UNIT))     # err is '1' or ''
-            key = (pipelines[code], uuid.split(":", 1)[0], status)
-            counts[key] += times
-            errors[key] += times * (err == "1")
-    return pd.DataFrame([(*k, n, errors[k]) for k, n in counts.items()], columns=STAT_COLUMNS)
+def stats_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Block counts (rows of STAT_COLUMNS) as a frame sorted by pipeline, block, status."""
+    frame = pd.DataFrame(rows, columns=STAT_COLUMNS)
+    if frame.empty:
+        return frame
+    frame[["block_runs", "with_error"]] = frame[["block_runs", "with_error"]].astype(np.int64)
+    return frame.sort_values(STAT_COLUMNS[:3], ignore_index=True)
 
 
 def _sum_stats(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -227,7 +158,7 @@ def run_concurrency(h, bucket_seconds: int):
             sweep.feed(codes, starts, ends, created)
 
     try:
-        sweep = _sweep_with_retry(len(pipelines), one_pass, bucket=bucket_seconds * US)
+        sweep = sweep_with_retry(len(pipelines), one_pass, bucket=bucket_seconds * US)
     except PassFailed:
         return empty
     codes, buckets, running = sweep.timeline()

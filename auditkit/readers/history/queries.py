@@ -2,7 +2,7 @@
 
 Small tables are aggregated in the database (GROUP BY). The two big tables are read one
 primary-key range of pipeline runs at a time by statements that need no sort in the database
-(``run_columns``, ``block_range_sqlite``, ``block_range_pg``, ``run_range_pg``; see passes.py
+(``run_columns``, ``block_rows_sqlite``, ``block_range_pg``, ``run_range_pg``; see passes.py
 and frames.py for how they are consumed). The few spots where the two dialects differ (epoch
 seconds, JSON probes, string aggregation) go through :class:`Dialect`. Columns an older Mage
 lacks are replaced by NULL (see ``History.col``), so each query runs on any schema version that
@@ -104,6 +104,9 @@ def negative_block_durations(h) -> str:
 
 # --- concurrency ---------------------------------------------------------------------------
 
+FAILED_LIKE = ("FAILED", "CANCELLED", "UPSTREAM_FAILED", "CONDITION_FAILED")   # end at updated_at
+
+
 def run_end_raw(h, alias: str, table: str, updated: str | None = None) -> str:
     """When a run stopped holding a slot, before clipping to its start: completed_at, else
     (FAILED/CANCELLED, whose completed_at Mage leaves NULL) the last update, else the end of
@@ -111,8 +114,8 @@ def run_end_raw(h, alias: str, table: str, updated: str | None = None) -> str:
     completed = h.col(table, "completed_at", alias)
     updated = updated or h.col(table, "updated_at", alias)
     status = h.d.text(f"{alias}.status")
-    return (f"COALESCE({completed}, CASE WHEN {status} IN ('FAILED', 'CANCELLED', 'UPSTREAM_FAILED', "
-            f"'CONDITION_FAILED') THEN {updated} ELSE :window_end END)")
+    failed = ", ".join(f"'{s}'" for s in FAILED_LIKE)
+    return f"COALESCE({completed}, CASE WHEN {status} IN ({failed}) THEN {updated} ELSE :window_end END)"
 
 
 # --- schedules and backfills ---------------------------------------------------------------
@@ -199,34 +202,60 @@ NULL_TIME = "'\\x8000000000000000'::bytea"     # int64 minimum: a missing timest
 
 
 def _block_end(h) -> str:
-    if h.d.pg:
-        return f"COALESCE({run_end_raw(h, 'br', 'block_run')}, br.started_at)"
-    # updated_at is CURRENT_TIMESTAMP text on SQLite ('YYYY-MM-DD HH:MM:SS'): padded to the
-    # 26-character form of the other times, so numpy reads a range's spans in place.
-    updated = h.col("block_run", "updated_at", "br")
-    padded = f"(CASE WHEN length({updated}) = 19 THEN {updated} || '.000000' ELSE {updated} END)"
-    return f"COALESCE({run_end_raw(h, 'br', 'block_run', padded)}, br.started_at)"
+    """Postgres: a block run's end before clipping (its start when unknown)."""
+    return f"COALESCE({run_end_raw(h, 'br', 'block_run')}, br.started_at)"
 
 
 def _range(h) -> str:
     return "br.pipeline_run_id >= :low AND br.pipeline_run_id < :high"
 
 
-def block_range_sqlite(h) -> str:
-    """SQLite: block runs of pipeline runs with low <= id < high, grouped by run along
-    ix_block_run_pipeline_run_id (no sort). Per run: started spans, the signature
-    (``uuid US status [US 1 when metrics.error]`` joined by RS) and the spans' stored text
-    (``start,end,...``, parsed exactly by numpy). Per-row SQL is kept to concatenation:
-    this is the query that meets 10M rows."""
+MISSING_TIME = "'0001-01-01 00:00:00.000000'"   # a NULL time in a fixed-width column (outside 1900-2200)
+
+
+def block_rows_sqlite(h) -> str:
+    """SQLite: the block runs with low <= id < high (a rowid range: no index, no sort, no
+    GROUP BY), as ONE row of columns, one value per block run in rowid order:
+
+    * run ids (``-1`` for NULL), comma-separated;
+    * started_at and completed_at as stored (26 characters in Mage: numpy reads them in place;
+      NULL is :data:`MISSING_TIME`), comma-separated;
+    * block uuids (NULL is empty), separated by RS;
+    * the few *odd* block runs (status not COMPLETED, completed_at or block_uuid NULL, or
+      metrics mentioning "error"), each ``id US status US error (0/1) US updated_at US
+      completed_at is NULL US block_uuid is NULL``, separated by RS: the client assumes
+      COMPLETED, no error and the end at completed_at for every other block run.
+
+    No text is built per block run beyond the stored values themselves (see blocks_sqlite)."""
     d = h.d
-    metrics = h.col("block_run", "metrics", "br")
-    unit, record = f"'{chr(UNIT)}'", f"'{chr(RECORD)}'"
-    error = f"CASE WHEN {d.json_has(metrics, 'error')} = 1 THEN {unit} || '1' ELSE '' END"
-    item = f"br.block_uuid || {unit} || COALESCE(br.status, '') || {error}"
-    start = d.time_value("br.started_at")
-    span = f"{start} || ',' || {d.time_value(_block_end(h))}"           # NULL start: skipped
-    return (f"SELECT br.pipeline_run_id, COUNT({start}), group_concat({item}, {record}), "
-            f"group_concat({span}, ',') FROM block_run br WHERE {_range(h)} GROUP BY br.pipeline_run_id")
+    col = lambda name: h.col("block_run", name, "br")  # noqa: E731
+    unit, record = f"char({UNIT})", f"char({RECORD})"
+    metrics, completed, updated = col("metrics"), col("completed_at"), col("updated_at")
+    odd = (f"br.status IS NOT 'COMPLETED' OR {completed} IS NULL OR br.block_uuid IS NULL "
+           f"OR instr({metrics}, '\"error\"') > 0")
+    fields = [f"COALESCE(br.status, '')", d.json_has(metrics, "error"), f"COALESCE({updated}, '')",
+              f"({completed} IS NULL)", "(br.block_uuid IS NULL)"]
+    detail = f" || {unit} || ".join(["br.id"] + fields)
+    return (f"SELECT group_concat(COALESCE(br.pipeline_run_id, -1)), "
+            f"group_concat(COALESCE({col('started_at')}, {MISSING_TIME}), ','), "
+            f"group_concat(COALESCE({completed}, {MISSING_TIME}), ','), "
+            f"group_concat(COALESCE(br.block_uuid, ''), {record}), "
+            f"group_concat(CASE WHEN {odd} THEN {detail} END, {record}) "
+            f"FROM block_run br WHERE br.id >= :low AND br.id < :high")
+
+
+def block_ids_sqlite() -> str:
+    """SQLite: the ids of a rowid range that has gaps (rows deleted), comma-separated."""
+    return "SELECT group_concat(br.id) FROM block_run br WHERE br.id >= :low AND br.id < :high"
+
+
+def block_rows_plain_sqlite(h) -> str:
+    """SQLite: the same block runs one row each (for a range whose stored values contain a
+    separator): run id, started_at, completed_at, block uuid, status, error, updated_at."""
+    col = lambda name: h.col("block_run", name, "br")  # noqa: E731
+    return (f"SELECT br.pipeline_run_id, {col('started_at')}, {col('completed_at')}, br.block_uuid, br.status, "
+            f"{h.d.json_has(col('metrics'), 'error')}, {col('updated_at')} FROM block_run br "
+            f"WHERE br.id >= :low AND br.id < :high ORDER BY br.id")
 
 
 def _plausible(expr: str) -> str:

@@ -63,7 +63,9 @@ def ordered_ranges(h, name: str, low: int, high: int, fetch, *, width: int | Non
 
 def id_bounds(h) -> tuple[int, int] | None:
     """Smallest and largest pipeline_run id (read from the primary key), or None."""
-    frame = h.query("SELECT MIN(id), MAX(id) FROM pipeline_run", "id_bounds", columns=["low", "high"])
+    # Two subqueries: SQLite reads MIN and MAX from the primary key alone only one per SELECT.
+    frame = h.query("SELECT (SELECT MIN(id) FROM pipeline_run), (SELECT MAX(id) FROM pipeline_run)", "id_bounds",
+                    columns=["low", "high"])
     if frame.empty or frame.iloc[0].isna().any():
         return None
     return int(frame.iloc[0, 0]), int(frame.iloc[0, 1])
