@@ -4,7 +4,8 @@ Importing this package changes nothing global. A notebook calls :func:`configure
 sets the figures' template and, in a report (the runner sets ``AUDITKIT_REPORT=1``), makes
 figures display as plain HTML that calls the page's shared, offline ``plotly.min.js`` (one copy
 for the whole report set) instead of plotly's default notebook renderer, which leaves charts
-blank in exported HTML. In JupyterLab figures use plotly's native renderer.
+blank in exported HTML. Elsewhere (JupyterLab, papermill, nbconvert) figures carry both plotly's
+mimetype and offline HTML, so a notebook exported to HTML keeps its charts.
 """
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ def use_offline_tables() -> None:
     init_notebook_mode(all_interactive=False, connected=False)
 
 
+def use_exportable_figures() -> None:
+    """Outside a report (JupyterLab, papermill, ``jupyter nbconvert --execute``): each figure
+    carries plotly's own mimetype, which JupyterLab draws, and offline HTML (plotly.js embedded
+    once per notebook by plotly's ``notebook`` renderer), which an exported HTML file draws
+    without a network. With the mimetype alone, charts vanish from exported HTML."""
+    pio.renderers.default = "plotly_mimetype+notebook"
+
+
 def configure(report: bool | None = None) -> None:
     """Make figures look and display as auditkit's do; notebooks call this after their imports.
 
@@ -75,6 +84,7 @@ def configure(report: bool | None = None) -> None:
         use_report_renderer()
     elif _in_notebook():
         use_offline_tables()
+        use_exportable_figures()
 
 
 def _in_notebook() -> bool:
