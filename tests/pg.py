@@ -15,6 +15,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,9 +103,15 @@ class PgServer:
     def createdb(self, name: str) -> str:
         """Create database ``name`` (loopback, password auth) and return its URL. Copied from
         template0, which no session can hold open (template1 may be, by autovacuum)."""
-        self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-T", "template0",
-                  name)
-        return self.url_for(name)
+        # createdb has failed now and then on a loaded CI machine; retry, and say why when it
+        # keeps failing (its stderr, not just the exit status).
+        for attempt in range(5):
+            done = self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres",
+                             "-T", "template0", name, check=False)
+            if done.returncode == 0:
+                return self.url_for(name)
+            time.sleep(1 + attempt)
+        raise RuntimeError(f"createdb {name} failed: {done.stderr.strip() or done.stdout.strip()}")
 
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg2://postgres:{PASSWORD}@127.0.0.1:{self.port}/{database}"
