@@ -7,7 +7,6 @@ a History: ``available`` is False, every frame is empty and ``problems`` says wh
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
@@ -62,7 +61,7 @@ class History:
         self.columns: dict[str, set[str]] = {k: set(v) for k, v in conn.columns.items()}
         self.alembic_version = conn.alembic_version
         self.problems: list[InputProblem] = list(conn.problems)
-        self._opening_problems = list(conn.problems)
+        self._conn = conn                   # for between(): the same connection, another window
         self.window = (None, None)
         self.d = q.Dialect(self.engine.dialect.name if self.engine is not None else "sqlite")
         # Postgres aggregates in the server; the run frame (every run in the client) is for
@@ -222,12 +221,8 @@ class History:
         newest run in the history. Returns a new History sharing this one's connection.
         """
         since, until = tidy.resolve_window(self, since, until)
-        other = copy.copy(self)
-        other.window = (_naive_utc(since), _naive_utc(until))
-        other.problems = list(self._opening_problems)
-        other._cache, other.analytics_memo, other._reported = {}, {}, set()
-        other.__dict__.pop("run_stats", None)
-        other.__dict__.pop("logs", None)
+        other = History(self._conn, since, until)
+        other.pushdown = self.pushdown
         return other
 
     def __repr__(self) -> str:

@@ -233,7 +233,7 @@ def block_rows_sqlite(h) -> str:
     metrics, completed, updated = col("metrics"), col("completed_at"), col("updated_at")
     odd = (f"br.status IS NOT 'COMPLETED' OR {completed} IS NULL OR br.block_uuid IS NULL "
            f"OR instr({metrics}, '\"error\"') > 0")
-    fields = [f"COALESCE(br.status, '')", d.json_has(metrics, "error"), f"COALESCE({updated}, '')",
+    fields = ["COALESCE(br.status, '')", d.json_has(metrics, "error"), f"COALESCE({updated}, '')",
               f"({completed} IS NULL)", "(br.block_uuid IS NULL)"]
     detail = f" || {unit} || ".join(["br.id"] + fields)
     return (f"SELECT group_concat(COALESCE(br.pipeline_run_id, -1)), "

@@ -38,15 +38,14 @@ def runs_view(h) -> pd.DataFrame:
     if frame.empty:
         return _typed_empty(RUN_VIEW_COLUMNS)
     named = with_names(frame)
-    schedules = h.schedules().set_index("schedule_id") if len(h.schedules()) else pd.DataFrame()
+    schedules = h.schedules().set_index("schedule_id")
     created, started, completed = (_utc(named[c]) for c in ("created", "started", "completed"))
     view = pd.DataFrame({
         "run_id": named["id"].astype("Int64"),
         "pipeline": named["pipeline_uuid"].astype("string"),
         "status": named["status_name"].astype("string"),
-        "trigger": named["schedule_id"].map(schedules["name"]).astype("string") if len(schedules) else pd.NA,
-        "trigger_type": named["schedule_id"].map(schedules["schedule_type"]).astype("string")
-        if len(schedules) else pd.NA,
+        "trigger": named["schedule_id"].map(schedules["name"]).astype("string"),
+        "trigger_type": named["schedule_id"].map(schedules["schedule_type"]).astype("string"),
         "backfill_id": named["backfill_id"].astype("Int64"),
         "execution_date": _utc(named["execution"]),
         "created_at": created, "started_at": started, "completed_at": completed,
@@ -58,7 +57,7 @@ def runs_view(h) -> pd.DataFrame:
 
 def block_runs_view(h, pipeline: str | None = None) -> pd.DataFrame:
     """One row per block run of the window's pipeline runs (of ``pipeline`` only, when given)."""
-    c = lambda table, name, alias: h.col(table, name, alias)  # noqa: E731
+    c = h.col
     only = "AND pr.pipeline_uuid = :pipeline" if pipeline else ""
     sql = (f"SELECT br.id AS block_run_id, br.pipeline_run_id AS run_id, pr.pipeline_uuid AS pipeline, "
            f"br.block_uuid AS block_run, {h.d.text(c('block_run', 'status', 'br'))} AS status, "
