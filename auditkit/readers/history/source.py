@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, inspect, text
@@ -39,6 +40,11 @@ class Connection:
     columns: dict[str, set[str]] = field(default_factory=dict)
     alembic_version: str | None = None
     problems: list[InputProblem] = field(default_factory=list)
+    # Read through a Mage server's API (api/): what the read did, the requests sent by method,
+    # and the callable that removes the temporary mirror (called by History.close()).
+    api_read: Any = None
+    api_requests: dict[str, int] = field(default_factory=dict)
+    cleanup: Callable[[], Any] | None = None
 
 
 def mask(url_text: str) -> str:
