@@ -271,3 +271,25 @@ def test_credentials_come_from_the_environment_only(monkeypatch):
     monkeypatch.setenv("MAGE_API_TOKEN", "t-123")
     creds = Credentials.from_env()
     assert creds.token == "t-123" and "t-123" not in creds.describe() and "t-123" not in repr(creds)
+
+
+def test_audit_and_cli_read_the_api(fake, demo_db, tmp_path, monkeypatch):
+    from auditkit.audit import run_audit
+    from auditkit.cli import main
+    from history_support import write_tiny_project
+    repo = write_tiny_project(tmp_path)
+    monkeypatch.setenv("MAGE_EMAIL", "admin@admin.com")
+    monkeypatch.setenv("MAGE_PASSWORD", "admin")
+    monkeypatch.setenv("AUDITKIT_API_LOG_REQUESTS", str(ALL_LOGS))
+    through_api = run_audit(repo, mage_url=fake.url + "/")
+    direct = run_audit(repo, history=str(demo_db))
+    assert through_api.summary["history"] == direct.summary["history"]
+    assert through_api.history_spec["mage_url"] == fake.url
+    assert through_api.history.label == fake.url
+    through_api.history.close()
+    monkeypatch.setenv("AUDITKIT_API_LOG_REQUESTS", "0")
+    fake.requests.clear()
+    assert main(["check", str(repo), "--mage-url", fake.url, "--out", str(tmp_path / "out")]) in (0, 1)
+    problems = json.loads((tmp_path / "out" / "findings.json").read_text()).get("input_problems", [])
+    assert any(p.get("path") == fake.url and "block logs read for 0" in p.get("reason", "") for p in problems), problems
+    assert fake.requests and {m for m, _, _ in fake.requests} == {"GET", "POST"}

@@ -9,6 +9,7 @@ Credentials come from the environment only (see :mod:`.client`).
 """
 from __future__ import annotations
 
+import os
 import weakref
 
 from auditkit.model import InputProblem
@@ -16,22 +17,24 @@ from auditkit.model import InputProblem
 from ..source import Connection, connect
 from .client import ApiError, Credentials, MageClient, display_url
 from .mirror import Mirror
-from .reader import DEFAULT_LOG_REQUESTS, KIND, ApiRead, read_into
+from .reader import DEFAULT_LOG_REQUESTS, KIND, LOG_REQUESTS_ENV, ApiRead, read_into
 from .walk import DEFAULT_PAGE_SIZE
 
 
 def connect_api(url: str, *, since=None, until=None, page_size: int = DEFAULT_PAGE_SIZE,
-                log_requests: int = DEFAULT_LOG_REQUESTS, timeout_s: float = 60.0,
+                log_requests: int | None = None, timeout_s: float = 60.0,
                 credentials: Credentials | None = None, progress: bool | None = None,
                 retries: int = 4, backoff_s: float = 0.5) -> Connection:
     """Read the Mage server at ``url`` into a temporary mirror and open it read-only.
 
     ``since``/``until`` (dates, ISO strings, or a span such as ``"90d"`` for ``since``) are
     pushed into the run requests; ``log_requests`` bounds the block-log requests (20 files
-    each). Never raises for a bad server, URL or credentials: the Connection then has no
+    each; default ``$AUDITKIT_API_LOG_REQUESTS`` or 50). Never raises for a bad server, URL or credentials: the Connection then has no
     engine and its ``problems`` say why, with the URL (without credentials) as path.
     """
     label = display_url(url)
+    if log_requests is None:
+        log_requests = _env_int(LOG_REQUESTS_ENV, DEFAULT_LOG_REQUESTS)
     client = MageClient(url, credentials, timeout_s=timeout_s, retries=retries, backoff_s=backoff_s)
     mirror = None
     try:
@@ -58,6 +61,13 @@ def connect_api(url: str, *, since=None, until=None, page_size: int = DEFAULT_PA
     conn.api_requests = dict(client.requests_sent)
     conn.cleanup = weakref.finalize(conn, mirror.remove)
     return conn
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(0, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
 
 
 __all__ = ["ApiError", "ApiRead", "Credentials", "MageClient", "connect_api", "display_url"]

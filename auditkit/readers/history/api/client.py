@@ -27,6 +27,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from ..source import display_url
+
 OSS_DEFAULT_API_KEY = "zkWlN0PkIKSN0C11CfUHUj84OT5XOJ6tDZ6bDRO2"   # public: settings/server.py
 ENV_API_KEY, ENV_TOKEN, ENV_EMAIL, ENV_PASSWORD = "MAGE_API_KEY", "MAGE_API_TOKEN", "MAGE_EMAIL", "MAGE_PASSWORD"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -36,15 +38,6 @@ READ_TIMEOUT_S = 60.0
 
 class ApiError(Exception):
     """A request that gave no usable answer; the message never holds a credential."""
-
-
-def display_url(url: str) -> str:
-    """``url`` without user info, query or fragment: safe to print and store."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 @dataclass

@@ -24,6 +24,7 @@ from .walk import DEFAULT_PAGE_SIZE, WalkStats, list_all, parse_time, walk_runs
 
 LOG_FILES_PER_REQUEST = 20          # Mage's LogResource.MAX_LOG_FILES
 DEFAULT_LOG_REQUESTS = 50           # block logs of up to 1,000 block runs
+LOG_REQUESTS_ENV = "AUDITKIT_API_LOG_REQUESTS"
 KIND = "history_api"
 
 
@@ -187,8 +188,8 @@ def _read_logs(mirror: Mirror, client: MageClient, candidates: _LogCandidates, l
         read.problems.append(InputProblem(client.label, KIND, (
             f"block logs read for {len(chosen)} of {candidates.total} block runs that ran (every failed or "
             f"errored one first, then the newest): automatic retries of the other {left} are not counted; "
-            f"Mage's API gives at most {LOG_FILES_PER_REQUEST} log files per request and the reader makes at "
-            f"most {log_requests} log requests")))
+            f"Mage's API gives at most {LOG_FILES_PER_REQUEST} log files per request and the reader made at "
+            f"most {log_requests} log requests (raise {LOG_REQUESTS_ENV} to read more)")))
 
 
 def _absolute_window(client: MageClient, since, until) -> tuple[datetime | None, datetime | None]:
