@@ -43,7 +43,7 @@ def fake(demo_db):
 
 def api_history(fake, **kwargs) -> History:
     """The history read through ``fake``; no block logs unless ``log_requests`` says so."""
-    options = dict(credentials=SIGN_IN, log_requests=0, retries=2, backoff_s=0.01, timeout_s=5)
+    options = {"credentials": SIGN_IN, "log_requests": 0, "retries": 2, "backoff_s": 0.01, "timeout_s": 5}
     options.update(kwargs)
     since, until = options.pop("since", None), options.pop("until", None)
     return History(connect_api(fake.url, since=since, until=until, **options), since=since, until=until)
@@ -274,9 +274,10 @@ def test_credentials_come_from_the_environment_only(monkeypatch):
 
 
 def test_audit_and_cli_read_the_api(fake, demo_db, tmp_path, monkeypatch):
+    from history_support import write_tiny_project
+
     from auditkit.audit import run_audit
     from auditkit.cli import main
-    from history_support import write_tiny_project
     repo = write_tiny_project(tmp_path)
     monkeypatch.setenv("MAGE_EMAIL", "admin@admin.com")
     monkeypatch.setenv("MAGE_PASSWORD", "admin")
