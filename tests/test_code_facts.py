@@ -112,6 +112,8 @@ CASES = [
     ("loops", "for row in rows:\n    use(row)\n", "use(rows)\n"),
     ("loops", "ids = [r.id for r in rows]\n", "ids = list(rows)\n"),
     ("http_calls", "import httpx\nhttpx.post(URL, json=payload)\n", "cfg = config.get('url')\n"),
+    ("triggered_pipelines", "trigger_pipeline('orders_dbt', check_status=False)\n",
+     "trigger_pipeline(kwargs['next_pipeline'])\n"),
     ("has_checkpointing", "state.last_processed_id = max_id\n", "state.max_id = max_id\n"),
 ]
 
