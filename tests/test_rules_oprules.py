@@ -76,3 +76,19 @@ def test_audited_env_inference_and_config():
     assert parse_config({}).mage_env is None
     with pytest.raises(ConfigError, match="mage_env"):
         parse_config({"mage_env": "production"})
+
+
+def test_summary_and_frames_carry_no_token_or_variable_value(tmp_path):
+    from auditkit.analytics.summary import history_volume_summary
+    import json
+
+    rows = [schedule(variables={"api_key": CANARY_VALUE}), schedule(2, "hook", schedule_type="API"), *hourly_runs()]
+    history = _history(tmp_path, rows)
+    inv = make_inventory(pipelines=[{}], triggers=[{"start_time": "2026-03-01 00:00:00", "variable_keys": []}])
+    texts = [json.dumps(history_volume_summary(history, inv), default=str),
+             schedule_sync.settings_drift(history, inv).to_csv(), schedule_sync.trigger_drift(history, inv).to_csv(),
+             upkeep.hung_runs(history, inv).to_csv(), upkeep.scheduler_stalls(history).to_csv(),
+             history.open_runs().to_csv(), history.schedules().to_csv()]
+    assert "api_key" in texts[1]            # the key is named ...
+    for text in texts:                      # ... never the value, never the token
+        assert CANARY_TOKEN not in text and CANARY_VALUE not in text
