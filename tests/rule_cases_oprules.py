@@ -80,6 +80,15 @@ def hourly_runs(skip: range = range(0)) -> list[tuple[str, dict]]:
     return [run_row(h + 1, DAY + timedelta(hours=h, minutes=1)) for h in range(24) if h not in skip]
 
 
+def api_runs(hours: range) -> list[tuple[str, dict]]:
+    """Runs started through the API at half past the given hours (they carry a partition)."""
+    out = []
+    for h in hours:
+        table, row = run_row(100 + h, DAY + timedelta(hours=h, minutes=30))
+        out.append((table, {**row, "variables": {"execution_partition": f"1/2026030{h}"}}))
+    return out
+
+
 def history_of_age(first_id: int, first: datetime) -> list[tuple[str, dict]]:
     return [run_row(first_id, first), run_row(first_id + 1, DAY)]
 
@@ -135,6 +144,8 @@ CASES = [
     # --- MAGE-OPS-016: scheduler stalls ---
     ("MAGE-OPS-016", "six hours without runs, hourly schedule due", run_rule(
         "MAGE-OPS-016", [HOURLY, *hourly_runs(range(8, 14))]), 1),
+    ("MAGE-OPS-016", "API runs in the gap do not hide it (the web server makes them)", run_rule(
+        "MAGE-OPS-016", [HOURLY, *hourly_runs(range(8, 14)), *api_runs(range(9, 13))]), 1),
     ("MAGE-OPS-016", "a run every hour", run_rule("MAGE-OPS-016", [HOURLY, *hourly_runs()]), 0),
     ("MAGE-OPS-016", "the gap but no active schedule due", run_rule(
         "MAGE-OPS-016", [schedule(schedule_interval="@hourly", status="INACTIVE"), *hourly_runs(range(8, 14))]), 0),

@@ -99,7 +99,8 @@ def _due_ticks(cron: str, start: datetime, end: datetime) -> int:
 
 def scheduler_stalls(history, *, min_stall_s: float = 2 * 3600, grace_s: float = 600,
                      top: int = 10) -> pd.DataFrame:
-    """The longest periods of at least ``min_stall_s`` in which no pipeline run was created
+    """The longest periods of at least ``min_stall_s`` in which the scheduler created no
+    pipeline run (API, "run now" and backfill runs do not count: the web server makes them)
     although an active repeating TIME schedule of the DB was due (a cron or preset tick more
     than ``grace_s`` after the period began and before it ended). The window runs from
     ``since`` (else the first run) to ``until`` (else the newest run), so a copied history is

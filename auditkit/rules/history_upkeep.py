@@ -138,7 +138,9 @@ class SchedulerStalls(_HistoryRule):
     """The scheduler started nothing while schedules were due.
 
     What it checks:
-        Periods of at least ``min_stall_s`` with no pipeline run created although an active
+        Periods of at least ``min_stall_s`` in which the scheduler created no pipeline run
+        (runs of API calls, "run now" and backfills are made by the web server and do not
+        count) although an active
         repeating TIME schedule in the DB had a tick in them (croniter; ``@hourly``,
         ``@daily``, ``@weekly``, ``@monthly`` as Mage reads them), ``grace_s`` after the period
         began. The ``max_reported`` longest periods are reported. The window ends at ``until``,
@@ -176,7 +178,7 @@ class SchedulerStalls(_HistoryRule):
         for r in rows(stalls):
             names = r["schedules"]
             yield self.finding(
-                f"no pipeline run was created for {_duration(r['duration_s'])} from {r['start']:%Y-%m-%d %H:%M} UTC "
+                f"the scheduler created no pipeline run for {_duration(r['duration_s'])} from {r['start']:%Y-%m-%d %H:%M} UTC "
                 f"although {int(r['due_ticks'])} scheduled tick(s) of {len(names)} trigger(s) were due",
                 project=_project(self.ctx.inventory, [n.split("/")[0] for n in names]),
                 key=f"stall:{r['start']:%Y-%m-%dT%H:%M}",

@@ -40,8 +40,13 @@ def latest_starts(h) -> pd.DataFrame:
 
 
 def creation_seconds(h) -> np.ndarray:
-    """Epoch seconds at which the window's pipeline runs were created, sorted."""
-    sql = f"SELECT {h.d.epoch('pr.created_at')} FROM pipeline_run pr WHERE {h.in_window('pr')}"
+    """Epoch seconds at which the scheduler created the window's pipeline runs, sorted: runs
+    of API calls and "run now" (an ``execution_partition`` in their variables, unless CANCELLED:
+    a skipped tick also stores one) and of backfills (created by the web server) are left out."""
+    manual = h.d.json_mentions(h.col("pipeline_run", "variables", "pr"), "execution_partition")
+    sql = (f"SELECT {h.d.epoch('pr.created_at')} FROM pipeline_run pr WHERE {h.in_window('pr')} "
+           f"AND {h.col('pipeline_run', 'backfill_id', 'pr')} IS NULL "
+           f"AND ({manual} = 0 OR {h.d.text('pr.status')} = 'CANCELLED')")
     (seconds,) = h.column_arrays(sql, "run_creation_times",
                                  [lambda v: np.asarray(v, dtype=np.float64)])
     seconds = seconds.astype(np.float64)
