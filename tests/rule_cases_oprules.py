@@ -109,6 +109,8 @@ CASES = [
     ("MAGE-OPS-009", "a trigger Mage cannot load is MAGE-OPS-001's", run_rule(
         "MAGE-OPS-009", [], triggers=(trigger(valid=False, problem="unknown key(s): tags"),)), 0),
     # --- MAGE-OPS-010: env-excluded schedules still active ---
+    ("MAGE-OPS-010", "the schedule's YAML entry no longer loads: MAGE-OPS-001's, not 'not in code'", run_rule(
+        "MAGE-OPS-010", [schedule()], triggers=(trigger(valid=False, problem="unknown key(s): tags"),)), 0),
     ("MAGE-OPS-010", "envs narrowed to staging, prod DB", run_rule(
         "MAGE-OPS-010", [schedule()], triggers=(trigger(envs=["staging"]),), mage_env="prod"), 1),
     ("MAGE-OPS-010", "envs narrowed to staging, staging DB", run_rule(

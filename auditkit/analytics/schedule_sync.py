@@ -40,9 +40,11 @@ def _db_schedules(history) -> list[dict]:
     return [r for r in frame.to_dict("records") if not is_backfill_schedule(r)]
 
 
-def _yaml_triggers(inv) -> list[dict]:
+def _yaml_triggers(inv, *, loadable: bool = True) -> list[dict]:
+    """The named YAML triggers (only those Mage can load when ``loadable``)."""
     frame = inventory_frame(inv, "triggers", ["pipeline", "name", "envs", "valid", "status"])
-    return [t for t in frame.to_dict("records") if t.get("valid") is not False and t.get("name")]
+    return [t for t in frame.to_dict("records")
+            if t.get("name") and not (loadable and t.get("valid") is False)]
 
 
 def _envs(trigger: dict) -> list[str]:
@@ -96,11 +98,15 @@ def trigger_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFram
         if (pipeline, name) not in db_keys and meant_here:
             rows.append(dict(pipeline_uuid=pipeline, name=name, issue="yaml_not_in_db", schedule_id=None,
                              status=t.get("status"), envs=envs))
+    # A DB schedule whose entry Mage can no longer load is MAGE-OPS-001's, not "not in code".
+    unloadable = {(str(t["pipeline"]), str(t["name"])) for t in _yaml_triggers(inv, loadable=False)} - set(yaml_by_key)
     for r in db:
         key = (str(r.get("pipeline_uuid")), str(r.get("name")))
         base = dict(pipeline_uuid=key[0], name=key[1], schedule_id=r.get("schedule_id"), status=r.get("status"))
         if key[0] not in pipelines:
             rows.append(dict(base, issue="pipeline_missing", envs=None))
+        elif key in unloadable:
+            continue
         elif key not in yaml_by_key:
             rows.append(dict(base, issue="db_not_in_yaml", envs=None))
         elif env is not None and _envs(yaml_by_key[key]) and env not in _envs(yaml_by_key[key]):

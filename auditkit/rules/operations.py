@@ -412,7 +412,8 @@ class DbTriggerNotInCode(_DriftRule):
         does not sync: ``info``), or whose entry's ``envs`` no longer include the audited
         environment (``medium``: it was synced before the ``envs`` were narrowed and keeps
         firing). The environment is ``mage_env`` in auditkit.yaml, else inferred from the
-        triggers the DB holds. Schedules of deleted pipelines are MAGE-OPS-008's.
+        triggers the DB holds. Schedules of deleted pipelines are MAGE-OPS-008's; a schedule
+        whose YAML entry Mage can no longer load is MAGE-OPS-001's.
 
     Why it matters:
         The schedule is not versioned or reviewed and is lost when the server is rebuilt; one
