@@ -92,3 +92,15 @@ def test_summary_and_frames_carry_no_token_or_variable_value(tmp_path):
     assert "api_key" in texts[1]            # the key is named ...
     for text in texts:                      # ... never the value, never the token
         assert CANARY_TOKEN not in text and CANARY_VALUE not in text
+
+
+def test_a_run_hung_since_before_the_window_is_still_open(tmp_path):
+    from datetime import timedelta
+    from rule_cases_oprules import COMPLETED, DAY, NEWEST, run_row
+
+    history = _history(tmp_path, [schedule(), *COMPLETED, run_row(9, DAY + timedelta(days=2), "RUNNING"), NEWEST])
+    later = history.between(since=DAY + timedelta(days=5))
+    assert later.open_runs()["run_id"].tolist() == [9]
+    assert upkeep.hung_runs(later)["run_id"].tolist() == [9]
+    earlier = history.between(until=DAY + timedelta(days=1))
+    assert earlier.open_runs().empty

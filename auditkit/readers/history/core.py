@@ -304,7 +304,8 @@ class History:
             ["start_time", "created_at", "last_enabled_at"])))
 
     def open_runs(self) -> pd.DataFrame:
-        """Runs of the window still RUNNING or INITIAL, with the last start of their pipeline
+        """Runs still RUNNING or INITIAL that were created before the window's end (also
+        before its start), with the last start of their pipeline in the window
         (``last_started_at``); times as naive UTC."""
         def build():
             runs = upkeep.open_runs(self)
