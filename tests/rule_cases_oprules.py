@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import auditkit.rules  # noqa: F401  (registers the catalogue)
-from auditkit.engine.base import REGISTRY, RuleContext
-from auditkit.readers.history import open_history
 from history_support import empty_history_db, insert
 from inventory_factory import make_inventory
 from rule_cases_security import account, api_trigger, make_scan
+
+import auditkit.rules  # noqa: F401  (registers the catalogue)
+from auditkit.engine.base import REGISTRY, RuleContext
+from auditkit.readers.history import open_history
 
 PIPELINE = "sales_revenue_daily"
 T0 = "2026-03-01 00:00:00.000000"
@@ -51,7 +52,10 @@ def trigger(**overrides) -> dict:
     return {"start_time": "2026-03-01 00:00:00", **overrides}
 
 
-def run_rule(rule_id: str, db_rows, *, triggers=(trigger(),), pipelines=({},), mage_env=None, thresholds=None,
+DEFAULT_TRIGGERS = (trigger(),)
+
+
+def run_rule(rule_id: str, db_rows, *, triggers=DEFAULT_TRIGGERS, pipelines=({},), mage_env=None, thresholds=None,
              security=None):
     """``run(tmp_path)``: write ``db_rows`` to a fresh DB, then run one rule on it."""
     def run(tmp_path: Path):

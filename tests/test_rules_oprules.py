@@ -7,13 +7,13 @@ import os
 import sqlite3
 
 import pytest
+from history_support import empty_history_db, insert
+from inventory_factory import make_inventory
+from rule_cases_oprules import CANARY_TOKEN, CANARY_VALUE, CASES, hourly_runs, schedule
 
 from auditkit.analytics import schedule_sync, upkeep
 from auditkit.config import ConfigError, parse_config
 from auditkit.readers.history import open_history
-from history_support import empty_history_db, insert
-from inventory_factory import make_inventory
-from rule_cases_oprules import CANARY_TOKEN, CANARY_VALUE, CASES, hourly_runs, schedule
 
 
 @pytest.mark.parametrize("rule_id,label,run,expected", CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
@@ -26,7 +26,7 @@ def test_case(rule_id, label, run, expected, tmp_path):
 
 
 def test_settings_drift_names_variable_keys_never_values(tmp_path):
-    run = [c for c in CASES if c[1] == "a variable key added in the UI (keys only)"][0][2]
+    run = next(c for c in CASES if c[1] == "a variable key added in the UI (keys only)")[2]
     (finding,) = run(tmp_path)
     assert "api_key" in finding.message and CANARY_VALUE not in finding.message
 
@@ -79,8 +79,9 @@ def test_audited_env_inference_and_config():
 
 
 def test_summary_and_frames_carry_no_token_or_variable_value(tmp_path):
-    from auditkit.analytics.summary import history_volume_summary
     import json
+
+    from auditkit.analytics.summary import history_volume_summary
 
     rows = [schedule(variables={"api_key": CANARY_VALUE}), schedule(2, "hook", schedule_type="API"), *hourly_runs()]
     history = _history(tmp_path, rows)
@@ -96,6 +97,7 @@ def test_summary_and_frames_carry_no_token_or_variable_value(tmp_path):
 
 def test_a_run_hung_since_before_the_window_is_still_open(tmp_path):
     from datetime import timedelta
+
     from rule_cases_oprules import COMPLETED, DAY, NEWEST, run_row
 
     history = _history(tmp_path, [schedule(), *COMPLETED, run_row(9, DAY + timedelta(days=2), "RUNNING"), NEWEST])

@@ -96,13 +96,14 @@ def trigger_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFram
         envs = _envs(t)
         meant_here = not envs or (env is not None and env in envs)
         if (pipeline, name) not in db_keys and meant_here:
-            rows.append(dict(pipeline_uuid=pipeline, name=name, issue="yaml_not_in_db", schedule_id=None,
-                             status=t.get("status"), envs=envs))
+            rows.append({"pipeline_uuid": pipeline, "name": name, "issue": "yaml_not_in_db", "schedule_id": None,
+                         "status": t.get("status"), "envs": envs})
     # A DB schedule whose entry Mage can no longer load is MAGE-OPS-001's, not "not in code".
     unloadable = {(str(t["pipeline"]), str(t["name"])) for t in _yaml_triggers(inv, loadable=False)} - set(yaml_by_key)
     for r in db:
         key = (str(r.get("pipeline_uuid")), str(r.get("name")))
-        base = dict(pipeline_uuid=key[0], name=key[1], schedule_id=r.get("schedule_id"), status=r.get("status"))
+        base = {"pipeline_uuid": key[0], "name": key[1], "schedule_id": r.get("schedule_id"),
+                "status": r.get("status")}
         if key[0] not in pipelines:
             rows.append(dict(base, issue="pipeline_missing", envs=None))
         elif key in unloadable:
@@ -186,8 +187,8 @@ def settings_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFra
         if key in skip or key not in yaml_by_key:
             continue
         for field, db_value, code_value in _differences(yaml_by_key[key], r):
-            rows.append(dict(pipeline_uuid=key[0], name=key[1], schedule_id=r.get("schedule_id"),
-                             field=field, db=db_value, code=code_value))
+            rows.append({"pipeline_uuid": key[0], "name": key[1], "schedule_id": r.get("schedule_id"),
+                         "field": field, "db": db_value, "code": code_value})
     return pd.DataFrame(rows, columns=SETTINGS_COLUMNS, dtype=object)
 
 

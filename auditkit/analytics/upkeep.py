@@ -51,8 +51,8 @@ def hung_runs(history, inv=None, *, factor: float = 5.0, floor_s: float = 6 * 36
         limit = max(factor * float(typical), min_open_s) if typical is not None and pd.notna(typical) else floor_s
         open_s = (pd.Timestamp(end) - pd.Timestamp(since)).total_seconds()
         if open_s > limit:
-            rows.append(dict(pipeline_uuid=pipeline, run_id=int(r.run_id), status=status, since=since,
-                             open_s=open_s, limit_s=limit, p95_s=typical, backfill_id=r.backfill_id))
+            rows.append({"pipeline_uuid": pipeline, "run_id": int(r.run_id), "status": status, "since": since,
+                         "open_s": open_s, "limit_s": limit, "p95_s": typical, "backfill_id": r.backfill_id})
     return pd.DataFrame(rows, columns=HUNG_COLUMNS).sort_values("open_s", ascending=False, ignore_index=True)
 
 
@@ -125,8 +125,8 @@ def scheduler_stalls(history, *, min_stall_s: float = 2 * 3600, grace_s: float =
                 due += n
                 names.append(name)
         if due:
-            rows.append(dict(start=start, end=stop, duration_s=float(gaps[i]), due_ticks=due,
-                             schedules=sorted(names)))
+            rows.append({"start": start, "end": stop, "duration_s": float(gaps[i]), "due_ticks": due,
+                         "schedules": sorted(names)})
     frame = pd.DataFrame(rows, columns=STALL_COLUMNS)
     return frame.sort_values("duration_s", ascending=False, ignore_index=True).head(top)
 

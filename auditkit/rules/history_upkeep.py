@@ -5,7 +5,12 @@ in ``operations.py``."""
 from __future__ import annotations
 
 from auditkit.analytics.schedule_sync import settings_drift
-from auditkit.analytics.upkeep import history_volume, hung_runs, retention_settings, scheduler_stalls
+from auditkit.analytics.upkeep import (
+    history_volume,
+    hung_runs,
+    retention_settings,
+    scheduler_stalls,
+)
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import rows
 from auditkit.engine.lookups import history_of, place

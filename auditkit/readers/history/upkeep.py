@@ -23,7 +23,7 @@ MONTH_COLUMNS = ["month", "pipeline_runs", "block_runs", "first_run_id", "last_r
 def open_runs(h) -> pd.DataFrame:
     """Pipeline runs created before the end of the window (whatever its start: a run hung
     since before ``since`` is still open) that are RUNNING or INITIAL (status is indexed)."""
-    c = lambda name: h.col("pipeline_run", name, "pr")  # noqa: E731
+    c = lambda name: h.col("pipeline_run", name, "pr")
     statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
     sql = (f"SELECT pr.id AS run_id, pr.pipeline_uuid, {c('pipeline_schedule_id')} AS schedule_id, "
            f"{c('backfill_id')} AS backfill_id, {h.d.text('pr.status')} AS status, pr.created_at, "
