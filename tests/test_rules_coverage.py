@@ -7,7 +7,8 @@ tests/rule_cases_history.py (history rules on the demo history), tests/rule_case
 rules from drift frames), tests/rule_cases_operations.py
 (trigger drift and backfills on hand-built history DBs), tests/rule_cases_oprules.py (issue 18's
 schedule and history-upkeep rules on hand-built DBs), tests/rule_cases_security.py (security
-scans built from rows) and the expired-waiver case below. The meta-test runs each case and counts
+scans built from rows), tests/test_queue_capacity.py (deployment limits read from a written repo)
+and the expired-waiver case below. The meta-test runs each case and counts
 a rule as covered only by cases whose outcome it observed.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import rule_cases_history
 import rule_cases_operations
 import rule_cases_oprules
 import rule_cases_security
+import test_queue_capacity
 import test_rules_cases
 import test_rules_deployment
 import test_rules_observability
@@ -85,6 +87,7 @@ def all_cases() -> list[tuple]:
         + rule_cases_oprules.CASES
         + rule_cases_security.CASES
         + rule_cases_drift.CASES
+        + test_queue_capacity.CASES
         + CONFIGURATION_CASES
     )
 
