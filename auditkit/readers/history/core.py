@@ -188,9 +188,12 @@ class History:
         return log.frame()
 
     def close(self) -> None:
-        """Release the DB connections (a History sharing them through ``between`` too)."""
+        """Release the DB connections (a History sharing them through ``between`` too) and
+        remove the temporary mirror of a history read through Mage's API."""
         if self.engine is not None:
             self.engine.dispose()
+        if self._conn.cleanup is not None:
+            self._conn.cleanup()
 
     # -- base frames ------------------------------------------------------------------------
     @cached_property
