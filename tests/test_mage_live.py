@@ -50,12 +50,16 @@ def run_report(args: list[str], out: Path, credentials: dict[str, str]) -> dict:
     """``auditkit report`` in a subprocess whose environment holds only ``credentials``."""
     env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
     env.update(credentials)
+    started = time.monotonic()
     done = subprocess.run([str(AUDITKIT), "report", str(FIXTURE_REPO), *args, "--out", str(out),
                            "--jobs", "1"], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     for value in credentials.values():
         assert value not in done.stdout + done.stderr
-    return json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    print(f"\nmage_live: report {args[0]} took {time.monotonic() - started:.1f} s, "
+          f"{summary['inventory']['input_problems']} input problem(s)", file=sys.stderr)
+    return summary
 
 
 def requests_logged(server: LiveMage, since: int) -> list[tuple[str, str]]:
@@ -82,7 +86,9 @@ def api_summary(live, reports):
     summary = run_report(["--mage-url", server.url], reports / "api",
                          {"MAGE_API_KEY": OSS_API_KEY, "MAGE_EMAIL": "admin@admin.com",
                           "MAGE_PASSWORD": "admin"})
-    return summary, requests_logged(server, log_start)
+    requests = requests_logged(server, log_start)
+    print(f"mage_live: the API report sent {len(requests)} requests", file=sys.stderr)
+    return summary, requests
 
 
 def test_live_history_from_the_database_is_not_empty(db_summary):
