@@ -8,7 +8,7 @@ on its schedule (runs of other projects' and global-data-product schedules left 
 asked), embedded ``block_runs`` with metrics, ``/api/block_runs`` without metrics, lower-case
 enum values, block logs capped at 20 files, and errors as HTTP 200 with ``{"error": ...}``.
 Every request's method, path and query is recorded; 5xx answers and slow answers can be
-injected. Run it alone for the benchmark: ``python tests/mage_api_fake.py DB [LOG_ROOT]``.
+injected. Run it alone for the benchmark: ``python tests/mage_api_fake.py DB [LOG_ROOT|-] [no-embed]``.
 """
 from __future__ import annotations
 
@@ -298,8 +298,9 @@ class FakeMage:
                 "metadata": {"count": 1, "next": False}}
 
 
-if __name__ == "__main__":        # the benchmark runs the server in its own process
-    fake = FakeMage(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None, require_user=False).start()
+if __name__ == "__main__":        # the benchmark runs the server in its own process: DB [LOG_ROOT|-] [no-embed]
+    logs = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
+    fake = FakeMage(sys.argv[1], logs, require_user=False, embed_block_runs="no-embed" not in sys.argv[3:]).start()
     print(fake.url, flush=True)
     try:
         while True:

@@ -148,12 +148,17 @@ class MageClient:
             raise ApiError(f"{where}: request failed ({type(exc).__name__})") from None
         if response.status_code >= 500:
             raise ApiError(f"{where}: HTTP {response.status_code} (server error, after retries)")
-        if response.status_code >= 300:
-            raise ApiError(f"{where}: HTTP {response.status_code}")
         try:
             body = response.json()
         except ValueError:
-            raise ApiError(f"{where}: the answer is not JSON") from None
+            body = None
+        if response.status_code >= 300:
+            # Mage answers a refused token with HTTP 401 and the same error body as in a 200.
+            error = body.get("error") if isinstance(body, dict) else None
+            detail = f": {_error_text(error)}" if error else ""
+            raise ApiError(f"{where}: HTTP {response.status_code}{detail}")
+        if body is None:
+            raise ApiError(f"{where}: the answer is not JSON")
         if not isinstance(body, dict):
             raise ApiError(f"{where}: the answer is not a JSON object")
         error = body.get("error")
