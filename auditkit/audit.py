@@ -179,6 +179,9 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
             history_spec["mage_url"] = display_url(mage_url)     # never credentials in a saved audit
         with clock.stage("open_history"):
             hist = open_history(**history_spec)
+        if history_spec.get("mage_url") and hist is not None and hist.api_mirror:
+            # The report's notebooks reopen this mirror while this process keeps it, not the server.
+            history_spec["api_mirror"] = hist.api_mirror
     with clock.stage("gather_other"):
         git = read_git(root)
         # The git-history secret scan covers the audit window when one is given (else the newest commits).

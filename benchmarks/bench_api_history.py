@@ -59,7 +59,7 @@ def child(mode: str, url: str) -> dict:
     from auditkit.readers.history.api import reader as api_reader
     from auditkit.readers.history.api.walk import walk_runs_by_offset
     if mode == "offset":
-        api_reader.walk_runs = lambda client, **kw: walk_runs_by_offset(  # noqa: E731
+        api_reader.walk_runs = lambda client, **kw: walk_runs_by_offset(
             client, since=kw.get("since"), until=kw.get("until"), page_size=kw["page_size"], stats=kw["stats"])
     started, cpu0 = time.perf_counter(), time.process_time()
     conn = connect_api(url, progress=False, log_requests=0 if mode == "per_run" else 50)
@@ -94,16 +94,17 @@ def measure(mode: str, db: Path, embed: bool = True) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=float, default=56.7, help="demo scale of the big history (~100k runs)")
+    parser.add_argument("--scale", type=float, default=74.0, help="demo scale of the big history (~100k runs, ~1M block runs)")
     parser.add_argument("--small-scale", type=float, default=8.0, help="demo scale of the small history")
     parser.add_argument("--skip-big-offset", action="store_true")
+    parser.add_argument("--big-only", action="store_true", help="measure the big history only")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "URL"))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
         return
     results = []
-    for scale in (args.small_scale, args.scale):
+    for scale in (args.scale,) if args.big_only else (args.small_scale, args.scale):
         db = generate(scale)
         with sqlite3.connect(db) as conn:
             sizes = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("pipeline_run", "block_run")}
@@ -116,7 +117,7 @@ def main() -> None:
             row = {"scale": scale, **sizes, **measure(mode, db, embed)}
             print(json.dumps(row), flush=True)
             results.append(row)
-    out = DATA / "api_history_results.json"
+    out = DATA / f"api_history_results{'_big' if args.big_only else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
 

@@ -37,7 +37,7 @@ DEFAULT_LIMIT = 40
 
 def _present(row: sqlite3.Row, drop=()) -> dict:
     out = {}
-    for key in row.keys():
+    for key in row.keys():  # noqa: SIM118 - a sqlite3.Row iterates over values
         if key in drop:
             continue
         value = row[key]

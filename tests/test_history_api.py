@@ -43,7 +43,7 @@ def fake(demo_db):
 
 def api_history(fake, **kwargs) -> History:
     """The history read through ``fake``; no block logs unless ``log_requests`` says so."""
-    options = dict(credentials=SIGN_IN, log_requests=0, retries=2, backoff_s=0.01, timeout_s=5)
+    options = {"credentials": SIGN_IN, "log_requests": 0, "retries": 2, "backoff_s": 0.01, "timeout_s": 5}
     options.update(kwargs)
     since, until = options.pop("since", None), options.pop("until", None)
     return History(connect_api(fake.url, since=since, until=until, **options), since=since, until=until)
@@ -274,9 +274,10 @@ def test_credentials_come_from_the_environment_only(monkeypatch):
 
 
 def test_audit_and_cli_read_the_api(fake, demo_db, tmp_path, monkeypatch):
-    from auditkit.audit import run_audit
-    from auditkit.cli import main
     from history_support import write_tiny_project
+
+    from auditkit.audit import Audit, run_audit
+    from auditkit.cli import main
     repo = write_tiny_project(tmp_path)
     monkeypatch.setenv("MAGE_EMAIL", "admin@admin.com")
     monkeypatch.setenv("MAGE_PASSWORD", "admin")
@@ -286,7 +287,16 @@ def test_audit_and_cli_read_the_api(fake, demo_db, tmp_path, monkeypatch):
     assert through_api.summary["history"] == direct.summary["history"]
     assert through_api.history_spec["mage_url"] == fake.url
     assert through_api.history.label == fake.url
-    through_api.history.close()
+    # A reloaded audit (the report's notebooks) reopens the mirror while the audit's process keeps it.
+    through_api.save(tmp_path / "saved")
+    sent = len(fake.requests)
+    reloaded = Audit.load(tmp_path / "saved").history
+    assert reloaded.available and reloaded.label == fake.url and len(fake.requests) == sent
+    assert history_summary(reloaded) == direct.summary["history"]
+    through_api.history.close()                       # the mirror is gone: the next reload reads the server
+    again = Audit.load(tmp_path / "saved").history
+    assert again.available and len(fake.requests) > sent and again.api_mirror != through_api.history.api_mirror
+    again.close()
     monkeypatch.setenv("AUDITKIT_API_LOG_REQUESTS", "0")
     fake.requests.clear()
     assert main(["check", str(repo), "--mage-url", fake.url, "--out", str(tmp_path / "out")]) in (0, 1)

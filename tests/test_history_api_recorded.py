@@ -117,3 +117,18 @@ def test_recorded_error_bodies_raise_api_errors(replay, name):
     message = str(raised.value)
     assert str(error["code"]) in message and re.escape(str(error.get("message") or "")[:30]).replace("\\", "") \
         in message.replace("\\", "")
+
+
+def test_api_values_become_what_mage_stores():
+    from auditkit.readers.history.api.mirror import REDACTED, _convert, redact, token_fingerprint
+    assert _convert("pipeline_run", "status", "enum:pipelinerunstatus", "upstream_failed") == "UPSTREAM_FAILED"
+    assert _convert("pipeline_run", "created_at", "ts_default", "2026-12-06 17:58:45") == "2026-12-06 17:58:45"
+    # A Postgres-backed server answers with offsets: stored as naive UTC text.
+    assert _convert("block_run", "started_at", "ts", "2026-12-06 18:58:46.5+01:00") == "2026-12-06 17:58:46.500000"
+    assert _convert("block_run", "started_at", "ts", "2026-12-06T12:00:00-05:00") == "2026-12-06 17:00:00"
+    assert _convert("pipeline_run", "passed_sla", "bool", False) == 0
+    assert json.loads(_convert("block_run", "metrics", "json", {"error": {"error": "x"}})) == {"error": {"error": "x"}}
+    assert json.loads(_convert("pipeline_run", "variables", "json", {"pw": "s3cret", "execution_partition": "1/x"})) \
+        == {"pw": REDACTED, "execution_partition": REDACTED}
+    assert redact(["s3cret"]) == REDACTED and redact(None) is None
+    assert token_fingerprint("abc") != token_fingerprint("abd") and "abc" not in token_fingerprint("abc")

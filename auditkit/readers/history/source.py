@@ -45,6 +45,7 @@ class Connection:
     api_read: Any = None
     api_requests: dict[str, int] = field(default_factory=dict)
     cleanup: Callable[[], Any] | None = None
+    mirror: str | None = None          # the API mirror's SQLite file (api.connect_api)
 
 
 def mask(url_text: str) -> str:

@@ -25,6 +25,7 @@ from ..schema import ALEMBIC_HEAD, TABLES, ddl
 from .walk import parse_time
 
 REDACTED = "REDACTED"
+MIRROR_PREFIX = "auditkit-mage-api-"
 TOKEN_FINGERPRINT_PREFIX = "auditkit-fingerprint:"
 NAIVE_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$")
 REDACTED_COLUMNS = {("pipeline_run", "variables"), ("pipeline_run", "event_variables"),
@@ -82,7 +83,7 @@ class Mirror:
     """The temporary folder, its SQLite file and its log root; ``remove()`` deletes them."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="auditkit-mage-api-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=MIRROR_PREFIX))
         self.db_path = self.folder / "mage-ai.db"
         self.log_root = self.folder / "pipelines"
         self.log_root.mkdir(mode=0o700)

@@ -106,7 +106,7 @@ def walk_runs(client: MageClient, *, since: datetime | None = None, until: datet
               on_total: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
     """Pages of pipeline runs (new runs only; a run may repeat after a fallback: key by id)."""
     stats = stats if stats is not None else WalkStats()
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page_size = max(2, min(page_size, MAX_PAGE_SIZE))     # 2: a page holds the overlap run and a new one
     base = {"include_all_pipeline_schedules": "true", "disable_retries_grouping": "true",
             "_limit": page_size, **run_bounds(since, until), **(extra or {})}
     floor_param = base.get("start_timestamp")
