@@ -82,6 +82,11 @@ class History:
         """Whether the DB could be opened (else every frame is empty and ``problems`` says why)."""
         return self.engine is not None
 
+    @property
+    def api_mirror(self) -> str | None:
+        """The temporary mirror file of a history read through Mage's API (else None)."""
+        return self._conn.mirror
+
     def has(self, *tables: str) -> bool:
         """Whether the DB was opened and holds every one of ``tables``."""
         return self.available and all(t in self.tables for t in tables)
@@ -188,9 +193,12 @@ class History:
         return log.frame()
 
     def close(self) -> None:
-        """Release the DB connections (a History sharing them through ``between`` too)."""
+        """Release the DB connections (a History sharing them through ``between`` too) and
+        remove the temporary mirror of a history read through Mage's API."""
         if self.engine is not None:
             self.engine.dispose()
+        if self._conn.cleanup is not None:
+            self._conn.cleanup()
 
     # -- base frames ------------------------------------------------------------------------
     @cached_property
