@@ -56,6 +56,7 @@ class Audit:
     security: SecurityScan | None = None
     rule_run: RuleRun | None = None     # what ran, was skipped or failed
     thresholds: dict = field(default_factory=dict)   # auditkit.yaml's rule thresholds (auditkit/limits.py)
+    mage_env: str | None = None         # auditkit.yaml's mage_env: the history's Mage environment
     _history: History | None = field(default=None, repr=False)
     # Analytics already computed on the history in this audit (History.analytics_memo, see
     # analytics._common.history_cached), carried in the saved audit so notebooks reuse them.
@@ -189,13 +190,13 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
         inventory.security_prescan = None   # consumed; not part of the saved audit
     with clock.stage("rules"):
         ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
-                          thresholds=cfg.thresholds)
+                          thresholds=cfg.thresholds, mage_env=cfg.mage_env)
         rule_run = run_rules(ctx, cfg)
     problems = [*(hist.problems if hist is not None else []), *security.problems]
     audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings_frame(rule_run)),
                   input_problems=_with_problems(inventory.input_problems, problems), summary={},
                   history_spec=history_spec, git=git, security=security, rule_run=rule_run,
-                  thresholds=cfg.thresholds, _history=hist)
+                  thresholds=cfg.thresholds, mage_env=cfg.mage_env, _history=hist)
     audit.summary = build_summary(audit, clock.timings)
     return audit
 
@@ -245,8 +246,9 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
         "thresholds": audit.thresholds,
     }
     if audit._history is not None:
-        from auditkit.analytics.summary import history_summary
+        from auditkit.analytics.summary import history_summary, history_volume_summary
         summary["history"] = history_summary(audit._history)
+        summary["history_volume"] = history_volume_summary(audit._history, audit.inventory, audit.mage_env)
     summary["key_figures"] = key_figures(audit, summary.get("history"))
     if audit.rule_run is not None:
         summary["rules"] = audit.rule_run.status()

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auditkit.model import InputProblem
 
-from . import blocks_sqlite, frames, passes, tidy
+from . import blocks_sqlite, frames, passes, tidy, upkeep
 from . import queries as q
 from .logs import LogScan, scan_logs
 from .runs_local import LocalRuns
@@ -302,12 +302,38 @@ class History:
                                              "they are counted but not interpreted", "history_data")
 
     def schedules(self) -> pd.DataFrame:
-        """Triggers in the DB (never their tokens: ``has_token`` only); times as naive UTC."""
-        return self.cached("schedules", lambda: _utc_columns(self.query(
+        """Triggers in the DB (never their tokens: ``has_token`` only; of ``variables`` only the
+        sorted keys, ``variable_keys``); times as naive UTC."""
+        return self.cached("schedules", lambda: tidy.variable_keys(_utc_columns(self.query(
             q.schedules(self), "schedules", needs=("pipeline_schedule",),
             columns=["schedule_id", "name", "pipeline_uuid", "schedule_type", "schedule_interval",
                      "status", "start_time", "sla", "settings", "repo_path", "has_token",
-                     "created_at", "last_enabled_at"]), ["start_time", "created_at", "last_enabled_at"]))
+                     "created_at", "last_enabled_at", "variables"]),
+            ["start_time", "created_at", "last_enabled_at"])))
+
+    def open_runs(self) -> pd.DataFrame:
+        """Runs still RUNNING or INITIAL that were created before the window's end (also
+        before its start), with the last start of their pipeline in the window
+        (``last_started_at``); times as naive UTC."""
+        def build():
+            runs = upkeep.open_runs(self)
+            starts = upkeep.latest_starts(self) if len(runs) else pd.DataFrame(
+                columns=["pipeline_uuid", "last_started_at"])
+            runs = runs.merge(starts, on="pipeline_uuid", how="left")
+            return _utc_columns(runs, ["created_at", "started_at", "updated_at", "last_started_at"])
+        return self.cached("open_runs", build)
+
+    def run_creation_seconds(self):
+        """Sorted epoch seconds at which the window's pipeline runs were created (numpy)."""
+        return self.cached_value("run_creation_seconds", lambda: upkeep.creation_seconds(self))
+
+    def volume(self) -> dict:
+        """The size of the whole history (not the window): ``tables`` (rows, id range, oldest
+        and newest row, bytes), ``months`` (pipeline and block runs per month of creation) and
+        ``db_bytes``. Read-only counts and MIN/MAX; see :mod:`upkeep`."""
+        return self.cached_value("volume", lambda: {
+            "tables": upkeep.table_figures(self), "months": upkeep.monthly_growth(self),
+            "db_bytes": upkeep.database_bytes(self)})
 
     @cached_property
     def logs(self) -> LogScan:
