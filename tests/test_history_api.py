@@ -62,6 +62,9 @@ def test_summary_is_the_same_through_the_api(fake, demo_db):
     assert summary == history_summary(direct)
     assert summary["retry_attempts"] and summary["backfills"] and summary["block_runs"]
     assert through_api.problems == [] and through_api.label == fake.url
+    volume = through_api.volume()
+    assert volume["db_bytes"] is None and direct.volume()["db_bytes"] > 0     # the mirror is not Mage's DB
+    pd.testing.assert_frame_equal(volume["tables"], direct.volume()["tables"])
     for name, analytic in {"duration_stats": runs.duration_stats, "sla_misses": runs.sla_misses,
                            "block_outcomes": retries.block_outcomes, "gaps": backfills.backfill_gaps,
                            "timeline": concurrency.concurrency_timeline,
