@@ -22,20 +22,13 @@ from jupyter_client.utils import run_sync
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from auditkit.report.kernel_fork import PRELOAD, use_forked_kernels
+
 KERNEL_NAME = "python3"
 
-# Imported once per kernel; section notebooks then find them in sys.modules.
-WARM_IMPORTS = """\
-import pandas, plotly.express, plotly.graph_objects
-import auditkit, auditkit.plots
-import auditkit.analytics.blocks, auditkit.analytics.runs, auditkit.analytics.concurrency
-import auditkit.analytics.retries, auditkit.analytics.backfills
-import auditkit.plots.blocks, auditkit.plots.findings, auditkit.plots.pipelines
-import auditkit.plots.history, auditkit.plots.security, auditkit.plots.deployment
-import auditkit.readers.history, auditkit.report.trend
-import auditkit.limits, auditkit.plots.tables, auditkit.report.section, auditkit.report.openings
-import itables.javascript, IPython.display
-"""
+# Imported in each kernel before its notebook runs (a forked kernel has them already; see
+# kernel_fork.py); section notebooks then find them in sys.modules.
+WARM_IMPORTS = "import " + ", ".join(m for m in PRELOAD if m not in ("__main__", "ipykernel.kernelapp"))
 
 _MAX_SOCKET_PATH = 100    # sockaddr_un holds 104-108 bytes depending on the OS
 
@@ -56,6 +49,7 @@ class _Kernel:
             self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=prefix)
         else:   # a long TMPDIR (macOS): unix socket paths are limited; loopback TCP then
             self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        use_forked_kernels(self.km)
         try:
             NotebookClient(_code_notebook(WARM_IMPORTS), km=self.km, kernel_name=KERNEL_NAME,
                            timeout=600, startup_timeout=120).execute(cwd=cwd, env=env)
