@@ -239,3 +239,22 @@ def test_forked_kernels_only_when_the_main_module_is_safe_to_import(monkeypatch,
     assert main(file=str(Path(sysconfig.get_path("scripts")) / "auditkit"))   # the console script
     assert not main(file=str(tmp_path / "my_script.py"))
     assert not main(name="my_module")                                  # python -m my_module
+
+
+def test_forked_and_plain_kernels_write_the_same_section(tmp_path, monkeypatch):
+    """The fork server is a shortcut around starting each kernel as a new interpreter: a real
+    section notebook gives the same page either way (figure ids aside, which are random)."""
+    import re
+
+    section = Section("10_blocks", "Blocks", ("blocks",))
+    monkeypatch.setattr(runner, "available_sections", lambda: [section])
+    pages = {}
+    for fork in ("0", "1"):
+        monkeypatch.setenv("AUDITKIT_FORK_KERNELS", fork)
+        out = tmp_path / f"fork{fork}"
+        result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
+        assert [s.ok for s in result.sections] == [True]
+        html = (out / "10_blocks.html").read_text()
+        pages[fork] = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|cell-id=[0-9a-f]+", "ID", html)
+    assert pages["1"].count("plotly-graph-div") >= 5
+    assert pages["0"] == pages["1"]

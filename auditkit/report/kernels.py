@@ -1,9 +1,10 @@
 """Warm notebook kernels for the report runner, each used for one notebook only.
 
 Starting a kernel and importing pandas, plotly and auditkit costs more than most section
-notebooks do themselves. Each report worker therefore starts a kernel (while the audit is
-still being computed) and imports the libraries in it; while a section runs, the next kernel is
-already starting in the background. A kernel serves exactly one notebook and is then shut down:
+notebooks do themselves. Kernels are therefore forked from a server process that imported them
+once (kernel_fork.py; plain new interpreters that import them where forking is not possible),
+each report worker starts its first kernel while the audit is still being computed, and while a
+section runs, the next kernel is already starting in the background. A kernel serves exactly one notebook and is then shut down:
 clearing the namespace of a shared kernel would leave module state behind (``pd.set_option``,
 plotly's default template, a patched auditkit constant), which the next section would see.
 
