@@ -40,7 +40,9 @@ PRELOAD = (
     "auditkit.plots.findings", "auditkit.plots.pipelines", "auditkit.plots.history", "auditkit.plots.security",
     "auditkit.plots.deployment", "auditkit.readers.history", "auditkit.report.trend", "auditkit.limits",
     "auditkit.plots.tables", "auditkit.report.section", "auditkit.report.openings", "itables.javascript",
-    "IPython.display", "auditkit.report.kernel_fork",
+    "IPython.display", "auditkit.datacodec", "auditkit.engine.run", "auditkit.outputs.check", "auditkit.drift.run",
+    "auditkit.plots.drift", "sqlalchemy.dialects.sqlite", "pandas.io.formats.html", "auditkit.report.kernel_fork",
+    "auditkit.report.kernel_warmup",
 )
 
 _CONTEXT_LOCK = threading.Lock()

@@ -29,7 +29,8 @@ KERNEL_NAME = "python3"
 
 # Imported in each kernel before its notebook runs (a forked kernel has them already; see
 # kernel_fork.py); section notebooks then find them in sys.modules.
-WARM_IMPORTS = "import " + ", ".join(m for m in PRELOAD if m not in ("__main__", "ipykernel.kernelapp"))
+WARM_IMPORTS = "import " + ", ".join(m for m in PRELOAD if m not in ("__main__", "ipykernel.kernelapp",
+                                                                      "auditkit.report.kernel_warmup"))
 
 _MAX_SOCKET_PATH = 100    # sockaddr_un holds 104-108 bytes depending on the OS
 
