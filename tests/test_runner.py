@@ -188,7 +188,8 @@ def test_a_section_that_kills_its_kernel_leaves_the_next_section_untouched(tmp_p
     notebook("20_after", "import os, sys, auditkit.plots.style\n" + record +
                          "assert 'left_behind' not in globals(), 'a name survived the crash'\n"
                          "assert not hasattr(auditkit.plots.style, 'LEAKED'), 'module state survived the crash'\n"
-                         "assert 'pandas' in sys.modules")
+                         "assert 'pandas' in sys.modules\n"
+                         "assert sys.argv[0].endswith('ipykernel_launcher.py'), sys.argv")
     sections = [Section("10_crash", "Crash", ()), Section("20_after", "After", ())]
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     monkeypatch.setattr(runner, "available_sections", lambda: sections)

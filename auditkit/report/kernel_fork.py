@@ -111,7 +111,10 @@ def _run_kernel(arguments: list[str], cwd: str, env: dict[str, str]) -> None:
     # ipykernel read JPY_PARENT_PID when the server imported it, hence the option.
     parent = str(os.getppid())
     os.environ["JPY_PARENT_PID"] = parent
+    import ipykernel_launcher
     from ipykernel.kernelapp import IPKernelApp
+
+    sys.argv = [ipykernel_launcher.__file__, *arguments]     # as the launched kernel sees it
 
     IPKernelApp.launch_instance(argv=[*arguments, f"--IPKernelApp.parent_handle={parent}"])
 
