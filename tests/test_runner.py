@@ -131,7 +131,14 @@ def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypa
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     monkeypatch.setattr(runner, "available_sections", lambda: sections)
     out = tmp_path / "report"
-    sockets_before = set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*"))
+    # The socket folders this run creates (kernels of other processes on the machine have theirs).
+    created, real_mkdtemp = [], tempfile.mkdtemp
+
+    def recording_mkdtemp(*args, **kwargs):
+        created.append(real_mkdtemp(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
     result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
     assert [s.ok for s in result.sections] == [True, True, True], [s.error for s in result.sections]
     pids = set()
@@ -143,7 +150,8 @@ def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypa
     # Kernels use IPC sockets in a private folder (removed afterwards), not unencrypted TCP.
     err = capfd.readouterr().err
     assert "over TCP" not in err and "10_first" in err
-    assert set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*")) <= sockets_before
+    sockets = [Path(p) for p in created if Path(p).name.startswith("auditkit-kernel-")]
+    assert len(sockets) >= 3 and not any(p.exists() for p in sockets)
 
 
 def test_kernels_fall_back_to_tcp_when_the_temp_path_is_too_long_for_a_socket(tmp_path, monkeypatch):
