@@ -68,7 +68,7 @@ def account(key: str, **overrides) -> dict:
 
 
 def api_trigger(**overrides) -> dict:
-    row = {"schedule_id": 1, "pipeline_uuid": "p1", "name": "hook", "status": "active", "active": True,
+    row = {"schedule_id": 1, "pipeline": "p1", "name": "hook", "status": "active", "active": True,
            "has_token": True, "token_fingerprint": "0011223344556677"}
     row.update(overrides)
     return row

@@ -62,5 +62,5 @@ def test_recipe_answers_match_the_database_and_the_findings(executed):
             "WHERE br.status = 'FAILED' AND pr.created_at >= datetime(?, '-30 days') "
             "GROUP BY pr.pipeline_uuid, br.block_uuid ORDER BY n DESC LIMIT 1", (newest,)).fetchone()[0]
     last_month = audit.history.between("30d").block_runs()
-    failed = last_month[last_month["status"] == "FAILED"].value_counts(["pipeline", "block_run"])
+    failed = last_month[last_month["status"] == "FAILED"].value_counts(["pipeline", "block"])
     assert int(failed.iloc[0]) == top > 0

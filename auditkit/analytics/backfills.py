@@ -14,12 +14,12 @@ from dateutil.relativedelta import relativedelta
 
 from auditkit.readers.history import queries as q
 
-from ._common import as_dict, history_cached, numeric, timestamps, to_int
+from ._common import as_dict, history_cached, numeric, tidy_names, timestamps, to_int
 
 MAX_INTERVALS = 100_000
 STEP = {"SECOND": "seconds", "MINUTE": "minutes", "HOUR": "hours", "DAY": "days", "WEEK": "weeks",
         "MONTH": "months", "YEAR": "years"}
-INVENTORY_COLUMNS = ["id", "name", "pipeline_uuid", "status", "interval_type", "interval_units",
+INVENTORY_COLUMNS = ["id", "name", "pipeline", "status", "interval_type", "interval_units",
                      "start_datetime", "end_datetime", "run_limit", "expected_runs", "runs",
                      "completed_runs", "failed_runs", "running_runs", "pending_runs",
                      "cancelled_runs", "progress", "started_at", "finished_at", "duration_s",
@@ -63,8 +63,8 @@ def backfill_inventory(history) -> pd.DataFrame:
     completed_at/failed_at (or to the last completed run while RUNNING)."""
     if history is None or not history.has("backfill"):
         return pd.DataFrame(columns=INVENTORY_COLUMNS)
-    fills = history.cached("backfills", lambda: history.query(
-        q.backfills(history), "backfills", needs=("backfill",)))
+    fills = tidy_names(history.cached("backfills", lambda: history.query(
+        q.backfills(history), "backfills", needs=("backfill",))))
     if fills.empty:
         return pd.DataFrame(columns=INVENTORY_COLUMNS)
     fills = timestamps(fills, ["start_datetime", "end_datetime", "started_at", "completed_at",
@@ -85,7 +85,7 @@ def backfill_inventory(history) -> pd.DataFrame:
         done = mine[mine["status"].astype(str).str.upper() == "COMPLETED"]
         mean_run = (done["duration_sum_s"].sum() / done["runs"].sum()) if done["runs"].sum() else None
         rows.append(dict(
-            id=int(b.id), name=b.name, pipeline_uuid=b.pipeline_uuid,
+            id=int(b.id), name=b.name, pipeline=b.pipeline,
             status=b.status if isinstance(b.status, str) else None,
             interval_type=b.interval_type, interval_units=to_int(b.interval_units),
             start_datetime=b.start_datetime, end_datetime=b.end_datetime,

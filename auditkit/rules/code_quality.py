@@ -68,7 +68,7 @@ class CopyPastedCode(Rule):
         first_row, first = members[0]
         places = [f"{row['path']} ({_ranges_text(member.ranges)})" for row, member in members]
         copied = max(member.lines for _, member in members)
-        names = short_list([row.get("uuid") for row, _ in members])
+        names = short_list([row.get("block") for row, _ in members])
         return self.finding(
             f"{plural(len(members), 'block file')} share copied code (up to {copied} lines each): {names}",
             key="|".join(sorted(row["path"] for row, _ in members)), line=first.first_line,

@@ -141,7 +141,7 @@ class ActiveApiTrigger(_AccountRule):
             yield self.finding(
                 "active API trigger whose token is committed in triggers.yaml" if leaked
                 else "active API trigger is reachable with its token alone",
-                key=(row.get("pipeline_uuid"), row.get("name")), pipeline=row.get("pipeline_uuid"),
+                key=(row.get("pipeline"), row.get("name")), pipeline=row.get("pipeline"),
                 evidence=f"trigger={row.get('name')} token_committed={leaked}",
                 severity="high" if leaked else None)
 
