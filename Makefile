@@ -31,6 +31,7 @@ test: $(TEST_STAMP)
 
 docs: $(STAMP)
 	$(BIN)/auditkit rules --format md --precision benchmarks/ecosystem/precision.csv > docs/rules.md
+	$(BIN)/auditkit columns --format md > docs/columns.md
 
 clean:
 	rm -rf reports/demo .pytest_cache

@@ -68,7 +68,7 @@ def account(key: str, **overrides) -> dict:
 
 
 def api_trigger(**overrides) -> dict:
-    row = {"schedule_id": 1, "pipeline": "p1", "name": "hook", "status": "active", "active": True,
+    row = {"trigger_id": 1, "pipeline": "p1", "name": "hook", "status": "active", "active": True,
            "has_token": True, "token_fingerprint": "0011223344556677"}
     row.update(overrides)
     return row
@@ -234,7 +234,7 @@ CASES += [
          accounts=[account("u1"), account("u2", roles=[], legacy_roles=2), account("u3", roles=[], is_owner=True)]),
     case("MAGE-SEC-028", "active API trigger with token", 1, api_triggers=[api_trigger()]),
     case("MAGE-SEC-028", "inactive or tokenless", 0,
-         api_triggers=[api_trigger(active=False, status="inactive"), api_trigger(schedule_id=2, name="h2", has_token=False)]),
+         api_triggers=[api_trigger(active=False, status="inactive"), api_trigger(trigger_id=2, name="h2", has_token=False)]),
     case("MAGE-SEC-029", "stored secrets and committed key", 1,
          stored_secrets=[{"n_secrets": 3, "n_legacy": 0, "n_scopes": 1}],
          exposed_files=[exposed("secrets_key", "mage_data/secrets/key")]),

@@ -192,7 +192,7 @@ def test_backfill_progress_and_gaps(db):
                completed_at=T0 + "00:01:00.000000" if status == "COMPLETED" else None)
     conn.close()
     h = open_history(str(path))
-    inv = backfills.backfill_inventory(h).set_index("id")
+    inv = backfills.backfill_inventory(h).set_index("backfill_id")
     assert inv.loc[1, ["expected_runs", "runs", "completed_runs", "failed_runs", "run_limit"]].tolist() == [10, 6, 3, 1, 3]
     assert inv.loc[1, "progress"] == pytest.approx(0.3)
     assert inv.loc[2, "expected_runs"] is None or pd.isna(inv.loc[2, "expected_runs"])

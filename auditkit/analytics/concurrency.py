@@ -131,7 +131,7 @@ def backfill_limits(history) -> pd.DataFrame:
     """Backfill ``settings.pipeline_run_limit`` per backfill (None when unset)."""
     from .backfills import backfill_inventory
     frame = backfill_inventory(history)
-    return frame[["id", "name", "pipeline", "status", "run_limit"]]
+    return frame[["backfill_id", "name", "pipeline", "status", "run_limit"]]
 
 
 __all__ = ["observed_peaks", "overall_peaks", "concurrency_timeline", "configured_limits",

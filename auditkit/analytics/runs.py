@@ -204,7 +204,7 @@ def expected_vs_actual(history) -> pd.DataFrame:
     dates of scheduler-made runs in that same window (``actual_runs``; API/"run now" runs carry an
     execution_partition and are counted apart as ``manual_runs``), plus lateness
     (started_at - execution_date of scheduled runs) p50/p95/max."""
-    cols = ["schedule_id", "pipeline", "name", "schedule_interval", "expected_runs",
+    cols = ["trigger_id", "pipeline", "name", "schedule_interval", "expected_runs",
             "actual_runs", "runs", "manual_runs", "missing_runs", "p50_late_s", "p95_late_s", "max_late_s", "capped"]
     schedules = timestamps(tidy_names(history.schedules()), ["start_time", "last_enabled_at", "created_at"])
     if schedules.empty:
@@ -234,7 +234,7 @@ def expected_vs_actual(history) -> pd.DataFrame:
         runs_n = int(match["runs"].iloc[0]) if not match.empty else 0
         manual = int(match["manual_runs"].fillna(0).iloc[0]) if not match.empty else 0
         late = match.iloc[0] if not match.empty else {}
-        rows.append(dict(schedule_id=s.schedule_id, pipeline=s.pipeline, name=s.name,
+        rows.append(dict(trigger_id=s.schedule_id, pipeline=s.pipeline, name=s.name,
                          schedule_interval=s.schedule_interval, expected_runs=expected,
                          actual_runs=got, runs=runs_n, manual_runs=manual, missing_runs=max(expected - got, 0),
                          p50_late_s=late.get("p50_late_s"), p95_late_s=late.get("p95_late_s"),
@@ -247,7 +247,7 @@ def trigger_drift(history, inv=None) -> pd.DataFrame:
     error or an envs mismatch), ``db_not_in_yaml`` (made in the UI or deleted from YAML), and
     ``pipeline_missing`` (a DB trigger whose pipeline folder is gone). Backfill schedules are
     left out."""
-    cols = ["pipeline", "name", "issue", "schedule_id", "status"]
+    cols = ["pipeline", "name", "issue", "trigger_id", "status"]
     db = tidy_names(history.schedules()) if history is not None else pd.DataFrame(columns=["name", "pipeline"])
     yaml_triggers = inventory_frame(inv, "triggers", ["pipeline", "name"])
     pipelines = inventory_frame(inv, "pipelines", ["pipeline"])
@@ -261,12 +261,12 @@ def trigger_drift(history, inv=None) -> pd.DataFrame:
     known = set(pipelines["pipeline"])
     rows = []
     for pipeline, name in sorted(yaml_keys - db_keys, key=str):
-        rows.append(dict(pipeline=pipeline, name=name, issue="yaml_not_in_db", schedule_id=None, status=None))
+        rows.append(dict(pipeline=pipeline, name=name, issue="yaml_not_in_db", trigger_id=None, status=None))
     for r in db.itertuples(index=False):
         if r.pipeline not in known:
             rows.append(dict(pipeline=r.pipeline, name=r.name, issue="pipeline_missing",
-                             schedule_id=r.schedule_id, status=r.status))
+                             trigger_id=r.schedule_id, status=r.status))
         elif (r.pipeline, r.name) not in yaml_keys:
             rows.append(dict(pipeline=r.pipeline, name=r.name, issue="db_not_in_yaml",
-                             schedule_id=r.schedule_id, status=r.status))
+                             trigger_id=r.schedule_id, status=r.status))
     return pd.DataFrame(rows, columns=cols)

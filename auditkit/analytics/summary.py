@@ -28,7 +28,7 @@ def history_summary(history) -> dict:
         "pipeline_runs": nested(history.pipeline_run_counts(), "runs"),
         "block_runs": nested(block_counts, "block_runs") if not blocks.empty else {},
         "backfills": [
-            {"id": int(r.id), "name": r.name, "pipeline_uuid": r.pipeline,
+            {"id": int(r.backfill_id), "name": r.name, "pipeline_uuid": r.pipeline,
              "status": r.status if isinstance(r.status, str) else None,
              "runs": int(r.runs), "failed_runs": int(r.failed_runs)}
             for r in fills.itertuples(index=False)],

@@ -80,6 +80,14 @@ class RepoInventory:
                                         "input_problems") for n in [len(getattr(self, name))])
         return f"<RepoInventory of {self.root}: {counts}>"
 
+    @property
+    def code_facts(self) -> pd.DataFrame:
+        """Code facts as a tidy frame: one row per block file and fact found in it (HTTP calls,
+        connections, prints, environment reads, ...): ``project, path, block, block_type, fact,
+        count, first_line, details``. The facts and columns are listed in docs/columns.md."""
+        from auditkit.readers.code_facts.table import facts_table
+        return facts_table(self.block_files)
+
     def summary(self) -> dict[str, Any]:
         """The ``inventory`` object of summary.json (plain ints and a type -> count dict)."""
         blocks = self.blocks

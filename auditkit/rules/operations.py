@@ -352,7 +352,7 @@ class OrphanDbTrigger(_DriftRule):
         for r in rows(self.drift()):
             yield self.finding(f"DB trigger '{r['name']}' ({r.get('status')}) points at missing pipeline '{r['pipeline']}'",
                                pipeline=str(r["pipeline"]), key=r["name"],
-                               evidence=f"schedule_id={r.get('schedule_id')}")
+                               evidence=f"schedule_id={r.get('trigger_id')}")
 
 
 @register
@@ -454,7 +454,7 @@ class BackfillFailed(_HistoryRule):
         missing = gaps.groupby("backfill_id")["missing_intervals"].sum() if not gaps.empty else pd.Series(dtype=int)
         for b in rows(backfill_inventory(self.history)):
             failed = number(b.get("failed_runs")) or 0
-            holes = int(missing.get(b["id"], 0))
+            holes = int(missing.get(b["backfill_id"], 0))
             if str(b.get("status") or "").upper() == "FAILED" or failed or holes:
                 yield self.finding(
                     f"backfill '{b['name']}' ({b.get('status')}): {int(failed)} failed runs, {holes} intervals never run",
