@@ -20,14 +20,20 @@ from auditkit.plots import pipelines as PP
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
+
+def _attribute(owner: str, name: str):
+    return lambda audit: getattr(getattr(audit, owner), name)
+
+
 # How each documented frame is built from an audit (the demo's, in these tests).
 BUILD = {
-    **{f"audit.inventory.{n}": (lambda n: lambda a: getattr(a.inventory, n))(n) for n in (
+    **{f"audit.inventory.{n}": _attribute("inventory", n) for n in (
         "projects", "io_config", "pipelines", "blocks", "block_files", "code_facts", "edges", "triggers",
         "input_problems")},
     "audit.input_problems": lambda a: a.input_problems,
     "audit.findings": lambda a: a.findings,
-    **{f"audit.git.{n}": (lambda n: lambda a: getattr(a.git, n))(n) for n in ("commits", "branches", "tags")},
+    **{f"audit.git.{n}": _attribute("git", n) for n in ("commits", "branches", "tags")},
     "audit.history.runs": lambda a: a.history.runs,
     "audit.history.block_runs()": lambda a: a.history.block_runs(),
     "audit.history.pipeline_run_counts()": lambda a: a.history.pipeline_run_counts(),
@@ -68,7 +74,7 @@ BUILD = {
     "blocks.size_band_counts(block_files, limits)": lambda a: B.size_band_counts(a.inventory.block_files, Limits()),
     "plots.pipelines.pipeline_structure(pipelines, findings, limits)":
         lambda a: PP.pipeline_structure(a.inventory.pipelines, a.findings, Limits()),
-    **{f"audit.security.{n}": (lambda n: lambda a: getattr(a.security, n))(n) for n in (
+    **{f"audit.security.{n}": _attribute("security", n) for n in (
         "secrets", "code_risks", "server_settings", "deployments", "accounts", "api_triggers", "stored_secrets",
         "exposed_files")},
 }

@@ -59,9 +59,9 @@ def render_markdown() -> str:
              "Generated from `auditkit/columns/` by `auditkit columns --format md` (`make docs`); do not edit.",
              "", "**One vocabulary.** " + __doc__.split("One vocabulary across frames: ", 1)[1]
              .split("\n\n", 1)[0].replace("\n", " ").replace("``", "`").strip(), "",
-             "**Dtypes.** `string` text (object or pandas string), `int`, `Int64` (nullable integer: "
-             "blanks stay blank, 3 never shows as 3.0), `float`, `bool`, `datetime` (naive UTC unless "
-             "marked tz-aware), `timedelta`, `category` (ordered), `list`, `dict`, `object` (mixed).", ""]
+             ("**Dtypes.** `string` text (object or pandas string), `int`, `Int64` (nullable integer: "
+              "blanks stay blank, 3 never shows as 3.0), `float`, `bool`, `datetime` (naive UTC unless "
+              "marked tz-aware), `timedelta`, `category` (ordered), `list`, `dict`, `object` (mixed)."), ""]
     for group in GROUPS:
         frames = [f for f in FRAMES if f.group == group]
         if not frames:

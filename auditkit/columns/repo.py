@@ -38,8 +38,8 @@ REPO_FRAMES = (
           "project path profile key value_kind fingerprint target_scope line", {
               "profile": ("string", "io_config profile (default, dev, prod, ...)"),
               "key": ("string", "setting name, dotted when nested"),
-              "value_kind": ("string", "env_var, mage_secret_var, aws/azure_secret_var, jinja_other, placeholder, "
-                                       "literal, empty, number or bool (never the value)"),
+              "value_kind": ("string", ("env_var, mage_secret_var, aws/azure_secret_var, jinja_other, placeholder, "
+                                        "literal, empty, number or bool (never the value)")),
               "fingerprint": ("string", "short hash of a literal value, else None"),
               "target_scope": ("string", "for host-like literals: local (this machine, a compose service) or remote"),
           }),

@@ -20,20 +20,20 @@ SECURITY_FRAMES = (
               "test_id": ("string", "bandit test id"), "detail": ("string", "what was seen (never a value)"),
               "end_line": ("Int64", "last line of the run")}),
     frame("audit.security.server_settings", _S, "Mage server setting found in a deployment file",
-          "file setting value_summary mage_version risk service line project", {
+          "path setting value_summary mage_version risk service line project", {
               **_VERSION,
-              "file": ("string", "repo-relative path of the compose, Kubernetes, Helm, Dockerfile or .env file"),
+              "path": ("string", "the compose, Kubernetes, Helm, Terraform, Dockerfile or .env file"),
               "setting": ("string", "the setting (REQUIRE_USER_AUTHENTICATION, image, ports, ...)"),
               "value_summary": ("string", "what the value is, never the value of a secret"),
               "risk": ("string", "how risky the value is there (high, medium, low, ok)"),
               "service": ("string", "the compose service or workload"),
-              "line": ("Int64", "line in `file`")}),
+              "line": ("Int64", "line in `path`")}),
     frame("audit.security.deployments", _S, "Mage server deployment", (
-        "file service kind project image mage_version image_pinned auth_enabled auth_source ports_all_interfaces "
+        "path service kind project image mage_version image_pinned auth_enabled auth_source ports_all_interfaces "
         "published_ports jwt_secret owner_password notebook_edit env production token_expiry_s authentication_mode "
         "production_evidence role image_file image_line line public image_from_default"), {
         **_VERSION,
-        "file": ("string", "repo-relative path of the deployment file"),
+        "path": ("string", "the deployment file"),
         "service": ("string", "the compose service or workload"),
         "kind": ("string", "compose, kubernetes, helm, dockerfile, terraform or env"),
         "image": ("string", "the image as written"),
@@ -52,7 +52,7 @@ SECURITY_FRAMES = (
         "production_evidence": ("string", "why it counts as production"),
         "role": ("string", "web_server, scheduler or server"),
         "image_file": ("string", "the file the image is written in"),
-        "image_line": ("Int64", "its line"), "line": ("Int64", "line of the service in `file`"),
+        "image_line": ("Int64", "its line"), "line": ("Int64", "line of the service in `path`"),
         "public": ("string", "how it is reachable from outside, else None"),
         "image_from_default": ("bool", "the image comes from a variable's default")}),
     frame("audit.security.accounts", _S, "user account in the history database", (
