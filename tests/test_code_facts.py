@@ -76,9 +76,13 @@ CASES = [
     ("external_io", "r = requests.get(URL)\ns3 = boto3.client('s3')\ndf = pd.read_csv('https://x/y.csv')\n",
      "df = pd.read_csv('data/y.csv')\ncon = sqlite3.connect('local.db')\n"),
     ("connections_opened", "engine = create_engine(URL)\n", "engine = get_engine()\n"),
-    # Mage's BigQuery io, HTTP/websocket clients and in-process DuckDB hold no database session
-    ("connections_opened", "loader = Postgres.with_config(ConfigFileLoader(p, 'default'))\n",
+    # Mage's BigQuery io, HTTP/websocket clients and in-process DuckDB hold no database session;
+    # Mage's MongoDB and ClickHouse io offer no close() to call (pymongo's client does)
+    ("connections_opened", "loader = Postgres.with_config(ConfigFileLoader(p, 'default'))\n"
+                           "client = pymongo.MongoClient(url)\n",
      "BigQuery.with_config(ConfigFileLoader(p, 'default')).export(df, 't')\n"
+     "MongoDB.with_config(ConfigFileLoader(p, 'default')).export(df, collection='c')\n"
+     "ClickHouse.with_config(ConfigFileLoader(p, 'default')).load(q)\n"
      "ws = websockets.connect(url)\ncon = duckdb.connect()\ns = requests.Session()\n"),
     ("closes_connections", "conn = psycopg2.connect(URL)\ntry:\n    q(conn)\nfinally:\n    conn.close()\n",
      "conn = psycopg2.connect(URL)\nq(conn)\n"),
@@ -108,6 +112,8 @@ CASES = [
     ("loops", "for row in rows:\n    use(row)\n", "use(rows)\n"),
     ("loops", "ids = [r.id for r in rows]\n", "ids = list(rows)\n"),
     ("http_calls", "import httpx\nhttpx.post(URL, json=payload)\n", "cfg = config.get('url')\n"),
+    ("triggered_pipelines", "trigger_pipeline('orders_dbt', check_status=False)\n",
+     "trigger_pipeline(kwargs['next_pipeline'])\n"),
     ("has_checkpointing", "state.last_processed_id = max_id\n", "state.max_id = max_id\n"),
 ]
 

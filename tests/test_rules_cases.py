@@ -180,6 +180,19 @@ CASES = [
                                   "path": "proj/dbt/shop/models/orders.sql"}],
                       "block_files": [bf(facts={"dq_checks": False}, template=True),
                                       bf(EXPORTER, facts={"dq_checks": False})]}, None, 0),
+    # a pipeline that hands its data on to a dbt pipeline (trigger_pipeline): dbt's tests check
+    # it; handing on to a pipeline without dbt blocks does not count
+    *[("MAGE-TST-003", {"pipelines": [pl(), pl(target)],
+                        "blocks": [{"block": "load_orders", "path": LOADER},
+                                   {"block": "start_models", "block_type": "data_exporter", "path": EXPORTER},
+                                   {"pipeline": target, "block": "dbt/shop/models/orders", "block_type": kind,
+                                    "path": "proj/dbt/shop/models/orders.sql"}],
+                        "block_files": [bf(facts={"dq_checks": False, "exports_data": True}),
+                                        bf(EXPORTER, facts={"dq_checks": False,
+                                                            "triggered_pipelines": [[8, "orders_models"]]})]},
+        None, expected)
+      for target, kind, expected in (("orders_models", "dbt", 0), ("orders_models", "transformer", 1),
+                                     ("other_models", "dbt", 1))],
     # --- pipelines ---
     ("MAGE-PIP-001", {"pipelines": [pl("test_pipe"), pl("RevenueReport"), pl("sales_revenue_report")]}, None, 3),
     ("MAGE-PIP-001", {"pipelines": [pl("sales_revenue_daily"), pl("marketing_campaign_attribution_hourly"),

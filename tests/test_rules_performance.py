@@ -56,7 +56,9 @@ def test_inventory_cases(rule_id, frames, thresholds, expected):
 
 def test_every_inventory_rule_has_both_outcomes():
     fires, quiet = ids_with_both_outcomes(CASES)
-    mine = {r for r in REGISTRY if r.startswith("MAGE-PRF-")} - {"MAGE-PRF-007"}
+    # PRF-007 needs history, PRF-010 the deployment scan: their cases run on real repos
+    # (above and tests/test_queue_capacity.py).
+    mine = {r for r in REGISTRY if r.startswith("MAGE-PRF-")} - {"MAGE-PRF-007", "MAGE-PRF-010"}
     assert mine <= fires and mine <= quiet
 
 

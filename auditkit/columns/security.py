@@ -31,7 +31,7 @@ SECURITY_FRAMES = (
     frame("audit.security.deployments", _S, "Mage server deployment", (
         "path service kind project image mage_version image_pinned auth_enabled auth_source ports_all_interfaces "
         "published_ports jwt_secret owner_password notebook_edit env production token_expiry_s authentication_mode "
-        "production_evidence role image_file image_line line public image_from_default"), {
+        "production_evidence role image_file image_line line public image_from_default cpu_limit memory_limit_mib"), {
         **_VERSION,
         "path": ("string", "the deployment file"),
         "service": ("string", "the compose service or workload"),
@@ -54,7 +54,9 @@ SECURITY_FRAMES = (
         "image_file": ("string", "the file the image is written in"),
         "image_line": ("Int64", "its line"), "line": ("Int64", "line of the service in `path`"),
         "public": ("string", "how it is reachable from outside, else None"),
-        "image_from_default": ("bool", "the image comes from a variable's default")}),
+        "image_from_default": ("bool", "the image comes from a variable's default"),
+        "cpu_limit": ("float", "CPU cores the container may use (compose or Kubernetes limits), else None"),
+        "memory_limit_mib": ("float", "memory the container may use, MiB, else None")}),
     frame("audit.security.accounts", _S, "user account in the history database", (
         "user_key email_domain is_owner is_admin roles legacy_roles uses_default_password has_token "
         "is_default_owner"), {

@@ -1,10 +1,10 @@
 """Rules of category ``performance`` about concurrency limits that cannot take effect."""
 from __future__ import annotations
 
-from auditkit.analytics.concurrency import concurrency_overview, configured_limits
+from auditkit.analytics.concurrency import DEFAULT_QUEUE_CONCURRENCY, concurrency_overview, configured_limits
 from auditkit.engine.base import Rule, Threshold, register
-from auditkit.engine.frames import number, rows
-from auditkit.engine.lookups import history_of, pipelines_by_uuid, place
+from auditkit.engine.frames import frame_of, number, rows
+from auditkit.engine.lookups import as_dict, history_of, pipelines_by_uuid, place
 
 
 @register
@@ -83,3 +83,88 @@ class IneffectiveRunLimit(Rule):
         frame = concurrency_overview(history, self.ctx.inventory)
         return {str(r["pipeline"]): r.get("peak_pipeline_runs") for r in rows(frame)
                 if number(r.get("peak_pipeline_runs"))}
+
+
+REMOTE_EXECUTORS = frozenset({"k8s", "ecs", "gcp_cloud_run", "azure_container_instance"})
+
+
+@register
+class QueueAboveHostCapacity(Rule):
+    """The run queue lets more runs start at once than the Mage container can carry.
+
+    What it checks:
+        Projects on Mage's process queue (``queue_config.queue_type`` ``process``, the default)
+        whose pipelines run on the Mage host itself (no k8s, ECS, Cloud Run or Azure executor),
+        against the CPU and memory limits their scheduler container declares (compose ``cpus``,
+        ``mem_limit`` or ``deploy.resources.limits``; Kubernetes ``resources.limits`` of the
+        Mage container). It fires when ``queue_config.concurrency`` (20 when unset) is above
+        ``runs_per_cpu`` runs per core, or when that many runs at ``mib_per_run`` each would not
+        fit in the memory limit. Interpolated limits (``${CPUS}``) are not read.
+
+    Why it matters:
+        The process queue starts each run as its own Python process in the scheduler's
+        container. A queue wider than the container lets a burst (a backfill, catch-up after
+        downtime) start every run at once: they starve each other of CPU, or the container is
+        killed for memory and every open run with it. The queue limit looks like protection
+        but the container gives way first.
+
+    Example:
+        No ``queue_config`` (20 runs at once) with ``deploy.resources.limits: {cpus: "1",
+        memory: 2g}`` on the Mage service.
+
+    Fix:
+        Set ``queue_config: {concurrency: N}`` to what the container carries, or give the
+        container the resources the queue needs, or move heavy pipelines to a remote executor.
+
+    Options:
+        ``runs_per_cpu``: concurrent runs one core carries (runs mostly wait on sources).
+        ``mib_per_run``: memory one run's process needs at least (Python, pandas, Mage).
+    """
+
+    id = "MAGE-PRF-010"
+    name = "queue-above-host-capacity"
+    title = "Run queue wider than the Mage container"
+    category = "performance"
+    severity = "low"
+    needs = frozenset({"inventory", "security"})
+    thresholds = (Threshold("runs_per_cpu", 4, "concurrent runs one CPU core carries", "number > 0"),
+                  Threshold("mib_per_run", 250, "MiB one run's process needs at least", "number > 0"))
+    practices = ("BP-PERF-CONCURRENCY",)
+    off_by_default = ("not yet measured on real repos: none of the 18 public repos of the ecosystem check "
+                      "declares container limits next to a process queue, so it produced no finding to label")
+
+    def check(self):
+        inv = self.ctx.inventory
+        projects = list(rows(frame_of(inv, "projects")))
+        only = str(projects[0]["project"]) if len(projects) == 1 else None
+        for project in projects:
+            name = str(project["project"])
+            queue = as_dict(project.get("queue_config"))
+            if str(queue.get("queue_type") or "process").lower() != "process" or self._remote_only(name):
+                continue
+            concurrency = int(number(queue.get("concurrency")) or DEFAULT_QUEUE_CONCURRENCY)
+            for deployment in rows(self.ctx.security.deployments):
+                owner = deployment.get("project") or only
+                if owner == name and deployment.get("role") in ("scheduler", "server"):
+                    yield from self._over(name, concurrency, queue.get("concurrency") is None, deployment)
+
+    def _remote_only(self, project: str) -> bool:
+        executors = [str(p.get("executor_type") or "local_python").lower()
+                     for p in rows(frame_of(self.ctx.inventory, "pipelines")) if str(p.get("project")) == project]
+        return bool(executors) and all(e in REMOTE_EXECUTORS for e in executors)
+
+    def _over(self, project: str, concurrency: int, default: bool, deployment: dict):
+        cores, memory = number(deployment.get("cpu_limit")), number(deployment.get("memory_limit_mib"))
+        reasons = []
+        if cores and concurrency > self.option("runs_per_cpu") * cores:
+            reasons.append(f"{cores:g} CPU")
+        if memory and concurrency * self.option("mib_per_run") > memory:
+            reasons.append(f"{memory:,.0f} MiB of memory")
+        if not reasons:
+            return
+        queue = f"queue concurrency {concurrency}" + (" (Mage's default)" if default else "")
+        service = f" service {deployment['service']}" if deployment.get("service") else ""
+        yield self.finding(f"{queue} while the Mage container{service} is limited to {' and '.join(reasons)}",
+                           key=f"{deployment.get('file')}:{deployment.get('service')}", project=project,
+                           path=deployment.get("path"), line=deployment.get("line"),
+                           evidence=f"concurrency={concurrency}; cpu_limit={cores}; memory_limit_mib={memory}")

@@ -140,7 +140,9 @@ class NoDataQualityChecks(Rule):
         range, uniqueness, allowed-value or schema assertions). Pipelines whose blocks were not
         analysed, pipelines that write nothing anywhere (an analysis, a scratch query: their
         data reaches nobody), streaming and integration pipelines (Mage does not run their
-        tests), sensors, pipelines with dbt blocks (dbt runs the model's own tests), pipelines
+        tests), sensors, pipelines with dbt blocks (dbt runs the model's own tests) or whose
+        blocks start a pipeline with dbt blocks (``trigger_pipeline``: the data is handed on to
+        dbt, whose tests check it), pipelines
         without a Python data block (Mage runs ``@test`` functions in Python blocks only), and
         pipelines that are empty, broken or only Mage's scaffolding are not reported. Nor are
         pipelines with a block whose tests make at least ``tested_at_assertions`` assertions:
@@ -200,6 +202,7 @@ class NoDataQualityChecks(Rule):
                 if row["path"] in python_files:
                     with_python.add((row["project"], row["pipeline"]))
         with_dbt = {(r["project"], r["pipeline"]) for r in rows(frame_of(inv, "blocks")) if r.get("block_type") == "dbt"}
+        with_dbt |= _handing_off_to(inv, with_dbt)
         not_live = pipeline_condition(inv)
         unattended = unattended_pipelines(inv, self.ctx.history)
         pipelines = {(r["project"], r["pipeline"]): r for r in rows(frame_of(inv, "pipelines"))}
@@ -216,3 +219,13 @@ class NoDataQualityChecks(Rule):
                     severity=None if pipeline in unattended else "info",
                     project=project, pipeline=pipeline, path=pipelines.get((project, pipeline), {}).get("path"),
                     evidence=f"block files read: {len(flags)}")
+
+
+def _handing_off_to(inv, targets: set[tuple]) -> set[tuple]:
+    """Pipelines with a block that starts one of ``targets`` (same project) by ``trigger_pipeline``."""
+    started: dict[str, set[str]] = defaultdict(set)
+    for row in rows(frame_of(inv, "block_files")):
+        for _line, uuid in fact(row, "triggered_pipelines") or []:
+            started[row["path"]].add(str(uuid))
+    return {(b["project"], b["pipeline"]) for b in rows(frame_of(inv, "blocks"))
+            if any((b["project"], uuid) in targets for uuid in started.get(b.get("path"), ()))}

@@ -16,11 +16,14 @@ CONNECTIONS = Family("connections")
 
 CONNECT_CALLS = frozenset({"connect", "create_engine", "with_config", "MongoClient", "Redis",
                            "StrictRedis", "create_async_engine"})
-# Roots of connect-like calls that hold no database session to leak: Mage io classes over
-# object stores and HTTP APIs (BigQuery's client is an HTTP client), HTTP and websocket clients,
-# and in-process DuckDB.
+# Roots of connect-like calls that hold no database session to leak, or that offer no way to
+# close one: Mage io classes over object stores and HTTP APIs (BigQuery's client is an HTTP
+# client), Mage io classes with neither close() nor a context manager (MongoDB, ClickHouse and
+# Spark derive from BaseIO/BaseSQLDatabase, not BaseSQLConnection, in mage_ai/io), HTTP and
+# websocket clients, and in-process DuckDB.
 NO_CONNECTION_IO = frozenset({"S3", "GoogleCloudStorage", "AzureBlobStorage", "FileIO", "GoogleSheets",
                               "B2", "R2", "BigQuery", "Airtable", "Algolia", "Chroma", "Qdrant", "Weaviate",
+                              "MongoDB", "ClickHouse", "Spark",
                               "requests", "httpx", "aiohttp", "websockets", "websocket", "socketio",
                               "duckdb"})
 CLOSE_CALLS = frozenset({"close", "dispose", "closing"})

@@ -1,6 +1,6 @@
 """Data movement facts: what a block loads and exports and how (``loads_data``, ``exports_data``,
 ``export_modes``, ``unchunked_reads``, ``http_calls``, ``external_io``, ``has_checkpointing``,
-``loops``)."""
+``loops``, ``triggered_pipelines``: the pipelines a block starts with ``trigger_pipeline``)."""
 from __future__ import annotations
 
 import ast
@@ -187,3 +187,12 @@ def _checkpoint_attribute(state: FileState, node: ast.Attribute, where: Where) -
 def _checkpoint_name(state: FileState, node: ast.Name, where: Where) -> None:
     if not state.facts["has_checkpointing"] and CHECKPOINT_RE.search(node.id):
         state.facts["has_checkpointing"] = True
+
+
+@DATA_MOVEMENT.on_call("trigger_pipeline")
+def _trigger_pipeline(state: FileState, call: ast.Call, name: str, root: str, where: Where) -> None:
+    # mage_ai.orchestration.triggers.api.trigger_pipeline(pipeline_uuid, ...): the block hands
+    # its data on to another pipeline. Only a literal uuid names which one.
+    uuid = const(call.args[0]) if call.args else const(kw(call, "pipeline_uuid"))
+    if isinstance(uuid, str) and uuid:
+        state.facts["triggered_pipelines"].append([call.lineno, uuid])

@@ -22,7 +22,8 @@ DISPATCHER = Dispatcher(FAMILIES)
 
 # [line, detail] lists and line lists; both come out sorted and without repeats.
 _PAIR_KEYS = ("hardcoded_dates", "hardcoded_tables", "connection_strings", "export_modes",
-              "unchunked_reads", "http_calls", "raw_connections", "io_profiles", "external_io")
+              "unchunked_reads", "http_calls", "raw_connections", "io_profiles", "external_io",
+              "triggered_pipelines")
 _LINE_KEYS = ("print_calls", "swallowed_exceptions", "connections_opened")
 
 
@@ -35,7 +36,7 @@ def empty_facts() -> dict[str, Any]:
         "unchunked_reads": [], "connections_opened": [], "closes_connections": False,
         "uses_pool": False, "assertions": 0, "dq_checks": False, "env_access": False,
         "env_branching": False, "loops": 0, "http_calls": [], "raw_connections": [], "io_profiles": [],
-        "external_io": [],
+        "external_io": [], "triggered_pipelines": [],
     }
 
 

@@ -39,6 +39,7 @@ FACTS: dict[str, str] = {
     "raw_connections": "driver connects and engines outside Mage's io loaders; details: the call",
     "io_profiles": "literal io_config profile names in code; details: the profile",
     "external_io": "every call that reaches another system (HTTP, drivers, cloud clients, remote URLs); details: the call",
+    "triggered_pipelines": "pipelines started with trigger_pipeline and a literal uuid; details: the pipeline",
 }
 COLUMNS = ["project", "path", "block", "block_type", "fact", "count", "first_line", "details"]
 

@@ -26,6 +26,7 @@ DEPLOYMENT_COLUMNS = [
     "auth_source", "ports_all_interfaces", "published_ports", "jwt_secret", "owner_password",
     "notebook_edit", "env", "production", "token_expiry_s", "authentication_mode",
     "production_evidence", "role", "image_file", "image_line", "line", "public", "image_from_default",
+    "cpu_limit", "memory_limit_mib",
 ]
 
 AUTH_DEFAULT_ON_FROM = (0, 9, 78)

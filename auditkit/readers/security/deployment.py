@@ -27,6 +27,7 @@ import pandas as pd
 
 from auditkit.readers.security import compose as cmp
 from auditkit.readers.security import deploy_evidence as ev
+from auditkit.readers.security import resources as res
 from auditkit.readers.security import terraform as tf
 from auditkit.readers.security.deploy_settings import (DEPLOYMENT_COLUMNS, SECRET_SETTINGS,  # noqa: F401
                                                        SERVER_SETTING_COLUMNS, SETTINGS, evaluate, image_version,
@@ -153,7 +154,8 @@ class DeploymentReader:
             evidence = ev.compose_evidence(rel, str(name), service, services, flat_env)
             self._add(rel, str(name), "compose", mage_image, merged, dotenv, cmp_ports(service, dotenv),
                       evidence=evidence, role=role, image_file=image_file, image_line=image_line,
-                      line=service_line, image_default=bool(image is not None and image.defaulted and not docker))
+                      line=service_line, image_default=bool(image is not None and image.defaulted and not docker),
+                      limits=res.compose_limits(service))
         if any_mage:
             self._compose_command_lines(rel, text, services, loaded.node)
         return built
@@ -216,7 +218,8 @@ class DeploymentReader:
         line = cmp.line_at(text, (helm or image_match).start())
         self._add(rel, None, kind, image, raw, {}, [], evidence=ev.file_evidence(rel, kind, {}), role="server",
                   image_file=rel, image_line=line, line=line,
-                  public="Service of type LoadBalancer" if re.search(r"type:\s*LoadBalancer", text) else None)
+                  public="Service of type LoadBalancer" if re.search(r"type:\s*LoadBalancer", text) else None,
+                  limits=res.manifest_limits(text))
 
     def _judge_env_file(self, rel: str, text: str) -> None:
         """A .env file: its setting rows, judged with no image version."""
@@ -231,7 +234,8 @@ class DeploymentReader:
     def _add(self, rel: str, service: str | None, kind: str, image: str | None,
              raw: dict[str, tuple[Any, int | None]], dotenv: dict, ports: list[tuple[str, bool]], *,
              evidence: str | None, role: str, image_file: str, image_line: int | None, line: int | None,
-             public: str | None = None, image_default: bool = False) -> None:
+             public: str | None = None, image_default: bool = False,
+             limits: tuple[float | None, float | None] = (None, None)) -> None:
         resolved = {k: resolve(v, dotenv) for k, (v, _) in raw.items() if k in SETTINGS}
         all_interfaces = any(all_if for _, all_if in ports)
         row = {"path": rel, "service": service, "kind": kind, "project": self.project_of(rel),
@@ -240,7 +244,7 @@ class DeploymentReader:
                "production": evidence is not None, "production_evidence": evidence, "role": role,
                "image_file": image_file, "image_line": image_line, "line": line,
                "public": public or ("ports on all interfaces" if all_interfaces else None),
-               "image_from_default": image_default}
+               "image_from_default": image_default, "cpu_limit": limits[0], "memory_limit_mib": limits[1]}
         self.deployments.append(row)
         for name in SETTINGS:
             value, how = resolved.get(name, (None, "unset"))
