@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditkit.columns.analytics import ANALYTICS_FRAMES
+from auditkit.columns.drift import drift_frames
 from auditkit.columns.frames import Frame
 from auditkit.columns.repo import REPO_FRAMES
 from auditkit.columns.security import SECURITY_FRAMES
 
-FRAMES: tuple[Frame, ...] = REPO_FRAMES + ANALYTICS_FRAMES + SECURITY_FRAMES
-GROUPS = ("repository", "findings", "history", "analytics", "security", "git", "raw history")
+_FINDINGS = next(f for f in REPO_FRAMES if f.name == "audit.findings").columns
+FRAMES: tuple[Frame, ...] = REPO_FRAMES + ANALYTICS_FRAMES + SECURITY_FRAMES + drift_frames(_FINDINGS)
+GROUPS = ("repository", "findings", "history", "analytics", "security", "git", "drift", "raw history")
 
 
 @dataclass(frozen=True)
