@@ -35,7 +35,7 @@ def concurrency_timeline(timeline: pd.DataFrame, overview: pd.DataFrame | None =
     keep = _top(timeline, "pipeline", "running", top_n)
     data = timeline[timeline["pipeline"].isin(keep)]
     fig = px.line(data, x="bucket", y="running", color="pipeline", line_shape="hv",
-                  labels={"bucket": "time (UTC)", "running": "runs in flight", "pipeline": "pipeline"},
+                  labels={"bucket": "time (UTC)", "running": "runs in flight"},
                   title=f"{title} (top {len(keep)} pipelines)")
     if overview is not None and not overview.empty and "effective_run_limit" in overview:
         limits = overview.set_index("pipeline")["effective_run_limit"].dropna()
@@ -112,7 +112,7 @@ def duration_trend(trend: pd.DataFrame, top_n: int = 8) -> go.Figure:
     keep = _top(trend, "pipeline", "n", top_n)
     data = trend[trend["pipeline"].isin(keep)].assign(p50_min=lambda f: f["p50_s"] / 60)
     fig = px.line(data, x="period", y="p50_min", color="pipeline", markers=True,
-                  labels={"period": "period start", "p50_min": "p50 duration (minutes)", "pipeline": "pipeline"},
+                  labels={"period": "period start", "p50_min": "p50 duration (minutes)"},
                   title=f"{title}, top {len(keep)} pipelines by runs")
     fig.update_yaxes(type="log")
     return fig
