@@ -126,6 +126,12 @@ def test_public_frames_speak_one_vocabulary(built):
                                 == joined["block_file"].str.rsplit("/", n=1).str[-1]).mean() > 0.9
 
 
+def test_findings_name_what_they_point_at(demo):
+    """Rule messages read the renamed columns: no finding names a block or file 'None'."""
+    messages = demo.findings["message"]
+    assert len(messages) > 50 and not messages.str.contains("'None'|None:", regex=True).any()
+
+
 def test_an_undocumented_or_vanished_column_is_reported():
     problems = compare("audit.inventory.edges", ["project", "pipeline", "upstream", "downstream", "weight"])
     assert [(p.column, p.problem) for p in problems] == [("weight", "undocumented"), ("dangling", "documented but gone")]

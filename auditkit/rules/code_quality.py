@@ -128,6 +128,6 @@ class ComplexFunction(Rule):
             named = [f for f in (row.get("complex_functions") or []) if f[2] > limit]
             names = short_list(f"{name} ({score})" for name, _, score in named) or f"complexity {int(worst)}"
             yield self.finding(
-                f"{row['block_type']} '{row.get('uuid')}' has {plural(max(1, len(named)), 'function')} "
+                f"{row['block_type']} '{row.get('block')}' has {plural(max(1, len(named)), 'function')} "
                 f"above complexity {limit}: {names}",
                 line=named[0][1] if named else None, evidence=names, **file_place(row))

@@ -84,7 +84,7 @@ class ConnectionNotClosed(Rule):
         for row in logic_files(self.ctx.inventory):
             opened = fact(row, "connections_opened") or []
             if opened and fact(row, "closes_connections") is False:
-                yield self.finding(f"'{row.get('uuid')}' opens {plural(len(opened), 'connection')} and closes none",
+                yield self.finding(f"'{row.get('block')}' opens {plural(len(opened), 'connection')} and closes none",
                                    **file_place(row),
                                    line=first_line(opened), evidence=f"opened at line(s) {short_list(opened)}")
 

@@ -58,7 +58,7 @@ class SwallowedException(Rule):
             lines = fact(row, "swallowed_exceptions") or []
             if lines:
                 yield self.finding(
-                    f"{plural(len(lines), 'broad exception handler')} in '{row.get('uuid')}' "
+                    f"{plural(len(lines), 'broad exception handler')} in '{row.get('block')}' "
                     f"{'hides' if len(lines) == 1 else 'hide'} the error (no raise, no logger, error not passed on)",
                     **file_place(row), line=min(lines),
                     evidence=f"except at line(s) {short_list(lines)}")

@@ -165,6 +165,6 @@ class QueueAboveHostCapacity(Rule):
         queue = f"queue concurrency {concurrency}" + (" (Mage's default)" if default else "")
         service = f" service {deployment['service']}" if deployment.get("service") else ""
         yield self.finding(f"{queue} while the Mage container{service} is limited to {' and '.join(reasons)}",
-                           key=f"{deployment.get('file')}:{deployment.get('service')}", project=project,
+                           key=f"{deployment.get('path')}:{deployment.get('service')}", project=project,
                            path=deployment.get("path"), line=deployment.get("line"),
                            evidence=f"concurrency={concurrency}; cpu_limit={cores}; memory_limit_mib={memory}")

@@ -61,7 +61,7 @@ class BlockWithoutTests(Rule):
             tests = number(row.get("n_tests"))
             if tests is not None and tests == 0:
                 yield self.finding(
-                    f"{row['block_type']} '{row.get('uuid')}' has no @test function",
+                    f"{row['block_type']} '{row.get('block')}' has no @test function",
                     **file_place(row))
 
 
