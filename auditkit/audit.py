@@ -56,6 +56,7 @@ class Audit:
     security: SecurityScan | None = None
     rule_run: RuleRun | None = None     # what ran, was skipped or failed
     thresholds: dict = field(default_factory=dict)   # auditkit.yaml's rule thresholds (auditkit/limits.py)
+    mage_env: str | None = None         # auditkit.yaml's mage_env: the history's Mage environment
     _history: History | None = field(default=None, repr=False)
     # Analytics already computed on the history in this audit (History.analytics_memo, see
     # analytics._common.history_cached), carried in the saved audit so notebooks reuse them.
@@ -64,7 +65,8 @@ class Audit:
     def __repr__(self) -> str:
         counts = self.findings["severity"].astype("object").value_counts() if len(self.findings) else {}
         by_severity = ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if s in counts)
-        source = self.history_spec.get("source") or self.history_spec.get("mage_data")
+        source = (self.history_spec.get("source") or self.history_spec.get("mage_data")
+                  or self.history_spec.get("mage_url"))
         inv = self.inventory
         return (f"<Audit of {self.repo_root}: {_count(len(inv.projects), 'project')}, "
                 f"{_count(len(inv.pipelines), 'pipeline')}, {_count(len(inv.block_files), 'block file')}; "
@@ -74,7 +76,8 @@ class Audit:
     @property
     def history(self) -> History | None:
         """The run history (reopened read-only on first use after a reload), or None."""
-        wanted = self.history_spec.get("source") or self.history_spec.get("mage_data")
+        wanted = (self.history_spec.get("source") or self.history_spec.get("mage_data")
+                  or self.history_spec.get("mage_url"))
         if self._history is None and wanted:
             from auditkit.readers.history import open_history
             self._history = open_history(**self.history_spec)
@@ -138,8 +141,13 @@ def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | None = None,
               config: Any = None, since: str | None = None, until: str | None = None,
-              project: str | None = None, cache: bool = True, progress: Any = None) -> Audit:
+              project: str | None = None, cache: bool = True, progress: Any = None,
+              mage_url: str | None = None) -> Audit:
     """Read ``repo`` (and optionally its run history), run every enabled rule, summarise.
+
+    The run history is the DB ``history``, the Mage data folder ``mage_data``, or else a running
+    Mage server at ``mage_url`` read through its REST API (credentials from the environment
+    only, see :mod:`auditkit.readers.history.api`).
 
     ``config`` is a path to auditkit.yaml, a dict of the same shape, or None (then
     ``<repo>/auditkit.yaml`` is used when present). Raises ``NotAMageRepo`` when ``repo`` holds
@@ -164,11 +172,17 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
         inventory = read_repo(root, exclude=cfg.exclude, security_prescan=True, cache=cache, progress=progress)
     history_spec: dict = {}
     hist = None
-    if history or mage_data:
+    if history or mage_data or mage_url:
         history_spec = {"source": history, "mage_data": mage_data, "project": project,
                         "since": since, "until": until}
+        if mage_url and not (history or mage_data):
+            from auditkit.readers.history.source import display_url
+            history_spec["mage_url"] = display_url(mage_url)     # never credentials in a saved audit
         with clock.stage("open_history"):
             hist = open_history(**history_spec)
+        if history_spec.get("mage_url") and hist is not None and hist.api_mirror:
+            # The report's notebooks reopen this mirror while this process keeps it, not the server.
+            history_spec["api_mirror"] = hist.api_mirror
     with clock.stage("gather_other"):
         git = read_git(root)
         # The git-history secret scan covers the audit window when one is given (else the newest commits).
@@ -176,13 +190,13 @@ def run_audit(repo: str | Path, *, history: str | None = None, mage_data: str | 
         inventory.security_prescan = None   # consumed; not part of the saved audit
     with clock.stage("rules"):
         ctx = RuleContext(inventory=inventory, history=hist, git=git, security=security,
-                          thresholds=cfg.thresholds)
+                          thresholds=cfg.thresholds, mage_env=cfg.mage_env)
         rule_run = run_rules(ctx, cfg)
     problems = [*(hist.problems if hist is not None else []), *security.problems]
     audit = Audit(repo_root=str(root), inventory=inventory, findings=sort_findings(findings_frame(rule_run)),
                   input_problems=_with_problems(inventory.input_problems, problems), summary={},
                   history_spec=history_spec, git=git, security=security, rule_run=rule_run,
-                  thresholds=cfg.thresholds, _history=hist)
+                  thresholds=cfg.thresholds, mage_env=cfg.mage_env, _history=hist)
     audit.summary = build_summary(audit, clock.timings)
     return audit
 
@@ -232,8 +246,9 @@ def build_summary(audit: Audit, timings: dict[str, float]) -> dict:
         "thresholds": audit.thresholds,
     }
     if audit._history is not None:
-        from auditkit.analytics.summary import history_summary
+        from auditkit.analytics.summary import history_summary, history_volume_summary
         summary["history"] = history_summary(audit._history)
+        summary["history_volume"] = history_volume_summary(audit._history, audit.inventory, audit.mage_env)
     summary["key_figures"] = key_figures(audit, summary.get("history"))
     if audit.rule_run is not None:
         summary["rules"] = audit.rule_run.status()
@@ -269,7 +284,7 @@ def key_figures(audit: Audit, history: dict | None) -> dict:
 
 def open_audit(repo: str | None = None, *, history: str | None = None, mage_data: str | None = None,
                config: Any = None, since: str | None = None, until: str | None = None,
-               audit_cache: str | None = None) -> Audit:
+               audit_cache: str | None = None, mage_url: str | None = None) -> Audit:
     """Open an audit in a notebook or script: the report runner's saved audit when
     ``audit_cache`` holds one, otherwise a fresh audit of ``repo``.
 
@@ -282,6 +297,12 @@ def open_audit(repo: str | None = None, *, history: str | None = None, mage_data
             (an alternative to ``history`` that also reads retries from the logs).
         config: an ``auditkit.yaml`` path, a dict of the same shape, or None for
             ``<repo>/auditkit.yaml`` when present.
+        mage_url: a running Mage server (``http://host:6789``) whose run history is read
+            through its REST API when neither ``history`` nor ``mage_data`` is given. Credentials
+            come from environment variables only, never from a parameter: ``MAGE_API_KEY``,
+            and ``MAGE_API_TOKEN`` or ``MAGE_EMAIL`` + ``MAGE_PASSWORD``. Read-only (GET
+            requests plus one sign-in); an unreachable server or refused credentials become
+            input problems.
         since, until: ISO dates limiting the history to ``[since, until)``.
         audit_cache: a folder where ``auditkit report`` saved its audit; reused when readable.
 
@@ -303,4 +324,5 @@ def open_audit(repo: str | None = None, *, history: str | None = None, mage_data
     if not repo:
         from auditkit.demo.workspace import demo_for_notebooks
         repo, history, mage_data = demo_for_notebooks()
-    return run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until)
+    return run_audit(repo, history=history, mage_data=mage_data, config=config, since=since, until=until,
+                     mage_url=mage_url)

@@ -41,7 +41,8 @@ def run_check(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
         audit = run_audit(args.path, history=getattr(args, "history", None),
                           mage_data=getattr(args, "mage_data", None), config=getattr(args, "config", None),
                           since=getattr(args, "since", None), until=getattr(args, "until", None),
-                          cache=not getattr(args, "no_cache", False), progress=progress)
+                          cache=not getattr(args, "no_cache", False), progress=progress,
+                          mage_url=getattr(args, "mage_url", None))
     findings = audit.findings
     shown = findings
     if baseline is not None:

@@ -20,6 +20,9 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
                    help="run-history DB: a SQLAlchemy URL or a SQLite file path")
     p.add_argument("--mage-data", metavar="DIR",
                    help="a Mage data folder holding <project>/mage-ai.db and block logs")
+    p.add_argument("--mage-url", metavar="URL", help="a running Mage server whose run history is read through "
+                   "its REST API (read-only); credentials only from the environment: MAGE_API_KEY, and "
+                   "MAGE_API_TOKEN or MAGE_EMAIL + MAGE_PASSWORD")
     p.add_argument("--since", metavar="DATE", help="only history at or after this date (ISO), or the last "
                    "span such as 90d, 12w or 36h (counted back from the newest run)")
     p.add_argument("--until", metavar="DATE", help="only history before this date (ISO)")
@@ -72,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "filled in, to explore in JupyterLab")
     notebooks.add_argument("folder", help="where to write the copies (not the shipped notebooks/ folder)")
     notebooks.add_argument("path", nargs="?", default="", help="the Mage repo to audit (default: the embedded demo)")
-    for flag, meta in (("--history", "URL_OR_PATH"), ("--mage-data", "DIR"), ("--since", "DATE"),
+    for flag, meta in (("--history", "URL_OR_PATH"), ("--mage-data", "DIR"), ("--mage-url", "URL"), ("--since", "DATE"),
                        ("--until", "DATE"), ("--config", "FILE")):
         notebooks.add_argument(flag, metavar=meta, default="", help="as for `auditkit report`")
     notebooks.add_argument("--force", action="store_true", help="replace notebooks already in the folder")
@@ -97,7 +100,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     result = run_report(args.path, out=args.out, history=args.history, mage_data=args.mage_data,
                         since=args.since, until=args.until, config=args.config,
                         previous=args.previous, jobs=args.jobs, cache=not args.no_cache,
-                        envs=getattr(args, "env", None), pdf=args.pdf)
+                        envs=getattr(args, "env", None), pdf=args.pdf, mage_url=args.mage_url)
     return result.exit_code(args.fail_on)
 
 
@@ -128,6 +131,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
+    from auditkit.readers.history.source import display_url
     from auditkit.report.workspace import WorkspaceError, write_workspace
 
     def absolute(path: str) -> str:
@@ -135,6 +139,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
     history = args.history if "://" in args.history else absolute(args.history)
     parameters = {"repo": absolute(args.path), "history": history, "mage_data": absolute(args.mage_data),
+                  "mage_url": display_url(args.mage_url) if args.mage_url else "",
                   "since": args.since, "until": args.until, "config": absolute(args.config)}
     try:
         files = write_workspace(args.folder, parameters, force=args.force)

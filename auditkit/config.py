@@ -11,6 +11,12 @@ naming the bad key, because a silently ignored waiver or threshold is worse than
     exclude: ["**/scratch/**"]           # not read, no findings
     waivers:
       - {rule: MAGE-BLK-002, path: "**/legacy/**", reason: "being rewritten", expires: 2026-06-30}
+    mage_env: prod                       # Mage's get_env() of the server whose history is audited
+
+``mage_env`` (dev, staging, prod, test) is the environment the audited run history comes from:
+a trigger whose ``envs`` leave it out is never synced there. Without it the rules infer it from
+the history (the one environment whose env-restricted triggers reached the DB), else they treat
+it as unknown and say nothing that depends on it.
 """
 from __future__ import annotations
 
@@ -26,7 +32,8 @@ from auditkit.engine.settings import Config, Waiver
 from auditkit.model import SEVERITIES
 
 CONFIG_FILE = "auditkit.yaml"
-TOP_LEVEL_KEYS = ("thresholds", "rules", "disable", "severity", "include", "exclude", "waivers")
+TOP_LEVEL_KEYS = ("thresholds", "rules", "disable", "severity", "include", "exclude", "waivers", "mage_env")
+MAGE_ENVS = ("dev", "staging", "prod", "test")           # Mage's get_env() values (reference section 4.1)
 WAIVER_KEYS = ("rule", "path", "pipeline", "reason", "expires")
 
 
@@ -103,7 +110,16 @@ def parse_config(data: Any, source: str | None = None) -> Config:
     cfg.include = _string_list(data.get("include"), "include")
     cfg.exclude = _string_list(data.get("exclude"), "exclude")
     cfg.waivers = _parse_waivers(data.get("waivers"), rules)
+    cfg.mage_env = _parse_mage_env(data.get("mage_env"))
     return cfg
+
+
+def _parse_mage_env(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.strip().lower() not in MAGE_ENVS:
+        raise ConfigError(f"mage_env: expected one of {', '.join(MAGE_ENVS)}, got {value!r}")
+    return value.strip().lower()
 
 
 def _rules_by_key() -> dict[str, type]:

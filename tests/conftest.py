@@ -1,8 +1,8 @@
 """Shared test configuration.
 
-With ``AUDITKIT_STRICT=1`` (set by .ci/run) a skipped test marked ``postgres``, ``browser`` or
-``registry`` (needs the package registry) counts as a failure: CI must prove those paths, not
-skip them.
+With ``AUDITKIT_STRICT=1`` (set by .ci/run) a skipped test marked ``postgres``, ``browser``,
+``registry`` (needs the package registry) or ``mage_live`` (a real Mage server from the venv
+in ``AUDITKIT_MAGE_VENV``) counts as a failure: CI must prove those paths, not skip them.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-REQUIRED_MARKERS = ("postgres", "browser", "registry")
+REQUIRED_MARKERS = ("postgres", "browser", "registry", "mage_live")
 
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))

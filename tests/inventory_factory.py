@@ -60,6 +60,7 @@ DEFAULTS: dict[str, dict] = {
         "project": PROJECT, "pipeline": "sales_revenue_daily", "path": None, "name": "daily",
         "schedule_type": "time", "schedule_interval": "@daily", "start_time": None, "status": "active",
         "sla": None, "settings": {}, "envs": [], "has_token": False, "valid": True, "problem": None,
+        "variable_keys": None,
     },
     "input_problems": {"path": "", "kind": "", "reason": "", "project": None},
 }

@@ -13,6 +13,8 @@ from auditkit.analytics import blocks as B
 from auditkit.analytics import concurrency as C
 from auditkit.analytics import retries as R
 from auditkit.analytics import runs as RH
+from auditkit.analytics import schedule_sync as SS
+from auditkit.analytics import upkeep as UK
 from auditkit.columns import FRAMES, compare, render_markdown
 from auditkit.columns.frames import frame
 from auditkit.limits import Limits
@@ -61,7 +63,13 @@ BUILD = {
     "runs.sla_misses(history)": lambda a: RH.sla_misses(a.history),
     "runs.skipped_runs(history)": lambda a: RH.skipped_runs(a.history),
     "runs.expected_vs_actual(history)": lambda a: RH.expected_vs_actual(a.history),
-    "runs.trigger_drift(history, inv)": lambda a: RH.trigger_drift(a.history, a.inventory),
+    "schedule_sync.trigger_drift(history, inv, env)": lambda a: SS.trigger_drift(a.history, a.inventory),
+    "schedule_sync.settings_drift(history, inv, env)": lambda a: SS.settings_drift(a.history, a.inventory),
+    "upkeep.hung_runs(history, inv)": lambda a: UK.hung_runs(a.history, a.inventory),
+    "upkeep.scheduler_stalls(history)": lambda a: UK.scheduler_stalls(a.history),
+    "upkeep.retention_settings(inv)": lambda a: UK.retention_settings(a.inventory),
+    "upkeep.history_volume(history)['tables']": lambda a: UK.history_volume(a.history)["tables"],
+    "upkeep.history_volume(history)['months']": lambda a: UK.history_volume(a.history)["months"],
     "blocks.largest_blocks(block_files, n)": lambda a: B.largest_blocks(a.inventory.block_files, 15),
     "blocks.sizes_by_type(block_files, limits)": lambda a: B.sizes_by_type(a.inventory.block_files, Limits()),
     "blocks.coverage_by_type(block_files)": lambda a: B.coverage_by_type(a.inventory.block_files),

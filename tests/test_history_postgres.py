@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from auditkit.analytics import backfills, concurrency, retries, runs
+from auditkit.analytics import backfills, concurrency, retries, runs, upkeep
 from auditkit.demo.history import generate_history
 from auditkit.readers.history import open_history
 from auditkit.analytics.summary import history_summary
@@ -56,7 +56,14 @@ ANALYTICS = {
     "backfill_inventory": backfills.backfill_inventory,
     "backfill_gaps": backfills.backfill_gaps,
     "data_checks": lambda h: h.data_checks(),
-    "schedules": lambda h: h.schedules().drop(columns=["settings"]),
+    "schedules": lambda h: h.schedules().drop(columns=["settings"]).assign(
+        variable_keys=lambda f: f["variable_keys"].map(lambda keys: None if keys is None else ",".join(keys))),
+    # issue 18: the upkeep queries (open runs, run creation times, the history's size)
+    "open_runs": lambda h: h.open_runs(),
+    "hung_runs": lambda h: upkeep.hung_runs(h),
+    "scheduler_stalls": lambda h: upkeep.scheduler_stalls(h).assign(schedules=lambda f: f["schedules"].map(",".join)),
+    "volume_tables": lambda h: h.volume()["tables"].drop(columns=["bytes"]),
+    "volume_months": lambda h: h.volume()["months"],
     # the views for people (issue 16): same rows, names and instants on both engines
     "runs_view": lambda h: h.runs,
     "block_runs_view": lambda h: h.block_runs(),
@@ -101,6 +108,8 @@ def test_summary_is_the_same_on_postgres(histories):
     assert summary == history_summary(histories["sqlite"])
     assert summary["retry_attempts"] and summary["backfills"] and summary["max_concurrent_pipeline_runs"]
     assert histories["pg"].problems == []
+    pg_volume = histories["pg"].volume()
+    assert pg_volume["db_bytes"] > 0 and pg_volume["tables"]["bytes"].gt(0).all()
 
 
 def test_every_row_was_copied(histories):

@@ -42,7 +42,8 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
     c = {name: canary() for name in (
         "aws_secret", "io_config_password", "block_password", "env_value", "pem_body", "trigger_token",
         "openai_key", "owner_password", "db_salt", "db_oauth", "db_schedule_token", "db_secret", "cmdline_secret",
-        "history_password", "history_env_value")}
+        "history_password", "history_env_value", "db_run_variable", "db_event_variable",
+        "db_schedule_variable")}
     c["aws_key_id"] = "AKIA" + uuid.uuid4().hex[:16].upper()
     c["history_aws_key_id"] = "AKIA" + uuid.uuid4().hex[:16].upper()
     io_config = (Path(__file__).parent / "fixtures" / "security" / "io_config_template.yaml").read_text()
@@ -79,7 +80,16 @@ def plant(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
            password_hash=password_hash, password_salt=c["db_salt"].encode())
     insert(conn, "oauth2_access_token", id=1, user_id=1, token=c["db_oauth"], refresh_token=c["db_oauth"] + "r")
     insert(conn, "pipeline_schedule", id=1, name="hook", pipeline_uuid="p1", schedule_type="API",
-           status="ACTIVE", token=c["db_schedule_token"], repo_path=str(repo / "proj"))
+           status="ACTIVE", token=c["db_schedule_token"], repo_path=str(repo / "proj"),
+           variables={"api_secret": c["db_schedule_variable"]})
+    # Run records carry user data (variables, the API-trigger body) and, in Mage's run list, the token.
+    insert(conn, "pipeline_run", id=1, pipeline_schedule_id=1, pipeline_uuid="p1", status="COMPLETED",
+           created_at="2026-11-01 10:00:00", execution_date="2026-11-01 10:00:00",
+           started_at="2026-11-01 10:00:01", completed_at="2026-11-01 10:00:09",
+           variables={"password": c["db_run_variable"], "execution_partition": "1/20261101T100000_000000"},
+           event_variables={"token": c["db_event_variable"]})
+    insert(conn, "block_run", id=1, pipeline_run_id=1, block_uuid="load_x", status="COMPLETED",
+           started_at="2026-11-01 10:00:01", completed_at="2026-11-01 10:00:09", metrics={})
     insert(conn, "secret", id=1, name="stripe", value=c["db_secret"], repo_name=str(repo), key_uuid="k")
     conn.close()
     committed = repo / "mage_data" / "proj" / "mage-ai.db"       # the same DB committed: its rows are counted
@@ -110,20 +120,35 @@ def commit_deleted_secrets(repo: Path, c: dict[str, str]) -> None:
     git("commit", "-q", "-m", "planted repo, old client removed")
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     # The per-file result cache is an output too: keep it where the test can search it.
-    env = {**os.environ, "AUDITKIT_CACHE_DIR": str(cwd / "cache")}
+    env = {**os.environ, "AUDITKIT_CACHE_DIR": str(cwd / "cache"), **(extra_env or {})}
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=900, env=env)
 
 
 def test_no_canary_reaches_any_output(tmp_path):
+    from mage_api_fake import FakeMage
+
     repo, db, canaries = plant(tmp_path)
-    report_out, check_out = tmp_path / "report", tmp_path / "check"
-    runs = [
-        run_cli("report", str(repo), "--out", str(report_out), "--history", str(db), "--jobs", "1", cwd=tmp_path),
-        run_cli("check", str(repo), "--history", str(db), "--out", str(check_out),
-                *[a for f in ("table", "json", "csv", "sarif") for a in ("--format", f)], cwd=tmp_path),
-    ]
+    report_out, check_out, api_out = tmp_path / "report", tmp_path / "check", tmp_path / "check_api"
+    # The same DB served by a fake Mage API: the run list then carries the schedule token too.
+    fake = FakeMage(db).start()
+    api_temp = tmp_path / "api_temp"
+    api_temp.mkdir()
+    api_env = {"MAGE_EMAIL": "admin@admin.com", "MAGE_PASSWORD": "admin", "TMPDIR": str(api_temp)}
+    try:
+        runs = [
+            run_cli("report", str(repo), "--out", str(report_out), "--history", str(db), "--jobs", "1", cwd=tmp_path),
+            run_cli("check", str(repo), "--history", str(db), "--out", str(check_out),
+                    *[a for f in ("table", "json", "csv", "sarif") for a in ("--format", f)], cwd=tmp_path),
+            run_cli("check", str(repo), "--mage-url", fake.url, "--out", str(api_out),
+                    *[a for f in ("table", "json", "csv", "sarif") for a in ("--format", f)], cwd=tmp_path,
+                    extra_env=api_env),
+        ]
+    finally:
+        fake.stop()
+    assert {p for _, p, _ in fake.requests} >= {"/api/pipeline_runs", "/api/pipeline_schedules"}, runs[2].stderr
+    assert list(api_temp.iterdir()) == []          # the temporary mirror is gone
     # The report ran and the scan saw the planted secrets, so "no leak" is not "nothing read".
     assert (report_out / "index.html").exists(), runs[0].stderr[-2000:]
     assert any(report_out.rglob("*70_security*.html")), sorted(p.name for p in report_out.rglob("*"))
@@ -138,7 +163,7 @@ def test_no_canary_reaches_any_output(tmp_path):
 
     outputs: dict[str, bytes] = {}
     assert any((tmp_path / "cache").glob("*.sqlite"))
-    for folder in (report_out, check_out, tmp_path / "cache"):
+    for folder in (report_out, check_out, api_out, tmp_path / "cache"):
         for path in folder.rglob("*"):
             if path.is_file():
                 outputs[str(path.relative_to(tmp_path))] = path.read_bytes()

@@ -64,3 +64,13 @@ def test_every_parameter_is_visible_to_papermill():
         parsed = PythonTranslator.inspect(cell)
         assert len(parsed) == len(lines), f"{path.name}: papermill cannot parse {lines}"
         assert all(p.inferred_type_name != "None" and p.help for p in parsed), f"{path.name}: give each parameter a type hint and a comment"
+
+
+def test_ci_installs_the_mage_version_the_live_test_expects():
+    from mage_live import MAGE_VERSION
+
+    script = (ROOT / ".ci" / "run").read_text()
+    assert f"MAGE_AI_VERSION={MAGE_VERSION}\n" in script
+    assert '"mage-ai==$MAGE_AI_VERSION"' in script
+    assert "export AUDITKIT_MAGE_VENV" in script
+    assert script.index("export AUDITKIT_MAGE_VENV") < script.index("make test")

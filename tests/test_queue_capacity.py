@@ -4,8 +4,11 @@ from __future__ import annotations
 import pytest
 
 from auditkit.audit import run_audit
+from auditkit.readers.repo import read_repo
+from auditkit.readers.security import scan_security
 from auditkit.readers.security.resources import compose_limits, cpu_cores, manifest_limits, memory_mib
-from tests.test_security_secrets import make_repo
+from rules_runtime_support import findings as rule_findings
+from test_security_secrets import make_repo
 
 RULE = "MAGE-PRF-010"
 ENABLED = {"rules": {RULE: True}}
@@ -83,3 +86,24 @@ def test_celery_queue_and_remote_executors_are_quiet(tmp_path):
 def test_off_by_default(tmp_path):
     audit = run_audit(make_repo(tmp_path, {"docker-compose.yml": compose(DEPLOY_LIMITS)}), cache=False)
     assert RULE not in set(audit.findings["rule_id"])
+
+
+def _scanned_case(files: dict[str, str], metadata: str = ""):
+    """``run(tmp_path)``: the rule's findings on a repo written there (for tests/test_rules_coverage.py)."""
+    def run(tmp_path):
+        root = make_repo(tmp_path, {"proj/metadata.yaml": "project_type: standalone\n" + metadata, **files})
+        inventory = read_repo(root)
+        return rule_findings(RULE, inventory=inventory, security=scan_security(inventory))
+    return run
+
+
+CASES = [
+    (RULE, "default queue, 1-CPU container", _scanned_case({"docker-compose.yml": compose(DEPLOY_LIMITS)}), 1),
+    (RULE, "queue sized to the container", _scanned_case({"docker-compose.yml": compose(DEPLOY_LIMITS)},
+                                                         "queue_config:\n  concurrency: 4\n"), 0),
+]
+
+
+@pytest.mark.parametrize("rule_id, label, run, expected", CASES, ids=[c[1] for c in CASES])
+def test_recorded_cases(rule_id, label, run, expected, tmp_path):
+    assert len(run(tmp_path)) == expected

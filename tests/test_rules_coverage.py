@@ -5,8 +5,10 @@ tests/test_rules_cases.py (BLK/DOC/TST/PIP), test_rules_deployment.py, test_rule
 test_rules_performance.py, test_rules_reliability.py and test_rules_operations.py (rows),
 tests/rule_cases_history.py (history rules on the demo history), tests/rule_cases_drift.py (drift
 rules from drift frames), tests/rule_cases_operations.py
-(trigger drift and backfills on hand-built history DBs), tests/rule_cases_security.py (security
-scans built from rows) and the expired-waiver case below. The meta-test runs each case and counts
+(trigger drift and backfills on hand-built history DBs), tests/rule_cases_oprules.py (issue 18's
+schedule and history-upkeep rules on hand-built DBs), tests/rule_cases_security.py (security
+scans built from rows), tests/test_queue_capacity.py (deployment limits read from a written repo)
+and the expired-waiver case below. The meta-test runs each case and counts
 a rule as covered only by cases whose outcome it observed.
 """
 from __future__ import annotations
@@ -23,7 +25,9 @@ from rules_runtime_support import findings, run_case
 import rule_cases_drift
 import rule_cases_history
 import rule_cases_operations
+import rule_cases_oprules
 import rule_cases_security
+import test_queue_capacity
 import test_rules_cases
 import test_rules_deployment
 import test_rules_observability
@@ -80,8 +84,10 @@ def all_cases() -> list[tuple]:
         + _rows_cases("test_rules_operations", test_rules_operations.CASES)
         + rule_cases_history.CASES
         + rule_cases_operations.CASES
+        + rule_cases_oprules.CASES
         + rule_cases_security.CASES
         + rule_cases_drift.CASES
+        + test_queue_capacity.CASES
         + CONFIGURATION_CASES
     )
 

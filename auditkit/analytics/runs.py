@@ -12,7 +12,7 @@ from auditkit.readers.history import queries as q
 from auditkit.readers.history.frames import US
 from auditkit.readers.history.runs_local import STAT_COLUMNS
 
-from ._common import history_cached, inventory_frame, numeric, tidy_names, timestamps
+from ._common import history_cached, numeric, tidy_names, timestamps
 
 # Mage's preset intervals (PipelineSchedule): minute 0, midnight, Monday, first of month.
 PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
@@ -242,31 +242,7 @@ def expected_vs_actual(history) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def trigger_drift(history, inv=None) -> pd.DataFrame:
-    """Triggers that differ between code and DB: ``yaml_not_in_db`` (never synced: parse
-    error or an envs mismatch), ``db_not_in_yaml`` (made in the UI or deleted from YAML), and
-    ``pipeline_missing`` (a DB trigger whose pipeline folder is gone). Backfill schedules are
-    left out."""
-    cols = ["pipeline", "name", "issue", "trigger_id", "status"]
-    db = tidy_names(history.schedules()) if history is not None else pd.DataFrame(columns=["name", "pipeline"])
-    yaml_triggers = inventory_frame(inv, "triggers", ["pipeline", "name"])
-    pipelines = inventory_frame(inv, "pipelines", ["pipeline"])
-    if inv is None:
-        return pd.DataFrame(columns=cols)
-    backfill = db["schedule_type"].isna() & db["name"].astype(str).str.startswith("Backfill ") \
-        if not db.empty else pd.Series(dtype=bool)
-    db = db[~backfill] if not db.empty else db
-    db_keys = set(zip(db.get("pipeline", []), db.get("name", [])))
-    yaml_keys = set(zip(yaml_triggers["pipeline"], yaml_triggers["name"]))
-    known = set(pipelines["pipeline"])
-    rows = []
-    for pipeline, name in sorted(yaml_keys - db_keys, key=str):
-        rows.append(dict(pipeline=pipeline, name=name, issue="yaml_not_in_db", trigger_id=None, status=None))
-    for r in db.itertuples(index=False):
-        if r.pipeline not in known:
-            rows.append(dict(pipeline=r.pipeline, name=r.name, issue="pipeline_missing",
-                             trigger_id=r.schedule_id, status=r.status))
-        elif (r.pipeline, r.name) not in yaml_keys:
-            rows.append(dict(pipeline=r.pipeline, name=r.name, issue="db_not_in_yaml",
-                             trigger_id=r.schedule_id, status=r.status))
-    return pd.DataFrame(rows, columns=cols)
+def trigger_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFrame:
+    """Triggers that differ between code and DB; see :func:`auditkit.analytics.schedule_sync.trigger_drift`."""
+    from .schedule_sync import trigger_drift as drift
+    return drift(history, inv, mage_env)

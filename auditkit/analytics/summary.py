@@ -37,3 +37,21 @@ def history_summary(history) -> dict:
         "max_concurrent_pipeline_runs": {str(r.pipeline): int(r.peak)
                                          for r in peaks.itertuples(index=False)},
     }
+
+
+def history_volume_summary(history, inv=None, mage_env: str | None = None) -> dict:
+    """summary.json's ``history_volume``: the size of the history DB (rows per run table, the
+    oldest pipeline run, bytes, whether old rows were purged) and the Mage environment it
+    comes from. Kept apart from ``history``: a copy of the same runs (e.g. mirrored from the
+    REST API) has other sizes and ids."""
+    from .schedule_sync import audited_env
+    from .upkeep import history_volume
+
+    volume = history_volume(history)
+    tables = volume["tables"]
+    env, how = audited_env(history, inv, mage_env)
+    return {
+        "rows": {str(r.table): int(r.rows) for r in tables.itertuples(index=False)} if len(tables) else {},
+        "oldest_run": volume["oldest"].isoformat() if volume["oldest"] is not None and pd.notna(volume["oldest"]) else None,
+        "db_bytes": volume["db_bytes"], "purged": volume["purged"], "mage_env": env, "mage_env_source": how,
+    }

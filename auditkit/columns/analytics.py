@@ -70,11 +70,12 @@ ANALYTICS_FRAMES = (
               "with_error": ("int", "block runs that kept metrics.error")}, raw=True),
     frame("audit.history.schedules()", _RAW, "trigger in Mage's database (pipeline_schedule)", (
         "schedule_id name pipeline_uuid schedule_type schedule_interval status start_time sla settings repo_path "
-        "has_token created_at last_enabled_at"), {
+        "has_token created_at last_enabled_at variable_keys"), {
         "name": ("string", "trigger name"),
         "pipeline_uuid": ("string", "Mage's name for the pipeline (`pipeline` elsewhere)"),
         "start_time": ("datetime", "start_time"), "sla": ("Int64", "SLA in seconds"),
-        "repo_path": ("string", "the repo path Mage stored"), "last_enabled_at": ("datetime", "last enabled")},
+        "repo_path": ("string", "the repo path Mage stored"), "last_enabled_at": ("datetime", "last enabled"),
+        "variable_keys": ("list", "names of the schedule's variables (never their values)")},
           raw=True),
     frame("audit.history.data_checks()", _RAW, "data check of the history", "check rows", {
         "check": ("string", "what was checked"), "rows": ("int", "rows that failed it")}, raw=True),
@@ -160,10 +161,42 @@ ANALYTICS_FRAMES = (
         "missing_runs": ("int", "expected - actual (never below 0)"),
         "p50_late_s": ("float", "median of started_at - execution_date"), "p95_late_s": ("float", "95th percentile"),
         "max_late_s": ("float", "latest start"), "capped": ("bool", "the tick count was extrapolated")}),
-    frame("runs.trigger_drift(history, inv)", _A, "trigger that differs between code and database",
-          "pipeline name issue trigger_id status", {
+    frame("schedule_sync.trigger_drift(history, inv, env)", _A, "trigger that differs between code and database",
+          "pipeline name issue trigger_id status envs", {
               "name": ("string", "trigger name"),
-              "issue": ("string", "yaml_not_in_db, db_not_in_yaml or pipeline_missing")}),
+              "issue": ("string", "yaml_not_in_db, db_not_in_yaml, env_excluded or pipeline_missing"),
+              "envs": ("list", "the YAML trigger's envs (None for DB-only rows)")}),
+    frame("schedule_sync.settings_drift(history, inv, env)", _A, "setting of a trigger that differs between code and DB",
+          "pipeline name trigger_id field db code", {
+              "name": ("string", "trigger name"), "field": ("string", "the setting (schedule_interval, settings.x, ...)"),
+              "db": ("object", "its value in the database (variables: keys only there)"),
+              "code": ("object", "its value in triggers.yaml (variables: keys only there)")}),
+    frame("upkeep.hung_runs(history, inv)", _A, "run open far longer than its pipeline's runs take",
+          "pipeline run_id status since open_s limit_s p95_s backfill_id", {
+              "run_id": ("int", "the run's id"), "status": ("string", "RUNNING or INITIAL"),
+              "since": ("datetime", "started (RUNNING) or created (INITIAL)"),
+              "open_s": ("float", "seconds open at the window's end"),
+              "limit_s": ("float", "seconds after which it counts as hung"),
+              "p95_s": ("float", "95th percentile duration of the pipeline's completed runs"),
+              "backfill_id": ("Int64", "the backfill that made the run, else blank")}),
+    frame("upkeep.scheduler_stalls(history)", _A, "period in which the scheduler created no run although schedules were due",
+          "start end duration_s due_ticks schedules", {
+              "start": ("datetime", "last run created before the gap"), "end": ("datetime", "first run after it"),
+              "duration_s": ("float", "length of the gap, seconds"),
+              "due_ticks": ("int", "schedule ticks that fell in the gap"),
+              "schedules": ("string", "the schedules that were due (pipeline/trigger)")}),
+    frame("upkeep.retention_settings(inv)", _A, "project", "project logs_retention variables_retention", {
+        "logs_retention": ("string", "logging_config.retention_period (block logs)"),
+        "variables_retention": ("string", "variables_retention_period (block outputs)")}),
+    frame("upkeep.history_volume(history)['tables']", _A, "history table", "table rows min_id max_id oldest newest bytes", {
+        "table": ("string", "Mage table"), "rows": ("int", "rows in it"), "min_id": ("Int64", "lowest id"),
+        "max_id": ("Int64", "highest id (ids are never reused: max - min + 1 - rows were deleted)"),
+        "oldest": ("datetime", "oldest row"), "newest": ("datetime", "newest row"),
+        "bytes": ("Int64", "bytes on disk, when the database says")}),
+    frame("upkeep.history_volume(history)['months']", _A, "month", "month pipeline_runs block_runs first_run_id last_run_id", {
+        "month": ("datetime", "first day of the month"), "pipeline_runs": ("int", "pipeline runs created"),
+        "block_runs": ("int", "block runs created"), "first_run_id": ("Int64", "first pipeline run id of the month"),
+        "last_run_id": ("Int64", "last one")}),
     frame("blocks.largest_blocks(block_files, n)", _A, "block file, largest first", (
         "project path block_type language lines_code lines_total complexity_max n_tests has_docstring n_pipelines"), {
         "language": ("string", "python, sql, r"), "lines_total": ("int", "lines of the file"),

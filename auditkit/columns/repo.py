@@ -120,7 +120,7 @@ REPO_FRAMES = (
     }),
     frame("audit.inventory.triggers", _INV, "trigger in a triggers.yaml", (
         "project pipeline path name schedule_type schedule_interval start_time status sla settings envs has_token "
-        "token_fingerprint valid problem line python_tags"), {
+        "token_fingerprint valid problem line python_tags variable_keys"), {
         "path": ("string", "the triggers.yaml"),
         "name": ("string", "trigger name (what history views call `trigger`)"),
         "start_time": ("string", "start_time as written"),
@@ -129,6 +129,7 @@ REPO_FRAMES = (
         "envs": ("list", "environments the trigger is created in (empty: all)"),
         "valid": ("bool", "Mage would accept the trigger"),
         "problem": ("string", "why it is not valid, else None"),
+        "variable_keys": ("list", "names of the trigger's variables (never their values)"),
     }),
     frame("audit.inventory.input_problems", _INV, "input that could not be read", "path kind reason project"),
     frame("audit.input_problems", "findings", "input that could not be read (repo, history, git, security)",

@@ -4,7 +4,9 @@
 simulates what Mage's scheduler would have recorded: scheduled and API runs, fail-fast
 failures, automatic retries (visible only in block logs), both manual retry paths, skipped
 runs, bursts above concurrency limits, backfills in every state, SLA misses, an orphan DB
-trigger, users, roles, an OAuth app and token, and a secret. Everything is derived from
+trigger, users, roles, an OAuth app and token, and a secret; then the incidents of
+:mod:`auditkit.demo.history_incidents` (a UI edit, an env-excluded trigger still active, a hung
+run, a scheduler outage, a viewer). Everything is derived from
 ``seed``; ``scale`` multiplies the API/manual run volume for benchmarks. This module plans the
 runs; :mod:`auditkit.demo.history_runs` plays them into rows and logs.
 """
@@ -24,6 +26,7 @@ from auditkit.readers.history.schema import ddl
 
 from .history_inputs import (TRIGGER_KEYS, DemoPipeline, RowWriter, as_datetime, read_demo_project,
                              ts_seconds_text, ts_text, write_accounts)
+from .history_incidents import apply_incidents
 from .history_runs import Plan, RunSimulator
 
 # Mage's presets: midnight for @daily, minute 0 for @hourly, Monday for @weekly (guess from
@@ -280,6 +283,7 @@ def generate_history(dest_dir, project_dir, *, seed: int = 7, days: int = 120, s
         gen.expand_all(writer)
         write_accounts(writer, gen.rng, gen.repo_path, gen.start, gen.end)
         writer.flush()
+        apply_incidents(conn, root, gen.start, gen.end, gen.repo_path, gen.yaml_triggers)
         conn.execute("COMMIT")
     finally:
         conn.close()

@@ -31,20 +31,22 @@ class RuleContext:
     ``git`` git metadata (:class:`~auditkit.readers.git.GitInfo`, or None); ``security`` the
     security scan (:class:`~auditkit.readers.security.SecurityScan`, or None); ``drift`` the
     environments compared by ``auditkit drift`` (:class:`~auditkit.drift.result.DriftResult`, or None).
-    ``thresholds`` maps rule id -> {name: value}. A rule names what it reads in ``Rule.needs``;
+    ``thresholds`` maps rule id -> {name: value}; ``mage_env`` is the Mage environment the run
+    history comes from (auditkit.yaml's ``mage_env``; None: inferred or unknown). A rule names what it reads in ``Rule.needs``;
     the runner skips it (with the reason) when one of those is None.
     """
 
     SOURCES = ("inventory", "history", "git", "security", "drift")
 
     def __init__(self, inventory=None, history=None, git=None, security=None, drift=None,
-                 thresholds: dict | None = None) -> None:
+                 thresholds: dict | None = None, mage_env: str | None = None) -> None:
         self.inventory = inventory
         self.history = history
         self.git = git
         self.security = security
         self.drift = drift
         self.thresholds = thresholds or {}
+        self.mage_env = mage_env
 
 
 class Rule:

@@ -40,3 +40,4 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     waivers: list[Waiver] = field(default_factory=list)
     source: str | None = None       # where it came from (file path, "dict", or None)
+    mage_env: str | None = None     # the audited history's Mage environment (None: inferred)

@@ -3,7 +3,7 @@
 Mage builds each item with a dataclass constructor, so an unknown key, a missing required
 key, an unknown ``settings`` key or an ``envs`` value outside ``VALID_ENVS`` makes Mage skip
 the trigger. Such triggers get ``valid=False`` and a ``problem`` here. The API token is a
-credential: only ``has_token`` and a fingerprint are kept.
+credential: only ``has_token`` and a fingerprint are kept; of ``variables`` only the keys.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ VALID_ENVS = frozenset({"dev", "staging", "prod", "test", "test_mage"})
 TRIGGER_COLUMNS = [
     "project", "pipeline", "path", "name", "schedule_type", "schedule_interval", "start_time",
     "status", "sla", "settings", "envs", "has_token", "token_fingerprint", "valid", "problem",
-    "line", "python_tags",
+    "line", "python_tags", "variable_keys",
 ]
 
 
@@ -112,6 +112,7 @@ def _row(project: str, pipeline: str, rel: str, item: dict[str, Any], problem: s
     token = item.get("token")
     settings = item.get("settings")
     envs = item.get("envs")
+    variables = item.get("variables")
     return {
         "project": project, "pipeline": pipeline, "path": rel, "name": _as_text(item.get("name")),
         "schedule_type": _as_text(item.get("schedule_type")),
@@ -122,4 +123,5 @@ def _row(project: str, pipeline: str, rel: str, item: dict[str, Any], problem: s
         "has_token": token not in (None, ""),
         "token_fingerprint": short_hash(token) if token not in (None, "") else None,
         "valid": problem is None, "problem": problem, "line": line, "python_tags": python_tags,
+        "variable_keys": sorted(str(k) for k in variables) if isinstance(variables, dict) else None,
     }

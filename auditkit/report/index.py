@@ -35,6 +35,14 @@ def headline(summary: dict, block_max: int | None = None) -> list[tuple[str, obj
     if hist:
         runs = sum(sum(v.values()) for v in hist.get("pipeline_runs", {}).values())
         cards.append(("pipeline runs in history", f"{runs:,}"))
+    volume = summary.get("history_volume") or {}
+    rows = volume.get("rows") or {}
+    if rows:
+        kept = int(rows.get("pipeline_run", 0)) + int(rows.get("block_run", 0))
+        since = f" since {volume['oldest_run'][:7]}" if volume.get("oldest_run") else ""
+        size = f", {volume['db_bytes'] / 2**20:,.0f} MiB" if volume.get("db_bytes") else ""
+        cards.append(("run rows kept (never purged)" if volume.get("purged") is False else "run rows kept",
+                      f"{kept:,}{since}{size}"))
     return cards
 
 

@@ -169,6 +169,26 @@ def runs(audit: Any) -> list[str]:
     misses = int(health["sla_misses"].fillna(0).sum())
     if misses:
         out.append(f"{_n(misses, 'run')} missed {'its' if misses == 1 else 'their'} SLA.")
+    out.extend(_upkeep(audit))
+    return out
+
+
+def _upkeep(audit: Any) -> list[str]:
+    """The history's size and hygiene in one sentence each (issue 18)."""
+    ops = audit.findings[audit.findings["rule_id"].isin(["MAGE-OPS-015", "MAGE-OPS-016"])] \
+        if len(audit.findings) else audit.findings
+    out = []
+    if len(ops):
+        hung = int((ops["rule_id"] == "MAGE-OPS-015").sum())
+        stalls = int((ops["rule_id"] == "MAGE-OPS-016").sum())
+        out.append(f"{_n(hung, 'pipeline')} with hung runs and {_n(stalls, 'scheduler stall')}.")
+    volume = audit.summary.get("history_volume") or {}
+    rows = volume.get("rows") or {}
+    if rows:
+        kept = int(rows.get("pipeline_run", 0)) + int(rows.get("block_run", 0))
+        since = f" back to {volume['oldest_run'][:10]}" if volume.get("oldest_run") else ""
+        purge = {True: "old rows have been purged", False: "nothing has purged them"}.get(volume.get("purged"), "")
+        out.append(f"The database keeps {kept:,} pipeline and block runs{since}" + (f"; {purge}." if purge else "."))
     return out
 
 

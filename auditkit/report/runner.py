@@ -170,7 +170,8 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
                mage_data: str | None = None, since: str | None = None, until: str | None = None,
                config: str | None = None, previous: str | None = None, jobs: int | None = None,
                sections: list[str] | None = None, cache: bool = True, pdf: bool = False,
-               envs: list[str] | None = None, env_mage_data: dict | None = None) -> ReportResult:
+               envs: list[str] | None = None, env_mage_data: dict | None = None,
+               mage_url: str | None = None) -> ReportResult:
     """Audit ``repo`` and write the complete HTML report set into ``out`` (and ``report.pdf``
     with ``pdf``).
 
@@ -193,7 +194,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
 
         with ProgressBars() as progress:
             audit = run_audit(repo, history=history, mage_data=mage_data, config=config, since=since,
-                              until=until, cache=cache, progress=progress)
+                              until=until, cache=cache, progress=progress, mage_url=mage_url)
         drift_cache = ""
         if envs:
             from auditkit.drift.run import add_drift_to_audit
@@ -206,6 +207,7 @@ def run_report(repo: str | Path, *, out: str | Path, history: str | None = None,
         workers.release(chosen, {
             "repo": str(Path(repo).resolve()), "history": history or "",
             "mage_data": str(Path(mage_data).resolve()) if mage_data else "",
+            "mage_url": audit.history_spec.get("mage_url") or "",
             "since": since or "", "until": until or "", "config": config or "",
             "audit_cache": str(cache), "previous": str(Path(previous).resolve()) if previous else "",
             "envs": ",".join(envs or []), "drift_cache": drift_cache,

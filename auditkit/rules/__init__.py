@@ -19,5 +19,6 @@ from auditkit.rules import run_limits  # noqa: E402,F401
 from auditkit.rules import pipeline_hygiene  # noqa: E402,F401
 from auditkit.rules import ci_testing  # noqa: E402,F401
 from auditkit.rules import run_context  # noqa: E402,F401
+from auditkit.rules import history_upkeep  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "Rule", "RuleContext", "Threshold", "all_rules", "register"]

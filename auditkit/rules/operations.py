@@ -314,12 +314,13 @@ class SlaMisses(_HistoryRule):
 
 class _DriftRule(_HistoryRule):
     issue = ""
+    issues: tuple[str, ...] = ()            # several issues (else ``issue`` alone)
 
     def drift(self) -> pd.DataFrame:
         if self.history is None:
             return pd.DataFrame(columns=["issue"])
-        frame = trigger_drift(self.history, self.ctx.inventory)
-        return frame[frame["issue"] == self.issue]
+        frame = trigger_drift(self.history, self.ctx.inventory, getattr(self.ctx, "mage_env", None))
+        return frame[frame["issue"].isin(self.issues or (self.issue,))]
 
 
 @register
@@ -327,8 +328,10 @@ class OrphanDbTrigger(_DriftRule):
     """A trigger in the DB belongs to a pipeline that no longer exists.
 
     What it checks:
-        ``pipeline_schedule`` rows whose ``pipeline_uuid`` has no pipeline folder in the repo
-        (deleting a pipeline does not delete its triggers).
+        ``pipeline_schedule`` rows (backfill schedules aside) whose ``pipeline_uuid`` has no
+        pipeline folder in the repo (deleting a pipeline does not delete its triggers). Active
+        ones get the rule's severity; inactive ones are reported as ``info`` (they no longer
+        fire, but clutter the trigger list and the history).
 
     Why it matters:
         Active orphans keep creating runs that fail at once, filling the history and alerts.
@@ -350,9 +353,11 @@ class OrphanDbTrigger(_DriftRule):
 
     def check(self):
         for r in rows(self.drift()):
-            yield self.finding(f"DB trigger '{r['name']}' ({r.get('status')}) points at missing pipeline '{r['pipeline']}'",
+            active = str(r.get("status") or "").upper() == "ACTIVE"
+            yield self.finding(f"DB trigger '{r['name']}' ({r.get('status')}) points at missing pipeline '{r['pipeline']}'"
+                               + ("; it keeps firing" if active else ""),
                                pipeline=str(r["pipeline"]), key=r["name"],
-                               evidence=f"schedule_id={r.get('trigger_id')}")
+                               evidence=f"schedule_id={r.get('trigger_id')}", severity=None if active else "info")
 
 
 @register
@@ -360,17 +365,25 @@ class YamlTriggerNotInDb(_DriftRule):
     """A trigger in ``triggers.yaml`` never reached the DB.
 
     What it checks:
-        Triggers in code with no ``pipeline_schedule`` row of the same pipeline and name.
+        Triggers in code that Mage can load (entries it cannot are MAGE-OPS-001's) and that are
+        meant for the audited environment (no ``envs``, or ``envs`` holding it), with no
+        ``pipeline_schedule`` row of the same pipeline and name. Mage syncs a trigger whatever
+        its ``status``, so an inactive one missing from the DB counts too. The environment is
+        ``mage_env`` in auditkit.yaml, else inferred from the triggers the DB holds; when it is
+        unknown, triggers restricted by ``envs`` are not judged.
 
     Why it matters:
-        The schedule does not run: the entry failed to parse, or its ``envs`` exclude the
-        environment whose DB was audited (then this is expected).
+        The schedule does not run: the scheduler has not synced the file since it changed
+        (it was not restarted, or it reads another checkout), or the trigger was deleted in
+        the UI while its entry stayed in code.
 
     Example:
-        ``month_close_staging`` with an unknown key, never synced.
+        ``daily_partner_ingest`` added to ``triggers.yaml`` while the server still runs the
+        previous release.
 
     Fix:
-        Fix the entry (see MAGE-OPS-001) or check its ``envs`` against the server's ``ENV``.
+        Deploy the code to the server (or restart its scheduler) and check the trigger
+        appears in the UI; delete the entry if the trigger was retired on purpose.
     """
 
     id = "MAGE-OPS-009"
@@ -383,40 +396,58 @@ class YamlTriggerNotInDb(_DriftRule):
 
     def check(self):
         for r in rows(self.drift()):
-            yield self.finding(f"trigger '{r['name']}' from triggers.yaml is not in the run-history DB",
-                               **place(self.ctx.inventory, r["pipeline"]), key=r["name"])
+            scope = f" (envs {', '.join(r['envs'])})" if r.get("envs") else ""
+            yield self.finding(f"trigger '{r['name']}'{scope} from triggers.yaml is not in the run-history DB",
+                               **place(self.ctx.inventory, r["pipeline"]), key=r["name"],
+                               evidence=f"status in code: {r.get('status') or 'inactive'}")
 
 
 @register
 class DbTriggerNotInCode(_DriftRule):
-    """An active trigger exists only in the DB.
+    """An active trigger in the DB that the code does not define for this environment.
 
     What it checks:
-        Active ``pipeline_schedule`` rows of existing pipelines with no entry in the pipeline's
-        ``triggers.yaml`` (created in the UI, or deleted from YAML, which Mage does not sync).
+        Active ``pipeline_schedule`` rows of existing pipelines that either have no entry in
+        the pipeline's ``triggers.yaml`` (created in the UI, or deleted from YAML, which Mage
+        does not sync: ``info``), or whose entry's ``envs`` no longer include the audited
+        environment (``medium``: it was synced before the ``envs`` were narrowed and keeps
+        firing). The environment is ``mage_env`` in auditkit.yaml, else inferred from the
+        triggers the DB holds. Schedules of deleted pipelines are MAGE-OPS-008's; a schedule
+        whose YAML entry Mage can no longer load is MAGE-OPS-001's.
 
     Why it matters:
-        The schedule is not versioned or reviewed and is lost when the server is rebuilt.
+        The schedule is not versioned or reviewed and is lost when the server is rebuilt; one
+        the code meant for another environment runs here against this environment's data.
 
     Example:
-        A UI-made ``hourly_refresh`` trigger on ``sales_daily_revenue_report``.
+        A UI-made ``hourly_refresh`` trigger on ``sales_daily_revenue_report``; a
+        ``dev_revenue_daily`` trigger now limited to ``envs: [dev, staging]`` still active in
+        production's DB.
 
     Fix:
         Save the trigger in code ("Save trigger in code", or
-        ``settings.triggers.save_in_code_automatically: true``), or delete it.
+        ``settings.triggers.save_in_code_automatically: true``), or delete it in the UI (or
+        through the API) of the environment that should not run it.
     """
 
     id = "MAGE-OPS-010"
     name = "db-trigger-not-in-code"
-    title = "Active trigger defined only in the DB"
+    title = "Active DB trigger the code does not define here"
     category = "operations"
     severity = "info"
     practices = ("BP-DEPLOY-CICD",)
-    issue = "db_not_in_yaml"
+    issues = ("db_not_in_yaml", "env_excluded")
 
     def check(self):
         for r in rows(self.drift()):
-            if str(r.get("status") or "").upper() == "ACTIVE":
+            if str(r.get("status") or "").upper() != "ACTIVE":
+                continue
+            if r["issue"] == "env_excluded":
+                yield self.finding(f"active DB trigger '{r['name']}' is defined in triggers.yaml only for "
+                                   f"envs {', '.join(r['envs'])}; it keeps firing here",
+                                   **place(self.ctx.inventory, r["pipeline"]), key=r["name"],
+                                   evidence=f"schedule_id={number(r.get('trigger_id')):.0f}", severity="medium")
+            else:
                 yield self.finding(f"active DB trigger '{r['name']}' is not in triggers.yaml",
                                    **place(self.ctx.inventory, r["pipeline"]), key=r["name"])
 

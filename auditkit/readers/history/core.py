@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auditkit.model import InputProblem
 
-from . import blocks_sqlite, frames, passes, tidy
+from . import blocks_sqlite, frames, passes, tidy, upkeep
 from . import queries as q
 from .logs import LogScan, scan_logs
 from .runs_local import LocalRuns
@@ -81,6 +81,11 @@ class History:
     def available(self) -> bool:
         """Whether the DB could be opened (else every frame is empty and ``problems`` says why)."""
         return self.engine is not None
+
+    @property
+    def api_mirror(self) -> str | None:
+        """The temporary mirror file of a history read through Mage's API (else None)."""
+        return self._conn.mirror
 
     def has(self, *tables: str) -> bool:
         """Whether the DB was opened and holds every one of ``tables``."""
@@ -188,9 +193,12 @@ class History:
         return log.frame()
 
     def close(self) -> None:
-        """Release the DB connections (a History sharing them through ``between`` too)."""
+        """Release the DB connections (a History sharing them through ``between`` too) and
+        remove the temporary mirror of a history read through Mage's API."""
         if self.engine is not None:
             self.engine.dispose()
+        if self._conn.cleanup is not None:
+            self._conn.cleanup()
 
     # -- base frames ------------------------------------------------------------------------
     @cached_property
@@ -294,12 +302,38 @@ class History:
                                              "they are counted but not interpreted", "history_data")
 
     def schedules(self) -> pd.DataFrame:
-        """Triggers in the DB (never their tokens: ``has_token`` only); times as naive UTC."""
-        return self.cached("schedules", lambda: _utc_columns(self.query(
+        """Triggers in the DB (never their tokens: ``has_token`` only; of ``variables`` only the
+        sorted keys, ``variable_keys``); times as naive UTC."""
+        return self.cached("schedules", lambda: tidy.variable_keys(_utc_columns(self.query(
             q.schedules(self), "schedules", needs=("pipeline_schedule",),
             columns=["schedule_id", "name", "pipeline_uuid", "schedule_type", "schedule_interval",
                      "status", "start_time", "sla", "settings", "repo_path", "has_token",
-                     "created_at", "last_enabled_at"]), ["start_time", "created_at", "last_enabled_at"]))
+                     "created_at", "last_enabled_at", "variables"]),
+            ["start_time", "created_at", "last_enabled_at"])))
+
+    def open_runs(self) -> pd.DataFrame:
+        """Runs still RUNNING or INITIAL that were created before the window's end (also
+        before its start), with the last start of their pipeline in the window
+        (``last_started_at``); times as naive UTC."""
+        def build():
+            runs = upkeep.open_runs(self)
+            starts = upkeep.latest_starts(self) if len(runs) else pd.DataFrame(
+                columns=["pipeline_uuid", "last_started_at"])
+            runs = runs.merge(starts, on="pipeline_uuid", how="left")
+            return _utc_columns(runs, ["created_at", "started_at", "updated_at", "last_started_at"])
+        return self.cached("open_runs", build)
+
+    def run_creation_seconds(self):
+        """Sorted epoch seconds at which the window's pipeline runs were created (numpy)."""
+        return self.cached_value("run_creation_seconds", lambda: upkeep.creation_seconds(self))
+
+    def volume(self) -> dict:
+        """The size of the whole history (not the window): ``tables`` (rows, id range, oldest
+        and newest row, bytes), ``months`` (pipeline and block runs per month of creation) and
+        ``db_bytes``. Read-only counts and MIN/MAX; see :mod:`upkeep`."""
+        return self.cached_value("volume", lambda: {
+            "tables": upkeep.table_figures(self), "months": upkeep.monthly_growth(self),
+            "db_bytes": upkeep.database_bytes(self)})
 
     @cached_property
     def logs(self) -> LogScan:

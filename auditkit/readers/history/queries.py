@@ -121,7 +121,8 @@ def run_end_raw(h, alias: str, table: str, updated: str | None = None) -> str:
 # --- schedules and backfills ---------------------------------------------------------------
 
 def schedules(h) -> str:
-    """Triggers in the DB. Never the token itself: only whether one is set."""
+    """Triggers in the DB. Never the token itself: only whether one is set. ``variables`` is
+    read only for its keys (``tidy.variable_keys`` drops the values at once)."""
     c = lambda name: h.col("pipeline_schedule", name, "ps")  # noqa: E731
     settings = c("settings")
     return (f"SELECT ps.id AS schedule_id, {c('name')} AS name, ps.pipeline_uuid, "
@@ -129,7 +130,8 @@ def schedules(h) -> str:
             f"{h.d.text(c('status'))} AS status, {c('start_time')} AS start_time, {c('sla')} AS sla, "
             f"{h.d.json_as_text(settings)} AS settings, {c('repo_path')} AS repo_path, "
             f"CASE WHEN {c('token')} IS NOT NULL AND {c('token')} <> '' THEN 1 ELSE 0 END AS has_token, "
-            f"{c('created_at')} AS created_at, {c('last_enabled_at')} AS last_enabled_at "
+            f"{c('created_at')} AS created_at, {c('last_enabled_at')} AS last_enabled_at, "
+            f"{h.d.json_as_text(c('variables'))} AS variables "
             f"FROM pipeline_schedule ps")
 
 

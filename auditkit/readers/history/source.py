@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any, Callable
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
@@ -39,6 +40,12 @@ class Connection:
     columns: dict[str, set[str]] = field(default_factory=dict)
     alembic_version: str | None = None
     problems: list[InputProblem] = field(default_factory=list)
+    # Read through a Mage server's API (api/): what the read did, the requests sent by method,
+    # and the callable that removes the temporary mirror (called by History.close()).
+    api_read: Any = None
+    api_requests: dict[str, int] = field(default_factory=dict)
+    cleanup: Callable[[], Any] | None = None
+    mirror: str | None = None          # the API mirror's SQLite file (api.connect_api)
 
 
 def mask(url_text: str) -> str:
@@ -47,6 +54,15 @@ def mask(url_text: str) -> str:
         return make_url(url_text).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return url_text.split("://", 1)[0] + "://***" if "://" in url_text else url_text
+
+
+def display_url(url: str) -> str:
+    """An HTTP URL without user info, query or fragment: safe to print and store."""
+    parts = urlsplit(str(url).strip())
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def find_mage_db(mage_data: str | os.PathLike, project: str | None) -> tuple[Path | None, str]:

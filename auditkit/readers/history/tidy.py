@@ -7,6 +7,7 @@ back from the newest run in the history, so an old copy of a database reads like
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -112,3 +113,16 @@ def _typed_empty(columns: list[str]) -> pd.DataFrame:
             frame[c] = pd.Series(dtype="Int64")
     return frame
 
+
+
+def variable_keys(schedules: pd.DataFrame) -> pd.DataFrame:
+    """Replace the ``variables`` JSON of each schedule by its sorted keys (``variable_keys``,
+    None when the JSON is missing or not an object): values may be secrets and never leave."""
+    keys = []
+    for text in schedules.get("variables", pd.Series(dtype=object)):
+        try:
+            value = json.loads(text) if isinstance(text, str) else text
+        except ValueError:
+            value = None
+        keys.append(sorted(str(k) for k in value) if isinstance(value, dict) else None)
+    return schedules.drop(columns=["variables"], errors="ignore").assign(variable_keys=keys)

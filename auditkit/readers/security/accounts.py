@@ -122,12 +122,15 @@ def read_api_triggers(history, problems: list[InputProblem]) -> pd.DataFrame:
         return pd.DataFrame(columns=API_TRIGGER_COLUMNS)
     sql = ("SELECT id, pipeline_uuid, name, status, token FROM pipeline_schedule "
            "WHERE UPPER(CAST(schedule_type AS VARCHAR(16))) = 'API'")
+    # A history read through Mage's API holds only the token's fingerprint, behind this prefix.
+    from auditkit.readers.history.api.mirror import TOKEN_FINGERPRINT_PREFIX as mirrored
     rows = []
     for schedule_id, pipeline, name, status, token in _rows(history, sql, problems, "API triggers"):
+        fingerprint = (token[len(mirrored):] if token.startswith(mirrored) else short_hash(token)) if token else None
         rows.append({"trigger_id": schedule_id, "pipeline": pipeline, "name": name,
                      "status": str(status or "").upper() or None,
                      "active": str(status or "").upper() == "ACTIVE", "has_token": bool(token),
-                     "token_fingerprint": short_hash(token) if token else None})
+                     "token_fingerprint": fingerprint})
     return pd.DataFrame(rows, columns=API_TRIGGER_COLUMNS)
 
 

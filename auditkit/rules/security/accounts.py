@@ -177,3 +177,51 @@ class StoredSecretsWithCommittedKey(_AccountRule):
             yield self.finding(f"{n} stored secrets can be decrypted with the committed key",
                                key="secrets", path=keys[0]["path"], project=keys[0].get("project"),
                                evidence=f"stored_secrets={n} key_files={len(keys)}")
+
+
+@register
+class TriggerTokenInRunLists(_AccountRule):
+    """API-trigger tokens that every user who may list runs can read.
+
+    What it checks:
+        Active ``API`` schedules with a token that have runs in the history, on a server with
+        at least one user who is neither owner nor admin (a viewer or editor). Mage's run
+        list (``GET /api/pipeline_runs``, which a Viewer may call) returns
+        ``pipeline_schedule_token`` with every run, even where the server hides trigger tokens
+        elsewhere. Only the token's fingerprint is reported. Distinct from MAGE-SEC-003 (the
+        token committed in git) and MAGE-SEC-028 (the trigger accepts the token alone): this
+        is who can read it.
+
+    Why it matters:
+        A read-only account can copy the token from a run list and start the pipeline with any
+        variables through the token-only endpoint: read access becomes execute access.
+
+    Example:
+        ``ads_platform_webhook`` has 400 runs; the server has a Viewer account.
+
+    Fix:
+        Give viewers no access to the runs pages of such pipelines (or no account), rotate the
+        token after removing access, and deactivate API triggers nobody calls.
+    """
+
+    id = "MAGE-SEC-030"
+    name = "trigger-token-in-run-lists"
+    title = "API-trigger token readable through the run lists"
+    severity = "medium"
+    practices = SECRETS
+
+    def check(self):
+        readers = [r for r in self.frame_rows("accounts") if not r.get("is_owner") and not r.get("is_admin")]
+        if not readers:
+            return
+        from auditkit.analytics.schedule_sync import runs_per_schedule
+        runs = runs_per_schedule(self.ctx.history)
+        for row in self.frame_rows("api_triggers"):
+            sid = row.get("trigger_id")
+            n = runs.get(int(sid), 0) if sid is not None else 0
+            if row.get("active") and row.get("has_token") and n:
+                yield self.finding(
+                    f"the token of active API trigger '{row.get('name')}' is returned with each of its {n:,} runs "
+                    f"to {len(readers)} non-admin user(s) who can list runs",
+                    key=(row.get("pipeline"), row.get("name")), pipeline=row.get("pipeline"),
+                    evidence=f"trigger={row.get('name')} token_fingerprint={row.get('token_fingerprint')}")
