@@ -53,6 +53,15 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS from /proc/self/status (VmHWM). Not ru_maxrss: Linux carries the
+    forking parent's peak across exec into it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def child(mode: str, url: str) -> dict:
     """One read in this process (run as a child): figures as a dict."""
     from auditkit.readers.history.api import connect_api
@@ -66,7 +75,7 @@ def child(mode: str, url: str) -> dict:
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     read = conn.api_read
     out = {"mode": mode, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-           "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+           "peak_rss_mib": peak_rss_mib(),
            "requests": conn.api_requests, "runs": getattr(read, "runs", 0), "block_runs": getattr(read, "block_runs", 0),
            "run_pages": getattr(getattr(read, "walk", None), "pages", 0), "log_files": getattr(read, "log_files", 0),
            "problems": [p.reason[:120] for p in conn.problems]}
@@ -98,6 +107,7 @@ def main() -> None:
     parser.add_argument("--small-scale", type=float, default=8.0, help="demo scale of the small history")
     parser.add_argument("--skip-big-offset", action="store_true")
     parser.add_argument("--big-only", action="store_true", help="measure the big history only")
+    parser.add_argument("--modes", default="", help="comma-separated modes to run (default: all)")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "URL"))
     args = parser.parse_args()
     if args.child:
@@ -113,7 +123,8 @@ def main() -> None:
             modes.append(("per_run", False))
         elif args.skip_big_offset:
             modes = modes[:1]
-        for mode, embed in modes:
+        wanted = set(filter(None, args.modes.split(",")))
+        for mode, embed in [m for m in modes if not wanted or m[0] in wanted]:
             row = {"scale": scale, **sizes, **measure(mode, db, embed)}
             print(json.dumps(row), flush=True)
             results.append(row)

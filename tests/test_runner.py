@@ -131,7 +131,14 @@ def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypa
     monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
     monkeypatch.setattr(runner, "available_sections", lambda: sections)
     out = tmp_path / "report"
-    sockets_before = set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*"))
+    # The socket folders this run creates (kernels of other processes on the machine have theirs).
+    created, real_mkdtemp = [], tempfile.mkdtemp
+
+    def recording_mkdtemp(*args, **kwargs):
+        created.append(real_mkdtemp(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
     result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
     assert [s.ok for s in result.sections] == [True, True, True], [s.error for s in result.sections]
     pids = set()
@@ -143,7 +150,8 @@ def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypa
     # Kernels use IPC sockets in a private folder (removed afterwards), not unencrypted TCP.
     err = capfd.readouterr().err
     assert "over TCP" not in err and "10_first" in err
-    assert set(Path(tempfile.gettempdir()).glob("auditkit-kernel-*")) <= sockets_before
+    sockets = [Path(p) for p in created if Path(p).name.startswith("auditkit-kernel-")]
+    assert len(sockets) >= 3 and not any(p.exists() for p in sockets)
 
 
 def test_kernels_fall_back_to_tcp_when_the_temp_path_is_too_long_for_a_socket(tmp_path, monkeypatch):
@@ -160,3 +168,102 @@ def test_kernels_fall_back_to_tcp_when_the_temp_path_is_too_long_for_a_socket(tm
     finally:
         kernel.close()
     assert not list(long_tmp.iterdir())     # the socket folder is removed either way
+
+
+def test_a_section_that_kills_its_kernel_leaves_the_next_section_untouched(tmp_path, monkeypatch):
+    """Kernels are forked from a preloaded server (kernel_fork.py): a section that sets names and
+    module state and then kills its whole process group takes down only its own kernel; the next
+    section gets a fresh kernel from the same server, with nothing of the first."""
+    import os
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+
+    def notebook(name: str, source: str) -> None:
+        nb = new_notebook()
+        params = new_code_cell('audit_cache: str = ""  # folder with a cached audit')
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, new_code_cell(source)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    record = f"open({str(pids)!r} + '/' + str(os.getpid()), 'w').write(str(os.getppid()))\n"
+    notebook("10_crash", "left_behind = 41\nimport os, signal, auditkit.plots.style\n"
+                         "auditkit.plots.style.LEAKED = True\n" + record +
+                         "os.killpg(os.getpgid(0), signal.SIGKILL)")
+    notebook("20_after", "import os, sys, auditkit.plots.style\n" + record +
+                         "assert 'left_behind' not in globals(), 'a name survived the crash'\n"
+                         "assert not hasattr(auditkit.plots.style, 'LEAKED'), 'module state survived the crash'\n"
+                         "assert 'pandas' in sys.modules\n"
+                         "assert sys.argv[0].endswith('ipykernel_launcher.py'), sys.argv")
+    sections = [Section("10_crash", "Crash", ()), Section("20_after", "After", ())]
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: folder)
+    monkeypatch.setattr(runner, "available_sections", lambda: sections)
+    monkeypatch.delenv("AUDITKIT_FORK_KERNELS", raising=False)
+    out = tmp_path / "report"
+    result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
+    status = {s.section.slug: (s.ok, s.error) for s in result.sections}
+    assert not status["10_crash"][0] and "Dead" in status["10_crash"][1], status
+    assert status["20_after"] == (True, None), status
+    parents = {int(p.name): int(p.read_text()) for p in pids.iterdir()}
+    assert len(parents) == 2                                  # two kernels, one per section
+    assert len(set(parents.values())) == 1                    # both forked by the same server
+    assert os.getpid() not in parents.values()               # by the server, not launched by us
+
+
+def test_only_this_interpreters_ipykernel_is_forked():
+    import sys
+
+    from auditkit.report.kernel_fork import ipykernel_arguments
+
+    launcher = [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "k.json"]
+    assert ipykernel_arguments(launcher) == ["-f", "k.json"]
+    assert ipykernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"]) == ["-f", "k.json"]
+    assert ipykernel_arguments(["/usr/bin/other-python", "-m", "ipykernel_launcher", "-f", "k.json"]) is None
+    assert ipykernel_arguments([sys.executable, "-m", "other_kernel", "-f", "k.json"]) is None
+    assert ipykernel_arguments([sys.executable, "-c", "x", "-m", "ipykernel_launcher"]) is None
+    assert ipykernel_arguments(["R", "--slave"]) is None
+
+
+def test_forked_kernels_only_when_the_main_module_is_safe_to_import(monkeypatch, tmp_path):
+    """multiprocessing imports the program's __main__ in the fork server: a script that runs the
+    report at its top level would run again there, so such scripts get plain kernels."""
+    import sys
+    import sysconfig
+    import types
+
+    from auditkit.report.kernel_fork import main_module_is_safe
+
+    def main(name=None, file=None):
+        module = types.ModuleType("__main__")
+        module.__spec__ = types.SimpleNamespace(name=name) if name else None
+        if file:
+            module.__file__ = file
+        monkeypatch.setitem(sys.modules, "__main__", module)
+        return main_module_is_safe()
+
+    assert main(name="pytest.__main__") and main() is True           # python -m pkg; python -c
+    assert main(file=str(Path(sysconfig.get_path("scripts")) / "auditkit"))   # the console script
+    assert not main(file=str(tmp_path / "my_script.py"))
+    assert not main(name="my_module")                                  # python -m my_module
+
+
+def test_forked_and_plain_kernels_write_the_same_section(tmp_path, monkeypatch):
+    """The fork server is a shortcut around starting each kernel as a new interpreter: a real
+    section notebook gives the same page either way (figure ids aside, which are random)."""
+    import re
+
+    section = Section("10_blocks", "Blocks", ("blocks",))
+    monkeypatch.setattr(runner, "available_sections", lambda: [section])
+    pages = {}
+    for fork in ("0", "1"):
+        monkeypatch.setenv("AUDITKIT_FORK_KERNELS", fork)
+        out = tmp_path / f"fork{fork}"
+        result = runner.run_report(FIXTURE_REPO, out=out, jobs=1)
+        assert [s.ok for s in result.sections] == [True]
+        html = (out / "10_blocks.html").read_text()
+        pages[fork] = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|cell-id=[0-9a-f]+", "ID", html)
+    assert pages["1"].count("plotly-graph-div") >= 5
+    assert pages["0"] == pages["1"]

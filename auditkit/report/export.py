@@ -38,6 +38,9 @@ def _exporter():
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY}
+    # Validate the notebook once after all preprocessors, not after each (nbconvert's own
+    # option): each validation walks every output, plotly figures included.
+    config.HTMLExporter.optimistic_validation = True
     return HTMLExporter(config=config, template_name="basic", exclude_input=True, exclude_input_prompt=True,
                         exclude_output_prompt=True, exclude_raw=True)
 

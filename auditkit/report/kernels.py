@@ -1,9 +1,10 @@
 """Warm notebook kernels for the report runner, each used for one notebook only.
 
 Starting a kernel and importing pandas, plotly and auditkit costs more than most section
-notebooks do themselves. Each report worker therefore starts a kernel (while the audit is
-still being computed) and imports the libraries in it; while a section runs, the next kernel is
-already starting in the background. A kernel serves exactly one notebook and is then shut down:
+notebooks do themselves. Kernels are therefore forked from a server process that imported them
+once (kernel_fork.py; plain new interpreters that import them where forking is not possible),
+each report worker starts its first kernel while the audit is still being computed, and while a
+section runs, the next kernel is already starting in the background. A kernel serves exactly one notebook and is then shut down:
 clearing the namespace of a shared kernel would leave module state behind (``pd.set_option``,
 plotly's default template, a patched auditkit constant), which the next section would see.
 
@@ -22,20 +23,14 @@ from jupyter_client.utils import run_sync
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
+from auditkit.report.kernel_fork import PRELOAD, use_forked_kernels
+
 KERNEL_NAME = "python3"
 
-# Imported once per kernel; section notebooks then find them in sys.modules.
-WARM_IMPORTS = """\
-import pandas, plotly.express, plotly.graph_objects
-import auditkit, auditkit.plots
-import auditkit.analytics.blocks, auditkit.analytics.runs, auditkit.analytics.concurrency
-import auditkit.analytics.retries, auditkit.analytics.backfills
-import auditkit.plots.blocks, auditkit.plots.findings, auditkit.plots.pipelines
-import auditkit.plots.history, auditkit.plots.security, auditkit.plots.deployment
-import auditkit.readers.history, auditkit.report.trend
-import auditkit.limits, auditkit.plots.tables, auditkit.report.section, auditkit.report.openings
-import itables.javascript, IPython.display
-"""
+# Imported in each kernel before its notebook runs (a forked kernel has them already; see
+# kernel_fork.py); section notebooks then find them in sys.modules.
+WARM_IMPORTS = "import " + ", ".join(m for m in PRELOAD if m not in ("__main__", "ipykernel.kernelapp",
+                                                                      "auditkit.report.kernel_warmup"))
 
 _MAX_SOCKET_PATH = 100    # sockaddr_un holds 104-108 bytes depending on the OS
 
@@ -56,6 +51,7 @@ class _Kernel:
             self.km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=prefix)
         else:   # a long TMPDIR (macOS): unix socket paths are limited; loopback TCP then
             self.km = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        use_forked_kernels(self.km)
         try:
             NotebookClient(_code_notebook(WARM_IMPORTS), km=self.km, kernel_name=KERNEL_NAME,
                            timeout=600, startup_timeout=120).execute(cwd=cwd, env=env)

@@ -330,10 +330,16 @@ class History:
     def volume(self) -> dict:
         """The size of the whole history (not the window): ``tables`` (rows, id range, oldest
         and newest row, bytes), ``months`` (pipeline and block runs per month of creation) and
-        ``db_bytes``. Read-only counts and MIN/MAX; see :mod:`upkeep`."""
-        return self.cached_value("volume", lambda: {
-            "tables": upkeep.table_figures(self), "months": upkeep.monthly_growth(self),
-            "db_bytes": upkeep.database_bytes(self)})
+        ``db_bytes`` (None for a history read through Mage's API: the mirror's size says nothing
+        of the server's DB). Read-only counts and MIN/MAX; see :mod:`upkeep`."""
+        def build() -> dict:
+            mirrored = self.api_mirror is not None      # read through Mage's API: our copy, not its DB
+            if mirrored and self.window != (None, None):
+                self._problem("volume_api", "history size through the API counts only the runs read for the "
+                                            "window (and its backfills), not the server's whole history", "history_api")
+            return {"tables": upkeep.table_figures(self), "months": upkeep.monthly_growth(self),
+                    "db_bytes": None if mirrored else upkeep.database_bytes(self)}
+        return self.cached_value("volume", build)
 
     @cached_property
     def logs(self) -> LogScan:

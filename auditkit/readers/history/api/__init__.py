@@ -81,6 +81,7 @@ def _reopen_mirror(path: str, label: str) -> Connection | None:
         return None
     conn.label = label
     conn.log_root = db.parent / "pipelines"
+    conn.mirror = str(db)              # no cleanup: the process that made it removes it
     return conn
 
 

@@ -161,32 +161,36 @@ def _check_counts(read: ApiRead, label: str) -> None:
 
 def _read_logs(mirror: Mirror, client: MageClient, candidates: _LogCandidates, log_requests: int,
                read: ApiRead) -> None:
-    chosen = candidates.chosen(log_requests * LOG_FILES_PER_REQUEST)
+    """Block logs of the chosen block runs, 20 per request per pipeline, at most ``log_requests``."""
     by_pipeline: dict[str, list[int]] = {}
-    for pipeline, block_run_id in chosen:
+    for pipeline, block_run_id in candidates.chosen(log_requests * LOG_FILES_PER_REQUEST):
         by_pipeline.setdefault(pipeline, []).append(block_run_id)
-    failed_pipelines = []
-    for pipeline, ids in sorted(by_pipeline.items()):
-        for start in range(0, len(ids), LOG_FILES_PER_REQUEST):
-            batch = ids[start:start + LOG_FILES_PER_REQUEST]
-            try:
-                body = client.get(f"/api/pipelines/{quote(pipeline, safe='')}/logs",
-                                  {"block_run_id[]": ",".join(map(str, batch)), "_limit": LOG_FILES_PER_REQUEST})
-            except ApiError:
-                failed_pipelines.append(pipeline)
-                break
-            for entry in body.get("logs") or []:
-                for log in (entry.get("block_run_logs") or []) if isinstance(entry, dict) else []:
-                    if isinstance(log, dict) and isinstance(log.get("content"), str):
-                        read.log_files += mirror.add_log(log.get("path"), log["content"])
+    batches = [(pipeline, ids[i:i + LOG_FILES_PER_REQUEST]) for pipeline, ids in sorted(by_pipeline.items())
+               for i in range(0, len(ids), LOG_FILES_PER_REQUEST)]
+    batches.sort(key=lambda b: -len(b[1]))          # full batches first: the budget is in requests
+    covered, failed_pipelines = 0, set()
+    for pipeline, batch in batches[:log_requests]:
+        if pipeline in failed_pipelines:
+            continue
+        try:
+            body = client.get(f"/api/pipelines/{quote(pipeline, safe='')}/logs",
+                              {"block_run_id[]": ",".join(map(str, batch)), "_limit": LOG_FILES_PER_REQUEST})
+        except ApiError:
+            failed_pipelines.add(pipeline)
+            continue
+        covered += len(batch)
+        for entry in body.get("logs") or []:
+            for log in (entry.get("block_run_logs") or []) if isinstance(entry, dict) else []:
+                if isinstance(log, dict) and isinstance(log.get("content"), str):
+                    read.log_files += mirror.add_log(log.get("path"), log["content"])
     if failed_pipelines:
         read.problems.append(InputProblem(client.label, KIND, (
-            f"block logs could not be read for pipeline(s) {', '.join(sorted(set(failed_pipelines)))}: "
+            f"block logs could not be read for pipeline(s) {', '.join(sorted(failed_pipelines))}: "
             "their automatic retries are not counted")))
-    left = candidates.total - len(chosen)
+    left = candidates.total - covered
     if left > 0:
         read.problems.append(InputProblem(client.label, KIND, (
-            f"block logs read for {len(chosen)} of {candidates.total} block runs that ran (every failed or "
+            f"block logs read for {covered} of {candidates.total} block runs that ran (every failed or "
             f"errored one first, then the newest): automatic retries of the other {left} are not counted; "
             f"Mage's API gives at most {LOG_FILES_PER_REQUEST} log files per request and the reader made at "
             f"most {log_requests} log requests (raise {LOG_REQUESTS_ENV} to read more)")))
