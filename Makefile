@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(BIN)/python -m auditkit.report.kernelspec >/dev/null   # ipykernel's spec, quiet provisioner
 	touch $@
 
 $(TEST_STAMP): pyproject.toml $(STAMP)
@@ -31,6 +31,7 @@ test: $(TEST_STAMP)
 
 docs: $(STAMP)
 	$(BIN)/auditkit rules --format md --precision benchmarks/ecosystem/precision.csv > docs/rules.md
+	$(BIN)/auditkit columns --format md > docs/columns.md
 
 clean:
 	rm -rf reports/demo .pytest_cache

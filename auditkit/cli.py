@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--precision", metavar="CSV",
                        help="per-rule precision measured by the ecosystem check "
                             "(benchmarks/ecosystem/precision.csv), shown with each rule")
+    columns = sub.add_parser("columns", help="print the columns of every public frame (docs/columns.md)")
+    columns.add_argument("--format", choices=["md", "json"], default="md")
     return parser
 
 
@@ -155,8 +157,21 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_columns(args: argparse.Namespace) -> int:
+    import json
+
+    from auditkit.columns import FRAMES, render_markdown
+    if args.format == "json":
+        sys.stdout.write(json.dumps([{"frame": f.name, "group": f.group, "row": f.row, "raw": f.raw,
+                                      "columns": [{"name": c, "dtype": d, "meaning": m}
+                                                  for c, (d, m) in f.columns.items()]} for f in FRAMES], indent=1))
+    else:
+        sys.stdout.write(render_markdown())
+    return EXIT_OK
+
+
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "check": cmd_check, "rules": cmd_rules, "drift": cmd_drift,
-            "notebooks": cmd_notebooks}
+            "notebooks": cmd_notebooks, "columns": cmd_columns}
 
 
 def main(argv: list[str] | None = None) -> int:

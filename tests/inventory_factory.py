@@ -31,7 +31,7 @@ DEFAULTS: dict[str, dict] = {
     },
     "pipelines": {
         "project": PROJECT, "pipeline": "sales_revenue_daily", "uuid_in_yaml": None, "name": None,
-        "type": "python", "path": None, "description": "Daily revenue report.",
+        "pipeline_type": "python", "path": None, "description": "Daily revenue report.",
         "tags": ["sales"], "n_blocks": 12, "n_entries": 12, "executor_type": None,
         "executor_count": None, "run_pipeline_in_one_process": None, "concurrency_config": None,
         "retry_config": None, "notification_config": None, "cache_block_output_in_memory": False,
@@ -41,14 +41,14 @@ DEFAULTS: dict[str, dict] = {
     },
     "blocks": {
         "project": PROJECT, "pipeline": "sales_revenue_daily", "block": "load_orders", "name": None,
-        "type": "data_loader", "language": "python", "section": "blocks", "extension": None,
+        "block_type": "data_loader", "language": "python", "section": "blocks", "extension": None,
         "upstream": [], "downstream": [], "path": None, "path_source": "default", "file_exists": True,
         "retry_config": None, "executor_type": None, "timeout": None, "configuration": {},
         "is_dynamic": False, "reduce_output": False, "replicated_block": None, "has_callback": False,
     },
     "block_files": {
         "project": PROJECT, "path": f"{PROJECT}/data_loaders/load_orders.py", "block_type": "data_loader",
-        "uuid": None, "language": "python", "subfolder_depth": 0, "size_bytes": 2000,
+        "block": None, "language": "python", "subfolder_depth": 0, "size_bytes": 2000,
         "lines_total": 80, "lines_code": 60, "n_functions": 2, "functions": [], "decorators": [],
         "n_tests": 1, "has_docstring": True, "complexity_max": 2, "complexity_avg": 1.5,
         "referenced": True, "n_pipelines": 1, "skipped": None, "facts": {}, "template": False,
@@ -81,12 +81,12 @@ def _fill(frame: str, row: dict) -> dict:
     elif frame == "blocks":
         full["name"] = full["name"] or full["block"]
         if full["path"] is None and full["path_source"] != "none":
-            folder = _BLOCK_FOLDERS.get(full["type"], f"{full['type']}s")
+            folder = _BLOCK_FOLDERS.get(full["block_type"], f"{full['block_type']}s")
             full["path"] = f"{full['project']}/{folder}/{full['block']}.py"
     elif frame == "block_files":
-        if full["uuid"] is None:
+        if full["block"] is None:
             parts = full["path"].split("/")
-            full["uuid"] = "/".join(parts[2:]).rsplit(".", 1)[0] if len(parts) > 2 else parts[-1]
+            full["block"] = "/".join(parts[2:]).rsplit(".", 1)[0] if len(parts) > 2 else parts[-1]
     return full
 
 

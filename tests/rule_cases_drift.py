@@ -22,7 +22,7 @@ COLUMNS = {
     "trigger_reach": ["project", "pipeline", "trigger", "path", "line", "env", "mage_env", "status", "envs", "valid",
                       "fires", "reason", "never_fires"],
     "io_config": ["project", "path", "profile", "key", "env", "value_kind"],
-    "project_settings": ["project", "file", "key", "env", "value"],
+    "project_settings": ["project", "path", "key", "env", "value"],
     "requirements": ["path", "package", "env", "spec"],
     "dbt_profiles": ["path", "profile", "target", "key", "env", "value_kind"],
     "promotion": ["from_env", "to_env", "status", "waiting", "oldest_waiting_at", "bypassed", "from_commit",

@@ -146,7 +146,7 @@ CASES = [
         "MAGE-OPS-015", [schedule(), *COMPLETED, run_row(9, DAY + timedelta(days=4), "INITIAL"), NEWEST]), 0),
     ("MAGE-OPS-015", "streaming pipeline RUNNING by design", run_rule(
         "MAGE-OPS-015", [schedule(), *COMPLETED, run_row(9, DAY + timedelta(days=4), "RUNNING"), NEWEST],
-        pipelines=({"type": "streaming"},)), 0),
+        pipelines=({"pipeline_type": "streaming"},)), 0),
     # --- MAGE-OPS-016: scheduler stalls ---
     ("MAGE-OPS-016", "six hours without runs, hourly schedule due", run_rule(
         "MAGE-OPS-016", [HOURLY, *hourly_runs(range(8, 14))]), 1),

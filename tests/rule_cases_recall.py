@@ -92,7 +92,7 @@ CASES += [
 
 # --- broken references ---
 def _gdp_block(uuid):
-    return {"block": "orders_product", "type": "global_data_product", "path_source": "none",
+    return {"block": "orders_product", "block_type": "global_data_product", "path_source": "none",
             "configuration": {"global_data_product": {"uuid": uuid}}}
 
 

@@ -47,7 +47,7 @@ def risk(kind: str, test_id: str = "auditkit") -> dict:
 
 def deployment(**overrides) -> dict:
     """A Mage compose service with every setting safe; a case overrides what it is about."""
-    row = {"file": COMPOSE, "service": "magic", "kind": "compose", "project": None,
+    row = {"path": COMPOSE, "service": "magic", "kind": "compose", "project": None,
            "image": "mageai/mageai:0.9.79", "mage_version": "0.9.79", "image_pinned": True,
            "auth_enabled": True, "auth_source": "setting", "ports_all_interfaces": False,
            "published_ports": ["127.0.0.1:6789:6789"], "jwt_secret": "reference", "owner_password": "unset",
@@ -68,14 +68,14 @@ def account(key: str, **overrides) -> dict:
 
 
 def api_trigger(**overrides) -> dict:
-    row = {"schedule_id": 1, "pipeline_uuid": "p1", "name": "hook", "status": "active", "active": True,
+    row = {"trigger_id": 1, "pipeline": "p1", "name": "hook", "status": "active", "active": True,
            "has_token": True, "token_fingerprint": "0011223344556677"}
     row.update(overrides)
     return row
 
 
 def command_line(value: str = "literal (redacted): password option", risk_level: str = "high") -> dict:
-    return {"file": COMPOSE, "setting": "command_line_credential", "value_summary": value, "mage_version": None,
+    return {"path": COMPOSE, "setting": "command_line_credential", "value_summary": value, "mage_version": None,
             "risk": risk_level, "service": "init", "line": 12, "project": None}
 
 
@@ -176,7 +176,7 @@ CASES += [
     case("MAGE-SEC-021", "prod with edit access (two services of one file: one finding)", 1,
          deployments=[deployment(notebook_edit="unset"), deployment(service="m2", notebook_edit="unset")]),
     case("MAGE-SEC-021", "prod with edit access in two files", 2,
-         deployments=[deployment(notebook_edit="unset"), deployment(file="deploy/compose.yml", notebook_edit="0")]),
+         deployments=[deployment(notebook_edit="unset"), deployment(path="deploy/compose.yml", notebook_edit="0")]),
     case("MAGE-SEC-021", "edit off in prod, on in dev", 0,
          deployments=[deployment(), deployment(service="dev", env="dev", production=False, notebook_edit="unset")]),
     case("MAGE-SEC-022", "one-year tokens", 1, deployments=[deployment(token_expiry_s=31_536_000)]),
@@ -202,7 +202,7 @@ CASES += [
                                  image_pinned=False, mage_version="latest")]),
     case("MAGE-SEC-020", "JWT unset: dev set-up, Dockerfile, auth off", 0,
          deployments=[deployment(jwt_secret="unset", production=False, production_evidence=None),
-                      deployment(file="Dockerfile", kind="dockerfile", service=None, jwt_secret="unset"),
+                      deployment(path="Dockerfile", kind="dockerfile", service=None, jwt_secret="unset"),
                       deployment(service="m3", jwt_secret="unset", auth_enabled=False)]),
     case("MAGE-SEC-023", "dev quickstart port mapping", 0,
          deployments=[deployment(ports_all_interfaces=True, production=False, production_evidence=None)]),
@@ -234,7 +234,7 @@ CASES += [
          accounts=[account("u1"), account("u2", roles=[], legacy_roles=2), account("u3", roles=[], is_owner=True)]),
     case("MAGE-SEC-028", "active API trigger with token", 1, api_triggers=[api_trigger()]),
     case("MAGE-SEC-028", "inactive or tokenless", 0,
-         api_triggers=[api_trigger(active=False, status="inactive"), api_trigger(schedule_id=2, name="h2", has_token=False)]),
+         api_triggers=[api_trigger(active=False, status="inactive"), api_trigger(trigger_id=2, name="h2", has_token=False)]),
     case("MAGE-SEC-029", "stored secrets and committed key", 1,
          stored_secrets=[{"n_secrets": 3, "n_legacy": 0, "n_scopes": 1}],
          exposed_files=[exposed("secrets_key", "mage_data/secrets/key")]),

@@ -113,7 +113,7 @@ def test_io_config_kinds_never_values(drift):
 
 def test_project_settings_requirements_and_dbt_profiles(drift):
     assert cell(drift.project_settings, "value", key="retry_config.retries") == {"dev": "1", "staging": "1", "prod": "2"}
-    assert cell(drift.project_settings, "value", file="settings.yaml", key="projects.hub.path")["prod"] == "absent"
+    assert cell(drift.project_settings, "value", path="settings.yaml", key="projects.hub.path")["prod"] == "absent"
     reqs = drift.requirements
     assert cell(reqs, "spec", package="pandas") == {"dev": "==2.2.1", "staging": "==2.2.1", "prod": "==2.1.0"}
     assert cell(reqs, "spec", package="boto3") == {"dev": "absent", "staging": "absent", "prod": "==1.34.0"}

@@ -67,7 +67,7 @@ def test_reads_branches_commits_tags_and_ci_files_from_a_subfolder(repo: Path):
     assert info.main_branch == "main" and info.current_branch == "main"
     assert len(info.commits) == 5 and int(info.commits["is_merge"].sum()) == 1
     by_subject = info.commits.set_index("subject")
-    assert by_subject.loc["feat(loader): add stripe loader", "type"] == "feat"
+    assert by_subject.loc["feat(loader): add stripe loader", "commit_type"] == "feat"
     assert not by_subject.loc["fixed stuff", "conventional"]
     assert by_subject.loc["fixed stuff", "on_main"] and not by_subject.loc["fix: null handling in revenue", "on_main"]
     assert set(info.tags["name"]) == {"v1.2.0", "nightly"}
@@ -92,7 +92,7 @@ def test_helpers_summarise_strategy_conventions_and_direct_commits(repo: Path):
     info = read_git(repo)
     strategy = branch_strategy(info).set_index("kind")["branches"]
     assert strategy["feature"] == 1 and strategy["staging"] == 0 and strategy["other"] == 1
-    conventions = commit_conventions(info).set_index("type")
+    conventions = commit_conventions(info).set_index("commit_type")
     assert conventions.loc["non-conventional", "commits"] == 1      # "fixed stuff"; the merge is excluded
     assert conventions["commits"].sum() == 4
     direct = direct_commits_to_main(info)
@@ -144,7 +144,7 @@ def test_branch_kind(name, kind):
 ])
 def test_parse_subject(subject, conventional, ctype):
     parsed = parse_subject(subject)
-    assert parsed["conventional"] is conventional and parsed["type"] == ctype
+    assert parsed["conventional"] is conventional and parsed["commit_type"] == ctype
 
 
 def test_an_untracked_or_ignored_folder_has_no_git_facts_of_its_own(repo: Path):

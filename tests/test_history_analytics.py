@@ -50,7 +50,7 @@ def test_three_overlapping_runs_peak_at_three(db):
     _run(conn, 5, pipeline="q", start="00:15:00", end="00:25:00")
     conn.close()
     h = open_history(str(path))
-    peaks = concurrency.observed_peaks(h).set_index("pipeline_uuid")
+    peaks = concurrency.observed_peaks(h).set_index("pipeline")
     assert peaks.loc["p", "peak"] == 3
     assert peaks.loc["q", "peak"] == 1
     assert concurrency.overall_peaks(h)["pipeline_runs"] == 4     # p1, p2, q and p3 at 00:20
@@ -67,11 +67,11 @@ def test_block_concurrency_and_overview_against_limits(db):
     _run(conn, 4, start="00:05:40", end="00:08:00")
     conn.close()
     h = open_history(str(path))
-    assert concurrency.observed_peaks(h, "block").set_index("pipeline_uuid").loc["p", "peak"] == 3
-    inv = {"pipelines": pd.DataFrame([{"project": "x", "pipeline": "p", "type": "python",
+    assert concurrency.observed_peaks(h, "block").set_index("pipeline").loc["p", "peak"] == 3
+    inv = {"pipelines": pd.DataFrame([{"project": "x", "pipeline": "p", "pipeline_type": "python",
                                        "concurrency_config": {"block_run_limit": 2}}]),
            "projects": pd.DataFrame([{"project": "x", "queue_config": {"concurrency": 4}}])}
-    overview = concurrency.concurrency_overview(h, inv).set_index("pipeline_uuid")
+    overview = concurrency.concurrency_overview(h, inv).set_index("pipeline")
     assert overview.loc["p", "trigger_run_limit"] == 2        # from the DB trigger settings
     assert overview.loc["p", "queue_concurrency"] == 4
     assert overview.loc["p", "peak_pipeline_runs"] == 3
@@ -85,7 +85,7 @@ def test_duration_percentiles_nearest_rank(db):
         _run(conn, i, start=f"{i:02d}:00:00", end=f"{i:02d}:{m:02d}:00" if m < 60 else f"{i + 1:02d}:40:00")
     _run(conn, 50, start="20:00:00", end=None, status="FAILED")           # not a completed duration
     conn.close()
-    stats = runs.duration_stats(open_history(str(path))).set_index("pipeline_uuid")
+    stats = runs.duration_stats(open_history(str(path))).set_index("pipeline")
     # Nearest rank: p50 is the 5th of 10 sorted values, p95 the 10th.
     assert stats.loc["p", "n"] == 10
     assert stats.loc["p", "p50_s"] == pytest.approx(300, abs=1e-3)
@@ -105,13 +105,13 @@ def test_skipped_sla_retried_runs_and_blocks(db):
     conn.close()
     h = open_history(str(path))
     assert runs.skipped_runs(h)["skipped_runs"].tolist() == [1]
-    sla = runs.sla_misses(h).set_index("pipeline_uuid")
+    sla = runs.sla_misses(h).set_index("pipeline")
     assert (sla.loc["p", "runs_with_sla"], sla.loc["p", "sla_misses"]) == (5, 1)
-    retried = retries.retried_pipeline_runs(h).set_index("pipeline_uuid")
+    retried = retries.retried_pipeline_runs(h).set_index("pipeline")
     assert retried.loc["p", ["retried_executions", "extra_runs", "recovered"]].tolist() == [1, 1, 1]
     outcomes = retries.block_outcomes(h).set_index("block")
     assert outcomes.loc["load", ["block_runs", "completed", "failed", "retried_block_runs"]].tolist() == [3, 1, 1, 1]
-    health = runs.run_health(h).set_index("pipeline_uuid")
+    health = runs.run_health(h).set_index("pipeline")
     assert health.loc["p", "skipped_runs"] == 1 and health.loc["p", "sla_misses"] == 1
     assert health.loc["p", "success_rate"] == pytest.approx(2 / 3, abs=1e-3)
 
@@ -156,7 +156,7 @@ def test_failure_rate_has_one_definition(db):
     conn.commit()
     conn.close()
     history = open_history(str(path))
-    health = runs.run_health(history).set_index("pipeline_uuid")
+    health = runs.run_health(history).set_index("pipeline")
     assert health.loc["p", "failure_rate"] == pytest.approx(0.25)
     assert health.loc["p", "success_rate"] == pytest.approx(0.75)
     audit = SimpleNamespace(inventory=make_inventory(), security=None, thresholds={})
@@ -192,7 +192,7 @@ def test_backfill_progress_and_gaps(db):
                completed_at=T0 + "00:01:00.000000" if status == "COMPLETED" else None)
     conn.close()
     h = open_history(str(path))
-    inv = backfills.backfill_inventory(h).set_index("id")
+    inv = backfills.backfill_inventory(h).set_index("backfill_id")
     assert inv.loc[1, ["expected_runs", "runs", "completed_runs", "failed_runs", "run_limit"]].tolist() == [10, 6, 3, 1, 3]
     assert inv.loc[1, "progress"] == pytest.approx(0.3)
     assert inv.loc[2, "expected_runs"] is None or pd.isna(inv.loc[2, "expected_runs"])
@@ -208,17 +208,17 @@ def test_backfill_progress_and_gaps(db):
 def test_effective_retry_config_merges_project_under_block():
     inv = {"projects": pd.DataFrame([{"project": "x", "retry_config": {"retries": 1, "delay": 30}}]),
            "blocks": pd.DataFrame([
-               {"project": "x", "pipeline": "p", "block": "a", "type": "data_loader", "section": "blocks",
+               {"project": "x", "pipeline": "p", "block": "a", "block_type": "data_loader", "section": "blocks",
                 "retry_config": {"retries": 3}},
-               {"project": "x", "pipeline": "p", "block": "b", "type": "transformer", "section": "blocks",
+               {"project": "x", "pipeline": "p", "block": "b", "block_type": "transformer", "section": "blocks",
                 "retry_config": None},
-               {"project": "x", "pipeline": "p", "block": "n", "type": "markdown", "section": "blocks",
+               {"project": "x", "pipeline": "p", "block": "n", "block_type": "markdown", "section": "blocks",
                 "retry_config": None},
-               {"project": "x", "pipeline": "p", "block": "cb", "type": "callback", "section": "callbacks",
+               {"project": "x", "pipeline": "p", "block": "cb", "block_type": "callback", "section": "callbacks",
                 "retry_config": None},
-               {"project": "x", "pipeline": "p", "block": "j", "type": "data_exporter", "section": "blocks",
+               {"project": "x", "pipeline": "p", "block": "j", "block_type": "data_exporter", "section": "blocks",
                 "retry_config": '{"delay": 7}'},
-               {"project": "other", "pipeline": "q", "block": "o", "type": "data_loader", "section": "blocks",
+               {"project": "other", "pipeline": "q", "block": "o", "block_type": "data_loader", "section": "blocks",
                 "retry_config": None}])}
     frame = retries.effective_retry_config(inv).set_index("block")
     assert sorted(frame.index) == ["a", "b", "j", "o"]
@@ -239,7 +239,7 @@ def test_retry_overview_flags_flaky_and_unprotected_blocks(db, tmp_path):
                                                              ("b", "FAILED", "01:00:21", None, err)])
     conn.close()
     inv = {"projects": pd.DataFrame([{"project": "x", "retry_config": None}]),
-           "blocks": pd.DataFrame([{"project": "x", "pipeline": "p", "block": blk, "type": "transformer",
+           "blocks": pd.DataFrame([{"project": "x", "pipeline": "p", "block": blk, "block_type": "transformer",
                                     "section": "blocks", "retry_config": cfg}
                                    for blk, cfg in (("a", {"retries": 2}), ("b", None))])}
     overview = retries.retry_overview(open_history(str(path)), inv).set_index("block")

@@ -59,11 +59,11 @@ def test_pipeline_peaks_match_a_python_sweep(history, con):
 
 
 def test_retries_skips_and_backfill_match_direct_sql(history, con):
-    retried = retries.retried_pipeline_runs(history).set_index("pipeline_uuid")
+    retried = retries.retried_pipeline_runs(history).set_index("pipeline")
     direct = con.execute("SELECT pipeline_uuid, COUNT(*) FROM (SELECT pipeline_uuid FROM pipeline_run "
                          "GROUP BY pipeline_schedule_id, execution_date HAVING COUNT(*) > 1) GROUP BY 1").fetchall()
     assert {p: int(retried.loc[p, "retried_executions"]) for p, _ in direct} == dict(direct)
-    skipped = runs.skipped_runs(history).set_index("pipeline_uuid")["skipped_runs"].to_dict()
+    skipped = runs.skipped_runs(history).set_index("pipeline")["skipped_runs"].to_dict()
     direct_skipped = dict(con.execute(
         "SELECT pipeline_uuid, COUNT(*) FROM pipeline_run r WHERE status='CANCELLED' AND NOT EXISTS "
         "(SELECT 1 FROM block_run b WHERE b.pipeline_run_id = r.id) GROUP BY 1").fetchall())
@@ -83,10 +83,10 @@ def test_expected_vs_actual_counts_skipped_ticks_as_ticks(history, con):
 
 
 def test_block_outcomes_and_concurrency(history, con):
-    outcomes = retries.block_outcomes(history).set_index(["pipeline_uuid", "block"])
+    outcomes = retries.block_outcomes(history).set_index(["pipeline", "block"])
     # Dynamic children (summarize_region:eu, ...) count under their block.
     children = con.execute("SELECT COUNT(*) FROM block_run WHERE block_uuid LIKE 'summarize_region%'").fetchone()[0]
     assert outcomes.loc[("branching_dynamic", "summarize_region"), "block_runs"] == children == 4
     assert outcomes.loc[("flaky_retry", "flaky_enrich"), "retried_block_runs"] == 1
-    peaks = concurrency.observed_peaks(history, "block").set_index("pipeline_uuid")["peak"]
+    peaks = concurrency.observed_peaks(history, "block").set_index("pipeline")["peak"]
     assert peaks["branching_dynamic"] >= 3                 # the three dynamic children ran together

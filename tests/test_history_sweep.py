@@ -152,11 +152,11 @@ def assert_exact(history, expected) -> None:
         spans = expected[level]
         peaks = concurrency.observed_peaks(history, level)
         by_pipeline = {p: brute_peak([(s, e) for q, s, e in spans if q == p]) for p in {p for p, _, _ in spans}}
-        assert dict(zip(peaks["pipeline_uuid"], peaks["peak"].astype(int))) == by_pipeline, level
+        assert dict(zip(peaks["pipeline"], peaks["peak"].astype(int))) == by_pipeline, level
         overall = int(peaks["overall_peak"].iloc[0]) if len(peaks) else 0
         assert overall == brute_peak([(s, e) for _, s, e in spans]), level
     timeline = concurrency.concurrency_timeline(history)
-    got = {(p, b.to_pydatetime()): int(r) for p, b, r in zip(timeline["pipeline_uuid"], timeline["bucket"],
+    got = {(p, b.to_pydatetime()): int(r) for p, b, r in zip(timeline["pipeline"], timeline["bucket"],
                                                                 timeline["running"])}
     hour = timedelta(hours=1)
     want = {}

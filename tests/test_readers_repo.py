@@ -52,7 +52,7 @@ def test_summary_counts(rich):
 def test_pipeline_rows(rich):
     pipes = rich.pipelines.set_index("pipeline")
     etl = pipes.loc["etl_daily"]
-    assert (etl["name"], etl["type"], etl["tags"], etl["description"]) == ("ETL daily", "python", ["daily", "orders"],
+    assert (etl["name"], etl["pipeline_type"], etl["tags"], etl["description"]) == ("ETL daily", "python", ["daily", "orders"],
                                                                          "Daily orders ETL")
     assert etl["retry_config"] == {"delay": 10, "retries": 3}
     assert etl["run_pipeline_in_one_process"] is False and etl["has_triggers_yaml"]
@@ -64,7 +64,7 @@ def test_pipeline_rows(rich):
     assert (pipes["name"] == "ETL daily").sum() == 2
     cyc = pipes.loc["null_language"]
     assert cyc["has_cycle"] and sorted(cyc["cycle"]) == ["cyc_a", "cyc_b"] and cyc["n_dangling"] == 1
-    assert cyc["type"] == "streaming"
+    assert cyc["pipeline_type"] == "streaming"
     assert not pipes.loc["broken_yaml", "readable"] and pipes.loc["python_tag", "python_tags"]
     assert pipes.loc["python_tag", "readable"]
 
@@ -120,7 +120,7 @@ def test_edges(rich):
 def test_block_files(rich):
     files = rich.block_files.set_index("path")
     stripe = files.loc[P + "data_loaders/api/load_stripe.py"]
-    assert (stripe["uuid"], stripe["block_type"], stripe["subfolder_depth"], stripe["n_tests"]) == \
+    assert (stripe["block"], stripe["block_type"], stripe["subfolder_depth"], stripe["n_tests"]) == \
         ("api/load_stripe", "data_loader", 1, 1)
     assert stripe["has_docstring"] and stripe["decorators"] == ["data_loader", "test"]
     long_file = files.loc[P + "transformers/clean_orders.py"]

@@ -62,5 +62,25 @@ def test_recipe_answers_match_the_database_and_the_findings(executed):
             "WHERE br.status = 'FAILED' AND pr.created_at >= datetime(?, '-30 days') "
             "GROUP BY pr.pipeline_uuid, br.block_uuid ORDER BY n DESC LIMIT 1", (newest,)).fetchone()[0]
     last_month = audit.history.between("30d").block_runs()
-    failed = last_month[last_month["status"] == "FAILED"].value_counts(["pipeline", "block_run"])
+    failed = last_month[last_month["status"] == "FAILED"].value_counts(["pipeline", "block"])
     assert int(failed.iloc[0]) == top > 0
+
+
+def test_http_recipe_reads_the_code_facts_frame_and_matches_the_raw_facts(executed):
+    """The HTTP-without-retries recipe answers from ``inventory.code_facts``; the same answer
+    computed from the per-file fact dicts the rules read."""
+    from auditkit.analytics.retries import effective_retry_config
+
+    _, nb = executed
+    [cell] = [c for c in _recipe_cells(nb) if "http_calls" in c.source]
+    assert "code_facts" in cell.source
+    [result] = [o for o in cell.outputs if o.output_type == "execute_result"]
+    audit = auditkit.open_audit("")
+    files, blocks = audit.inventory.block_files, audit.inventory.blocks
+    calling = {p for p, f in zip(files["path"], files["facts"]) if (f or {}).get("http_calls")}
+    http = blocks[blocks["path"].isin(calling)][["pipeline", "block"]]
+    config = effective_retry_config(audit.inventory).merge(http)
+    expected = sorted(config.loc[config["retries"] == 0, "pipeline"].unique())
+    assert len(http) > 0 and result.data["text/plain"] == repr(expected)
+    facts = audit.inventory.code_facts
+    assert set(facts.loc[facts["fact"] == "http_calls", "path"]) == calling

@@ -93,7 +93,7 @@ def test_scheduled_audit_example_is_a_valid_mage_pipeline():
     inv = read_repo(example)
     assert list(inv.pipelines["pipeline"]) == ["auditkit_repo_audit_daily"]
     block = inv.blocks.iloc[0]
-    assert block["type"] == "custom" and block["file_exists"]
+    assert block["block_type"] == "custom" and block["file_exists"]
     trigger = inv.triggers.iloc[0]
     assert trigger["valid"] and trigger["schedule_interval"] == "0 6 * * *" and list(trigger["envs"]) == ["prod"]
     assert inv.input_problems.empty

@@ -268,10 +268,10 @@ def test_two_thousand_pipelines_come_from_one_data_file_with_search_and_paging(b
     blocks, edges = [], []
     for name in names:
         for j in range(6):
-            blocks.append({"project": "hub", "pipeline": name, "block": f"b{j}", "type": "transformer"})
+            blocks.append({"project": "hub", "pipeline": name, "block": f"b{j}", "block_type": "transformer"})
             if j:
                 edges.append({"project": "hub", "pipeline": name, "upstream": f"b{j - 1}", "downstream": f"b{j}"})
-    inv = make_inventory(pipelines=[{"project": "hub", "pipeline": p, "type": "python", "depth": 6, "max_width": 1}
+    inv = make_inventory(pipelines=[{"project": "hub", "pipeline": p, "pipeline_type": "python", "depth": 6, "max_width": 1}
                                     for p in names], blocks=blocks, edges=edges)
     findings = findings_frame([Finding(rule_id="MAGE-PIP-006", severity="low", category="pipelines",
                                        message="too few blocks", fingerprint=f"f{i}", project="hub", pipeline=p)

@@ -59,8 +59,8 @@ def test_findings_data_has_every_finding_its_rule_text_and_new_flags():
 
 def test_pipeline_data_draws_the_dag_from_edges(tmp_path):
     inv = make_inventory(
-        pipelines=[{"project": "hub", "pipeline": "sales_daily", "type": "python", "depth": 2, "max_width": 2}],
-        blocks=[{"project": "hub", "pipeline": "sales_daily", "block": b, "type": t, "path": f"hub/{b}.py"}
+        pipelines=[{"project": "hub", "pipeline": "sales_daily", "pipeline_type": "python", "depth": 2, "max_width": 2}],
+        blocks=[{"project": "hub", "pipeline": "sales_daily", "block": b, "block_type": t, "path": f"hub/{b}.py"}
                 for b, t in (("load", "data_loader"), ("clean", "transformer"), ("save", "data_exporter"))],
         block_files=[{"project": "hub", "path": "hub/load.py", "lines_code": 40}],
         edges=[{"project": "hub", "pipeline": "sales_daily", "upstream": "load", "downstream": "clean"},
@@ -134,7 +134,7 @@ def test_section_openings_state_what_was_found_from_the_data(demo_audit):
     worst = over.loc[(over["peak_pipeline_runs"] - over["effective_run_limit"]).idxmax()]
     text = repr(opening_for("30_concurrency", demo_audit))
     assert f"{len(over)} of {len(overview)} pipelines ran more runs at once than their limit" in text
-    assert f"worst: {worst['pipeline_uuid']}, {int(worst['peak_pipeline_runs'])} against " \
+    assert f"worst: {worst['pipeline']}, {int(worst['peak_pipeline_runs'])} against " \
            f"{int(worst['effective_run_limit'])}" in text
 
 

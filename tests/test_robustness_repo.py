@@ -49,7 +49,7 @@ GOOD_PIPELINE = {
 # Contract columns (docs/architecture.md) that every frame keeps even when input is hostile.
 CONTRACT_COLUMNS = {
     "pipelines": {"project", "pipeline", "path", "n_blocks"},
-    "blocks": {"project", "pipeline", "block", "type", "path", "path_source", "file_exists"},
+    "blocks": {"project", "pipeline", "block", "block_type", "path", "path_source", "file_exists"},
     "block_files": {"project", "path", "block_type", "lines_total", "skipped"},
     "triggers": {"project", "pipeline", "path", "name", "valid", "problem"},
     "io_config": {"project", "profile", "key", "value_kind", "fingerprint"},

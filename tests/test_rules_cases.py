@@ -31,7 +31,7 @@ def pl(pipeline="sales_revenue_daily", **kw):
 def _chain(kinds: list[str]) -> dict:
     """Blocks and edges of a straight chain of blocks of the given kinds (dbt or not)."""
     names = [f"step_{i}" for i in range(len(kinds))]
-    blocks = [{"block": n, "type": "dbt" if k == "dbt" else "transformer"} for n, k in zip(names, kinds)]
+    blocks = [{"block": n, "block_type": "dbt" if k == "dbt" else "transformer"} for n, k in zip(names, kinds)]
     edges = [{"upstream": a, "downstream": b} for a, b in zip(names, names[1:])]
     return {"blocks": blocks, "edges": edges}
 
@@ -79,7 +79,7 @@ CASES = [
     ("MAGE-BLK-009", {"blocks": [{"block": "load_x", "file_exists": False}]}, None, 1),
     ("MAGE-BLK-009", {"blocks": [{"block": "load_x", "file_exists": True}]}, None, 0),
     ("MAGE-BLK-009", {"blocks": [{"block": "rep", "file_exists": False, "path_source": "none"}]}, None, 0),
-    ("MAGE-BLK-009", {"blocks": [{"block": "notes", "type": "markdown", "language": "markdown",
+    ("MAGE-BLK-009", {"blocks": [{"block": "notes", "block_type": "markdown", "language": "markdown",
                                   "file_exists": False}]}, None, 0),
     ("MAGE-BLK-010", {"block_files": [bf(referenced=False)]}, None, 1),
     ("MAGE-BLK-010", {"block_files": [bf(referenced=True), bf("proj/scratchpads/try.py", referenced=False)]}, None, 0),
@@ -119,13 +119,13 @@ CASES = [
                                       bf(TRANSFORMER, n_tests=0, template=True)]}, None, 0),
     # in a pipeline that is tested elsewhere, the untested block stands out
     ("MAGE-TST-001", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER},
-                                                      {"block": "transform_orders", "type": "transformer",
+                                                      {"block": "transform_orders", "block_type": "transformer",
                                                        "path": TRANSFORMER}],
                       "block_files": [bf(n_tests=1), bf(TRANSFORMER, n_tests=0)]}, None, 1),
     # a pipeline without any test is MAGE-TST-003's finding; Mage runs no tests in streaming pipelines
-    ("MAGE-TST-001", {"pipelines": [pl(), pl("clicks_realtime", type="streaming")],
+    ("MAGE-TST-001", {"pipelines": [pl(), pl("clicks_realtime", pipeline_type="streaming")],
                       "blocks": [{"block": "load_orders", "path": LOADER},
-                                 {"pipeline": "clicks_realtime", "block": "transform_orders", "type": "transformer",
+                                 {"pipeline": "clicks_realtime", "block": "transform_orders", "block_type": "transformer",
                                   "path": TRANSFORMER},
                                  {"pipeline": "clicks_realtime", "block": "load_x", "path": "proj/data_loaders/x.py"}],
                       "block_files": [bf(n_tests=0), bf(TRANSFORMER, n_tests=0), bf("proj/data_loaders/x.py", n_tests=1)]},
@@ -140,15 +140,15 @@ CASES = [
                       "block_files": [bf(facts={"dq_checks": False, "exports_data": False})]}, None, 0),
     ("MAGE-TST-003", {"pipelines": [pl()],
                       "blocks": [{"block": "load_orders", "path": LOADER},
-                                 {"block": "transform_orders", "type": "transformer", "path": TRANSFORMER}],
+                                 {"block": "transform_orders", "block_type": "transformer", "path": TRANSFORMER}],
                       "block_files": [bf(facts={"dq_checks": False}), bf(TRANSFORMER, facts={"dq_checks": True})]}, None, 0),
     ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "load_orders", "path": LOADER}],
                       "block_files": [bf(facts={})]}, None, 0),          # not analysed: unknown
-    ("MAGE-TST-003", {"pipelines": [pl(type="integration")], "blocks": [{"block": "load_orders", "path": LOADER}],
+    ("MAGE-TST-003", {"pipelines": [pl(pipeline_type="integration")], "blocks": [{"block": "load_orders", "path": LOADER}],
                       "block_files": [bf(facts={"dq_checks": False})]}, None, 0),
-    ("MAGE-TST-003", {"pipelines": [pl(type="streaming")], "blocks": [{"block": "load_orders", "path": LOADER}],
+    ("MAGE-TST-003", {"pipelines": [pl(pipeline_type="streaming")], "blocks": [{"block": "load_orders", "path": LOADER}],
                       "block_files": [bf(facts={"dq_checks": False})]}, None, 0),
-    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "wait_for_file", "type": "sensor",
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "wait_for_file", "block_type": "sensor",
                                                        "path": "proj/sensors/wait_for_file.py"}],
                       "block_files": [bf("proj/sensors/wait_for_file.py", facts={"dq_checks": False})]}, None, 0),
     # a block with a test suite (several assertions, beyond the template's not-None check)
@@ -166,7 +166,7 @@ CASES = [
                       "block_files": [bf(n_tests=0, facts={"dq_checks": False, "exports_data": True,
                                                            "assertions": 5})]}, None, 1),
     # only SQL blocks: Mage runs @test functions in Python blocks only
-    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "export_orders", "type": "data_exporter",
+    ("MAGE-TST-003", {"pipelines": [pl()], "blocks": [{"block": "export_orders", "block_type": "data_exporter",
                                                        "language": "sql", "path": "proj/data_exporters/export_orders.sql"}],
                       "block_files": [bf("proj/data_exporters/export_orders.sql", language="sql",
                                          facts={"dq_checks": False, "exports_data": True})]}, None, 0),
@@ -176,7 +176,7 @@ CASES = [
                                  {"pipeline": "broken_daily", "block": "load_orders", "path": TRANSFORMER,
                                   "file_exists": False},
                                  {"pipeline": "dbt_daily", "block": "load_orders", "path": EXPORTER},
-                                 {"pipeline": "dbt_daily", "block": "dbt/shop/models/orders", "type": "dbt",
+                                 {"pipeline": "dbt_daily", "block": "dbt/shop/models/orders", "block_type": "dbt",
                                   "path": "proj/dbt/shop/models/orders.sql"}],
                       "block_files": [bf(facts={"dq_checks": False}, template=True),
                                       bf(EXPORTER, facts={"dq_checks": False})]}, None, 0),
@@ -184,8 +184,8 @@ CASES = [
     # it; handing on to a pipeline without dbt blocks does not count
     *[("MAGE-TST-003", {"pipelines": [pl(), pl(target)],
                         "blocks": [{"block": "load_orders", "path": LOADER},
-                                   {"block": "start_models", "type": "data_exporter", "path": EXPORTER},
-                                   {"pipeline": target, "block": "dbt/shop/models/orders", "type": kind,
+                                   {"block": "start_models", "block_type": "data_exporter", "path": EXPORTER},
+                                   {"pipeline": target, "block": "dbt/shop/models/orders", "block_type": kind,
                                     "path": "proj/dbt/shop/models/orders.sql"}],
                         "block_files": [bf(facts={"dq_checks": False, "exports_data": True}),
                                         bf(EXPORTER, facts={"dq_checks": False,
@@ -207,7 +207,7 @@ CASES = [
     ("MAGE-PIP-005", {"pipelines": [pl(n_blocks=31)]}, None, 1),
     ("MAGE-PIP-005", {"pipelines": [pl(n_blocks=30)]}, None, 0),
     ("MAGE-PIP-006", {"pipelines": [pl(n_blocks=3)]}, None, 1),
-    ("MAGE-PIP-006", {"pipelines": [pl(n_blocks=10), pl("s_x_realtime", n_blocks=3, type="streaming"),
+    ("MAGE-PIP-006", {"pipelines": [pl(n_blocks=10), pl("s_x_realtime", n_blocks=3, pipeline_type="streaming"),
                                     pl("e_x_daily", n_blocks=0)]}, None, 0),
     ("MAGE-PIP-007", {"pipelines": [pl(n_blocks=0)]}, None, 1),
     ("MAGE-PIP-007", {"pipelines": [pl(n_blocks=1)]}, None, 0),

@@ -60,7 +60,7 @@ INVENTORY_CASES = [
 
 CONVENTIONAL = [f"feat: add block {i}" for i in range(10)]
 # The security scan's view of a project deployed by terraform.
-DEPLOYED = SimpleNamespace(deployments=pd.DataFrame([{"file": "infra/mage.tf", "kind": "terraform", "production": False}]))
+DEPLOYED = SimpleNamespace(deployments=pd.DataFrame([{"path": "infra/mage.tf", "kind": "terraform", "production": False}]))
 SLOPPY = ["wip", "fix stuff", "update"] * 4
 GIT_CASES = [
     ("MAGE-DEP-007", make_git(["main", "feature/x"]), None, 1),
@@ -111,7 +111,7 @@ def test_git_cases(rule_id, git, thresholds, expected):
 
 def test_no_ci_is_reported_only_for_projects_that_run_somewhere():
     git = make_git(ci_files=(), commits=CONVENTIONAL)
-    local = SimpleNamespace(deployments=pd.DataFrame([{"file": "compose.yaml", "kind": "compose", "production": False}]))
+    local = SimpleNamespace(deployments=pd.DataFrame([{"path": "compose.yaml", "kind": "compose", "production": False}]))
     assert findings("MAGE-DEP-013", git=git, security=local) == []      # a laptop setup
     assert findings("MAGE-DEP-013", git=git) == []                                   # nothing deployed
     scheduled = make_inventory(triggers=[{"name": "nightly", "schedule_type": "time", "status": "active"}])

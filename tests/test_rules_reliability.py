@@ -26,18 +26,18 @@ SCHEDULED = [{"name": "nightly"}]        # the default pipeline runs on an activ
 CASES = [
     ("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": [12, 30]})]}, None, 1),
     ("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": []})]}, None, 0),
-    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"},
-                                 {"block": "export_orders", "type": "data_exporter"}],
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "block_type": "data_loader"},
+                                 {"block": "export_orders", "block_type": "data_exporter"}],
                       "block_files": REMOTE_FILES, "triggers": SCHEDULED}, None, 1),
     ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 2}}],
-                      "blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES}, None, 0),
-    ("MAGE-REL-002", {"blocks": [{"block": "clean", "type": "transformer"}]}, None, 0),
+                      "blocks": [{"block": "load_orders", "block_type": "data_loader"}], "block_files": REMOTE_FILES}, None, 0),
+    ("MAGE-REL-002", {"blocks": [{"block": "clean", "block_type": "transformer"}]}, None, 0),
     # a loader reading a local file, or a block that only starts another pipeline, meets no network
-    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}],
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "block_type": "data_loader"}],
                       "block_files": [bf(facts={"loads_data": True, "external_io": []})]}, None, 0),
     # a custom block calling an API is what retries protect; a SQL block runs against its database
-    ("MAGE-REL-002", {"blocks": [{"block": "call_api", "type": "custom"},
-                                 {"block": "daily_sql", "type": "transformer", "language": "sql"}],
+    ("MAGE-REL-002", {"blocks": [{"block": "call_api", "block_type": "custom"},
+                                 {"block": "daily_sql", "block_type": "transformer", "language": "sql"}],
                       "block_files": [bf("proj/custom/call_api.py", facts={"external_io": [[3, "requests.get"]]})],
                       "triggers": SCHEDULED}, None, 1),
 
@@ -47,14 +47,14 @@ CASES = [
                                  {"pipeline": "example_pipeline", "block": "load_titanic"}],
                       "block_files": [{"path": "proj/data_loaders/load_titanic.py", "template": True}]}, None, 0),
     # a poller (every trigger fires every 5 minutes) is retried by its next run; daily plus 5-minute is not one
-    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES,
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "block_type": "data_loader"}], "block_files": REMOTE_FILES,
                       "triggers": [{"name": "poll", "schedule_interval": "*/5 * * * *"}]}, None, 0),
-    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES,
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "block_type": "data_loader"}], "block_files": REMOTE_FILES,
                       "triggers": [{"name": "poll", "schedule_interval": "*/5 * * * *"}, {"name": "nightly"}]},
      None, 1),
-    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES,
+    ("MAGE-REL-002", {"blocks": [{"block": "load_orders", "block_type": "data_loader"}], "block_files": REMOTE_FILES,
                       "triggers": [{"name": "poll", "schedule_interval": "*/5 * * * *"}]}, {"poll_minutes": 0}, 1),
-    ("MAGE-REL-002", {"pipelines": [{"type": "streaming"}], "blocks": [{"block": "load_orders"}],
+    ("MAGE-REL-002", {"pipelines": [{"pipeline_type": "streaming"}], "blocks": [{"block": "load_orders"}],
                       "block_files": REMOTE_FILES}, None, 0),
     ("MAGE-REL-002", {"projects": [{"retry_config": {"retries": 1}}],
                       "blocks": [{"block": "load_orders", "retry_config": None}], "block_files": REMOTE_FILES,
@@ -73,9 +73,9 @@ CASES = [
     # Mage reads export_write_policy of SQL blocks only
     ("MAGE-REL-004", {"blocks": [{"block": "export_py", "configuration": {"export_write_policy": "append"}}]}, None, 0),
     # dbt models are built by dbt; a SQL block that selects nothing (a DROP) exports nothing
-    ("MAGE-REL-004", {"blocks": [{"block": "dbt/shop/models/orders", "type": "dbt",
+    ("MAGE-REL-004", {"blocks": [{"block": "dbt/shop/models/orders", "block_type": "dbt",
                                   "configuration": {"export_write_policy": "append"}},
-                                 {"block": "drop_staging", "type": "data_exporter", "language": "sql",
+                                 {"block": "drop_staging", "block_type": "data_exporter", "language": "sql",
                                   "path": "proj/data_exporters/drop_staging.sql",
                                   "configuration": {"export_write_policy": "append"}}],
                       "block_files": [bf("proj/data_exporters/drop_staging.sql", language="sql",
@@ -86,7 +86,7 @@ CASES = [
     ("MAGE-REL-005", {"block_files": [bf(lines_code=250, facts={"loops": 4, "has_checkpointing": True})]}, None, 0),
     ("MAGE-REL-005", {"block_files": [bf(lines_code=120, facts={"loops": 9, "has_checkpointing": False})]}, None, 0),
     ("MAGE-REL-009", {"pipelines": [{"retry_config": {"retries": 3}}]}, None, 1),
-    ("MAGE-REL-009", {"pipelines": [{"type": "streaming", "retry_config": {"retries": 3}}]}, None, 0),
+    ("MAGE-REL-009", {"pipelines": [{"pipeline_type": "streaming", "retry_config": {"retries": 3}}]}, None, 0),
 ]
 CASES += RELIABILITY_CASES     # rules of the recall issue (tests/rule_cases_recall.py)
 
@@ -100,7 +100,7 @@ def test_inventory_cases(rule_id, frames, thresholds, expected):
 def test_messages_point_at_the_place():
     [finding] = run_case("MAGE-REL-001", {"block_files": [bf(facts={"swallowed_exceptions": [30, 12]})]}, None)
     assert finding.line == 12 and finding.path == LOADER and finding.severity == "high"
-    [finding] = run_case("MAGE-REL-002", {"blocks": [{"block": "load_orders", "type": "data_loader"}],
+    [finding] = run_case("MAGE-REL-002", {"blocks": [{"block": "load_orders", "block_type": "data_loader"}],
                                           "block_files": REMOTE_FILES, "triggers": SCHEDULED}, None)
     assert finding.pipeline == "sales_revenue_daily" and "load_orders" in finding.evidence
 
@@ -140,7 +140,7 @@ def test_every_inventory_rule_has_both_outcomes():
 def test_missing_retries_are_reported_for_pipelines_that_run_unattended_only():
     """Someone who starts a pipeline by hand sees it fail and reruns it; a scheduled one has
     nobody watching."""
-    frames = {"blocks": [{"block": "load_orders", "type": "data_loader"}], "block_files": REMOTE_FILES}
+    frames = {"blocks": [{"block": "load_orders", "block_type": "data_loader"}], "block_files": REMOTE_FILES}
     assert run_case("MAGE-REL-002", frames, None) == []
     [scheduled] = run_case("MAGE-REL-002", {**frames, "triggers": SCHEDULED}, None)
     assert scheduled.severity == "medium"

@@ -102,7 +102,7 @@ def test_moving_tags_are_unpinned(tmp_path, tag, pinned):
 def test_build_and_image_name_the_locally_built_image(tmp_path):
     text = compose(service(image="mageai/mageai:latest", extra="    build:\n      context: .\n"))
     pinned = scan(make_repo(tmp_path, {"docker-compose.yml": text, "Dockerfile": "FROM mageai/mageai:0.9.79\n"}))
-    assert list(pinned.deployments["file"]) == ["docker-compose.yml"]     # the Dockerfile is not a second one
+    assert list(pinned.deployments["path"]) == ["docker-compose.yml"]     # the Dockerfile is not a second one
     assert pinned.deployments.iloc[0]["mage_version"] == "0.9.79"
     assert run(pinned, "MAGE-SEC-024") == []
     latest = scan(make_repo(tmp_path / "b", {"docker-compose.yml": text, "Dockerfile": "FROM mageai/mageai:latest\n"}))
@@ -159,7 +159,7 @@ VARIABLES = 'variable "docker_image" {\n  type = string\n  default = "mageai/mag
 def test_public_cloud_run_without_explicit_authentication_is_reported_at_its_main_file(tmp_path):
     result = scan(make_repo(tmp_path, {"terraform/mage/main.tf": CLOUD_RUN, "terraform/mage/variables.tf": VARIABLES}))
     row = result.deployments.iloc[0]
-    assert row["file"] == "terraform/mage/main.tf" and row["image_file"] == "terraform/mage/variables.tf"
+    assert row["path"] == "terraform/mage/main.tf" and row["image_file"] == "terraform/mage/variables.tf"
     assert "allUsers" in row["public"] and row["production"]
     auth = run(result, "MAGE-SEC-018")
     assert [(f.severity, f.path) for f in auth] == [("high", "terraform/mage/main.tf")]
@@ -222,5 +222,5 @@ def test_a_dockerfile_built_by_compose_still_has_its_command_lines_checked(tmp_p
     result = scan(make_repo(tmp_path, {"docker-compose.yml": text,
                                        "Dockerfile": "FROM mageai/mageai:0.9.79\nRUN pip install --index-url "
                                                      "https://bot:Tok3n-value@pkgs.example/simple extra\n"}))
-    assert list(result.deployments["file"]) == ["docker-compose.yml"]
+    assert list(result.deployments["path"]) == ["docker-compose.yml"]
     assert [(f.path, f.line) for f in run(result, "MAGE-SEC-040")] == [("Dockerfile", 2)]

@@ -114,7 +114,7 @@ def test_dockerfile_kubernetes_and_terraform_are_read(tmp_path):
           '      { name = "JWT_SECRET", value = "tf-literal-jwt-secret" }\n    ]\n  }])\n}\n')
     docker = "FROM mageai/mageai:0.9.77\nENV REQUIRE_USER_AUTHENTICATION=1 JWT_SECRET=${JWT}\n"
     result = scan(make_repo(tmp_path, {"k8s/mage.yaml": k8s, "infra/main.tf": tf, "Dockerfile": docker}))
-    by_file = result.deployments.set_index("file")
+    by_file = result.deployments.set_index("path")
     assert by_file.loc["k8s/mage.yaml", "auth_enabled"] == False  # noqa: E712
     assert by_file.loc["k8s/mage.yaml", "jwt_secret"] == "reference"
     assert by_file.loc["infra/main.tf", "auth_enabled"] == True  # noqa: E712

@@ -7,6 +7,13 @@ from typing import Any
 import pandas as pd
 
 NON_EXECUTABLE_BLOCK_TYPES = {"markdown", "chart", "scratchpad"}
+# Mage's column names in the raw history frames -> the names of every public frame (docs/columns.md)
+MAGE_NAMES = {"pipeline_uuid": "pipeline", "block_uuid": "block"}
+
+
+def tidy_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """A raw history frame (Mage's column names) with the public names: ``pipeline``, ``block``."""
+    return frame.rename(columns=MAGE_NAMES)
 
 
 def inventory_frame(inv: Any, name: str, columns: list[str]) -> pd.DataFrame:

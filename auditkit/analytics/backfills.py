@@ -14,12 +14,12 @@ from dateutil.relativedelta import relativedelta
 
 from auditkit.readers.history import queries as q
 
-from ._common import as_dict, history_cached, numeric, timestamps, to_int
+from ._common import as_dict, history_cached, numeric, tidy_names, timestamps, to_int
 
 MAX_INTERVALS = 100_000
 STEP = {"SECOND": "seconds", "MINUTE": "minutes", "HOUR": "hours", "DAY": "days", "WEEK": "weeks",
         "MONTH": "months", "YEAR": "years"}
-INVENTORY_COLUMNS = ["id", "name", "pipeline_uuid", "status", "interval_type", "interval_units",
+INVENTORY_COLUMNS = ["backfill_id", "name", "pipeline", "status", "interval_type", "interval_units",
                      "start_datetime", "end_datetime", "run_limit", "expected_runs", "runs",
                      "completed_runs", "failed_runs", "running_runs", "pending_runs",
                      "cancelled_runs", "progress", "started_at", "finished_at", "duration_s",
@@ -63,8 +63,8 @@ def backfill_inventory(history) -> pd.DataFrame:
     completed_at/failed_at (or to the last completed run while RUNNING)."""
     if history is None or not history.has("backfill"):
         return pd.DataFrame(columns=INVENTORY_COLUMNS)
-    fills = history.cached("backfills", lambda: history.query(
-        q.backfills(history), "backfills", needs=("backfill",)))
+    fills = tidy_names(history.cached("backfills", lambda: history.query(
+        q.backfills(history), "backfills", needs=("backfill",))))
     if fills.empty:
         return pd.DataFrame(columns=INVENTORY_COLUMNS)
     fills = timestamps(fills, ["start_datetime", "end_datetime", "started_at", "completed_at",
@@ -85,7 +85,7 @@ def backfill_inventory(history) -> pd.DataFrame:
         done = mine[mine["status"].astype(str).str.upper() == "COMPLETED"]
         mean_run = (done["duration_sum_s"].sum() / done["runs"].sum()) if done["runs"].sum() else None
         rows.append(dict(
-            id=int(b.id), name=b.name, pipeline_uuid=b.pipeline_uuid,
+            backfill_id=int(b.id), name=b.name, pipeline=b.pipeline,
             status=b.status if isinstance(b.status, str) else None,
             interval_type=b.interval_type, interval_units=to_int(b.interval_units),
             start_datetime=b.start_datetime, end_datetime=b.end_datetime,
@@ -96,7 +96,7 @@ def backfill_inventory(history) -> pd.DataFrame:
             pending_runs=int(by_status.get("INITIAL", 0)), cancelled_runs=int(by_status.get("CANCELLED", 0)),
             progress=round(min(completed / len(starts), 1.0), 4) if starts else None,
             started_at=b.started_at, finished_at=finished_at, duration_s=duration, mean_run_s=mean_run))
-    return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values("id", ignore_index=True)
+    return pd.DataFrame(rows, columns=INVENTORY_COLUMNS).sort_values("backfill_id", ignore_index=True)
 
 
 @history_cached
@@ -117,14 +117,14 @@ def backfill_gaps(history) -> pd.DataFrame:
         starts = interval_starts(b.start_datetime, b.end_datetime, b.interval_type, b.interval_units)
         if not starts:
             continue
-        have = set(dates.loc[dates["backfill_id"] == b.id, "execution_date"].dt.floor("s"))
+        have = set(dates.loc[dates["backfill_id"] == b.backfill_id, "execution_date"].dt.floor("s"))
         gap: list[datetime] = []
         for start in starts + [None]:
             if start is not None and pd.Timestamp(start).floor("s") not in have:
                 gap.append(start)
                 continue
             if gap:
-                rows.append(dict(backfill_id=b.id, name=b.name, gap_start=gap[0], gap_end=gap[-1],
+                rows.append(dict(backfill_id=b.backfill_id, name=b.name, gap_start=gap[0], gap_end=gap[-1],
                                  missing_intervals=len(gap)))
                 gap = []
     return pd.DataFrame(rows, columns=cols)

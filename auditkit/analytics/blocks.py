@@ -58,7 +58,7 @@ def code_files(block_files: pd.DataFrame, limits: Limits | None = None) -> pd.Da
         frame = frame[frame["skipped"].isna()]
     frame = frame[frame["language"].isin(["python", "sql", "r", "yaml"])].copy()
     frame["size_band"] = frame["lines_code"].map(limits.size_band if limits else size_band)
-    frame["follows_naming"] = [follows_naming(t, u) for t, u in zip(frame["block_type"], frame["uuid"])]
+    frame["follows_naming"] = [follows_naming(t, u) for t, u in zip(frame["block_type"], frame["block"])]
     return frame
 
 
@@ -96,7 +96,7 @@ def block_sizes_by_pipeline(blocks: pd.DataFrame, block_files: pd.DataFrame) -> 
     """One row per (pipeline, block entry) with the lines of code of its file."""
     sizes = block_files[["path", "lines_code"]].dropna(subset=["path"]).drop_duplicates("path")
     joined = blocks.merge(sizes, on="path", how="inner")
-    return joined[["project", "pipeline", "block", "type", "path", "lines_code"]]
+    return joined[["project", "pipeline", "block", "block_type", "path", "lines_code"]]
 
 
 def coverage_by_type(block_files: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +129,7 @@ def naming_violations(block_files: pd.DataFrame) -> pd.DataFrame:
     """The block files whose names break their type's prefix convention (``load_`` ...)."""
     files = code_files(block_files)
     bad = files[files["follows_naming"] == False]  # noqa: E712 (None means "no convention")
-    return bad[["project", "path", "block_type", "uuid"]].reset_index(drop=True)
+    return bad[["project", "path", "block_type", "block"]].reset_index(drop=True)
 
 
 def subfolder_depths(block_files: pd.DataFrame) -> pd.DataFrame:
@@ -139,8 +139,8 @@ def subfolder_depths(block_files: pd.DataFrame) -> pd.DataFrame:
 
 
 def blocks_per_pipeline(pipelines: pd.DataFrame) -> pd.DataFrame:
-    """Pipelines by number of blocks, largest first: project, pipeline, type, n_blocks."""
-    cols = ["project", "pipeline", "type", "n_blocks"]
+    """Pipelines by number of blocks, largest first: project, pipeline, pipeline_type, n_blocks."""
+    cols = ["project", "pipeline", "pipeline_type", "n_blocks"]
     return pipelines[cols].sort_values("n_blocks", ascending=False).reset_index(drop=True)
 
 

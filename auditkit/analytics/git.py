@@ -17,10 +17,10 @@ def branch_strategy(git: GitInfo | None) -> pd.DataFrame:
 def commit_conventions(git: GitInfo | None) -> pd.DataFrame:
     """Non-merge commits per conventional type ('non-conventional' for the rest)."""
     if git is None or git.commits.empty:
-        return pd.DataFrame(columns=["type", "commits", "share"])
+        return pd.DataFrame(columns=["commit_type", "commits", "share"])
     commits = git.commits[~git.commits["is_merge"]]
-    types = commits["type"].where(commits["conventional"], "non-conventional").fillna("non-conventional")
-    counts = types.value_counts().rename_axis("type").reset_index(name="commits")
+    types = commits["commit_type"].where(commits["conventional"], "non-conventional").fillna("non-conventional")
+    counts = types.value_counts().rename_axis("commit_type").reset_index(name="commits")
     counts["share"] = (counts["commits"] / max(len(commits), 1)).round(3)
     return counts
 

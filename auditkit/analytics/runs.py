@@ -12,7 +12,7 @@ from auditkit.readers.history import queries as q
 from auditkit.readers.history.frames import US
 from auditkit.readers.history.runs_local import STAT_COLUMNS
 
-from ._common import history_cached, numeric, timestamps
+from ._common import history_cached, numeric, tidy_names, timestamps
 
 # Mage's preset intervals (PipelineSchedule): minute 0, midnight, Monday, first of month.
 PRESET_CRON = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 1",
@@ -27,21 +27,21 @@ def _aggregates(history):
 @history_cached
 def run_outcomes(history, period: str = "day") -> pd.DataFrame:
     """Pipeline runs per pipeline, period ('day' or 'week', by created_at) and status."""
-    cols = ["pipeline_uuid", "period", "status", "runs"]
+    cols = ["pipeline", "period", "status", "runs"]
     runs = _aggregates(history)
-    out = runs.counts(period) if runs is not None else pd.DataFrame(columns=cols)
+    out = tidy_names(runs.counts(period)) if runs is not None else pd.DataFrame(columns=cols)
     if out.empty:
         return pd.DataFrame(columns=cols)
     out["runs"] = out["runs"].astype(np.int64)
-    return out[cols].sort_values(["period", "pipeline_uuid", "status"], ignore_index=True)
+    return out[cols].sort_values(["period", "pipeline", "status"], ignore_index=True)
 
 
 def _stats(history, measure: str, period: str | None = None) -> pd.DataFrame:
-    keys = ["pipeline_uuid"] + (["period"] if period else [])
+    keys = ["pipeline"] + (["period"] if period else [])
     runs = _aggregates(history)
     # One statement per (measure, period), whichever analytic asks (the trend's default
     # period and an explicit "week" are the same question).
-    out = history.cached(f"run_stats_{measure}_{period}", lambda: runs.stats(measure, period)) \
+    out = tidy_names(history.cached(f"run_stats_{measure}_{period}", lambda: runs.stats(measure, period))) \
         if runs is not None else pd.DataFrame()
     if out.empty:
         return pd.DataFrame(columns=keys + STAT_COLUMNS)
@@ -71,26 +71,26 @@ def queue_wait(history) -> pd.DataFrame:
 @history_cached
 def sla_misses(history) -> pd.DataFrame:
     """Runs of triggers with an SLA and how many passed it (``passed_sla``) per pipeline."""
-    cols = ["pipeline_uuid", "runs_with_sla", "sla_misses", "miss_rate"]
+    cols = ["pipeline", "runs_with_sla", "sla_misses", "miss_rate"]
     runs = _aggregates(history)
     if runs is None:
         return pd.DataFrame(columns=cols)
-    schedules = history.schedules()
+    schedules = tidy_names(history.schedules())
     sla = pd.to_numeric(schedules["sla"], errors="coerce")
-    out = runs.sla(set(schedules.loc[sla > 0, "schedule_id"].astype(float)))
+    out = tidy_names(runs.sla(set(schedules.loc[sla > 0, "schedule_id"].astype(float))))
     if out.empty:
         return pd.DataFrame(columns=cols)
     out[["runs_with_sla", "sla_misses"]] = out[["runs_with_sla", "sla_misses"]].astype(np.int64)
     out["miss_rate"] = out["sla_misses"] / out["runs_with_sla"].where(out["runs_with_sla"] > 0)
-    return out[cols].sort_values("pipeline_uuid", ignore_index=True)
+    return out[cols].sort_values("pipeline", ignore_index=True)
 
 
 @history_cached
 def skipped_runs(history) -> pd.DataFrame:
     """CANCELLED runs with no block runs (skipped by skip_if_previous_running or a run limit)."""
-    frame = history.cached("skipped", lambda: history.query(
-        q.skipped_runs(history), "skipped_runs", columns=["pipeline_uuid", "skipped_runs"]))
-    return numeric(frame, ["skipped_runs"]).sort_values("pipeline_uuid", ignore_index=True)
+    frame = tidy_names(history.cached("skipped", lambda: history.query(
+        q.skipped_runs(history), "skipped_runs", columns=["pipeline_uuid", "skipped_runs"])))
+    return numeric(frame, ["skipped_runs"]).sort_values("pipeline", ignore_index=True)
 
 
 @history_cached
@@ -105,12 +105,12 @@ def failure_rate(completed: float, failed: float) -> float | None:
 def run_health(history) -> pd.DataFrame:
     """One row per pipeline: runs by outcome, success rate, skipped, SLA misses, duration and
     queue-wait percentiles, and the duration trend (last four weeks' p50 / earlier p50)."""
-    counts = history.pipeline_run_counts()
+    counts = tidy_names(history.pipeline_run_counts())
     if counts.empty:
-        return pd.DataFrame(columns=["pipeline_uuid", "runs", "completed", "failed", "cancelled",
+        return pd.DataFrame(columns=["pipeline", "runs", "completed", "failed", "cancelled",
                                      "in_progress", "success_rate"])
     counts = numeric(counts, ["runs"])
-    wide = counts.pivot_table(index="pipeline_uuid", columns="status", values="runs",
+    wide = counts.pivot_table(index="pipeline", columns="status", values="runs",
                               aggfunc="sum", fill_value=0)
     out = pd.DataFrame({"runs": wide.sum(axis=1)})
     for status in ("COMPLETED", "FAILED", "CANCELLED"):
@@ -121,32 +121,32 @@ def run_health(history) -> pd.DataFrame:
     out["failure_rate"] = out["failure_rate"].astype(float)
     out["success_rate"] = (1 - out["failure_rate"]).round(4)
     out = out.reset_index()
-    out = out.merge(skipped_runs(history), on="pipeline_uuid", how="left")
-    out = out.merge(sla_misses(history)[["pipeline_uuid", "runs_with_sla", "sla_misses"]],
-                    on="pipeline_uuid", how="left")
+    out = out.merge(skipped_runs(history), on="pipeline", how="left")
+    out = out.merge(sla_misses(history)[["pipeline", "runs_with_sla", "sla_misses"]],
+                    on="pipeline", how="left")
     durations = duration_stats(history).rename(columns={
         "p50_s": "duration_p50_s", "p95_s": "duration_p95_s", "max_s": "duration_max_s"})
-    out = out.merge(durations[["pipeline_uuid", "duration_p50_s", "duration_p95_s", "duration_max_s"]],
-                    on="pipeline_uuid", how="left")
+    out = out.merge(durations[["pipeline", "duration_p50_s", "duration_p95_s", "duration_max_s"]],
+                    on="pipeline", how="left")
     waits = queue_wait(history).rename(columns={"p50_s": "queue_p50_s", "p95_s": "queue_p95_s"})
-    out = out.merge(waits[["pipeline_uuid", "queue_p50_s", "queue_p95_s"]], on="pipeline_uuid", how="left")
-    out = out.merge(_trend_ratio(duration_trend(history)), on="pipeline_uuid", how="left")
+    out = out.merge(waits[["pipeline", "queue_p50_s", "queue_p95_s"]], on="pipeline", how="left")
+    out = out.merge(_trend_ratio(duration_trend(history)), on="pipeline", how="left")
     for column in ("skipped_runs", "runs_with_sla", "sla_misses"):
         out[column] = out[column].fillna(0).astype(int)
-    return out.sort_values("pipeline_uuid", ignore_index=True)
+    return out.sort_values("pipeline", ignore_index=True)
 
 
 def _trend_ratio(trend: pd.DataFrame, recent: int = 4) -> pd.DataFrame:
     """p50 of the last ``recent`` periods over p50 of the earlier ones (>1 = getting slower)."""
     rows = []
-    for pipeline, group in trend.sort_values("period").groupby("pipeline_uuid"):
+    for pipeline, group in trend.sort_values("period").groupby("pipeline"):
         if len(group) <= recent:
             continue
         later = group["p50_s"].iloc[-recent:].median()
         earlier = group["p50_s"].iloc[:-recent].median()
         if earlier and earlier > 0:
-            rows.append({"pipeline_uuid": pipeline, "duration_trend": round(later / earlier, 3)})
-    return pd.DataFrame(rows, columns=["pipeline_uuid", "duration_trend"])
+            rows.append({"pipeline": pipeline, "duration_trend": round(later / earlier, 3)})
+    return pd.DataFrame(rows, columns=["pipeline", "duration_trend"])
 
 
 def _per_schedule(history) -> pd.DataFrame:
@@ -204,9 +204,9 @@ def expected_vs_actual(history) -> pd.DataFrame:
     dates of scheduler-made runs in that same window (``actual_runs``; API/"run now" runs carry an
     execution_partition and are counted apart as ``manual_runs``), plus lateness
     (started_at - execution_date of scheduled runs) p50/p95/max."""
-    cols = ["schedule_id", "pipeline_uuid", "name", "schedule_interval", "expected_runs",
+    cols = ["trigger_id", "pipeline", "name", "schedule_interval", "expected_runs",
             "actual_runs", "runs", "manual_runs", "missing_runs", "p50_late_s", "p95_late_s", "max_late_s", "capped"]
-    schedules = timestamps(history.schedules(), ["start_time", "last_enabled_at", "created_at"])
+    schedules = timestamps(tidy_names(history.schedules()), ["start_time", "last_enabled_at", "created_at"])
     if schedules.empty:
         return pd.DataFrame(columns=cols)
     actual = _per_schedule(history)
@@ -234,7 +234,7 @@ def expected_vs_actual(history) -> pd.DataFrame:
         runs_n = int(match["runs"].iloc[0]) if not match.empty else 0
         manual = int(match["manual_runs"].fillna(0).iloc[0]) if not match.empty else 0
         late = match.iloc[0] if not match.empty else {}
-        rows.append(dict(schedule_id=s.schedule_id, pipeline_uuid=s.pipeline_uuid, name=s.name,
+        rows.append(dict(trigger_id=s.schedule_id, pipeline=s.pipeline, name=s.name,
                          schedule_interval=s.schedule_interval, expected_runs=expected,
                          actual_runs=got, runs=runs_n, manual_runs=manual, missing_runs=max(expected - got, 0),
                          p50_late_s=late.get("p50_late_s"), p95_late_s=late.get("p95_late_s"),

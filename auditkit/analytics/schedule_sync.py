@@ -19,8 +19,8 @@ import pandas as pd
 
 from ._common import as_dict, inventory_frame
 
-DRIFT_COLUMNS = ["pipeline_uuid", "name", "issue", "schedule_id", "status", "envs"]
-SETTINGS_COLUMNS = ["pipeline_uuid", "name", "schedule_id", "field", "db", "code"]
+DRIFT_COLUMNS = ["pipeline", "name", "issue", "trigger_id", "status", "envs"]
+SETTINGS_COLUMNS = ["pipeline", "name", "trigger_id", "field", "db", "code"]
 # SettingsConfig defaults (reference section 4.1): a key absent on one side equals these.
 SETTINGS_DEFAULTS = {"skip_if_previous_running": False, "allow_blocks_to_fail": False,
                      "create_initial_pipeline_run": False, "landing_time_enabled": False,
@@ -96,13 +96,13 @@ def trigger_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFram
         envs = _envs(t)
         meant_here = not envs or (env is not None and env in envs)
         if (pipeline, name) not in db_keys and meant_here:
-            rows.append({"pipeline_uuid": pipeline, "name": name, "issue": "yaml_not_in_db", "schedule_id": None,
+            rows.append({"pipeline": pipeline, "name": name, "issue": "yaml_not_in_db", "trigger_id": None,
                          "status": t.get("status"), "envs": envs})
     # A DB schedule whose entry Mage can no longer load is MAGE-OPS-001's, not "not in code".
     unloadable = {(str(t["pipeline"]), str(t["name"])) for t in _yaml_triggers(inv, loadable=False)} - set(yaml_by_key)
     for r in db:
         key = (str(r.get("pipeline_uuid")), str(r.get("name")))
-        base = {"pipeline_uuid": key[0], "name": key[1], "schedule_id": r.get("schedule_id"),
+        base = {"pipeline": key[0], "name": key[1], "trigger_id": r.get("schedule_id"),
                 "status": r.get("status")}
         if key[0] not in pipelines:
             rows.append(dict(base, issue="pipeline_missing", envs=None))
@@ -179,7 +179,7 @@ def settings_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFra
     if inv is None or history is None:
         return pd.DataFrame(columns=SETTINGS_COLUMNS)
     excluded = trigger_drift(history, inv, mage_env)
-    skip = {(r.pipeline_uuid, r.name) for r in excluded.itertuples(index=False)}
+    skip = {(r.pipeline, r.name) for r in excluded.itertuples(index=False)}
     yaml_by_key = {(str(t["pipeline"]), str(t["name"])): t for t in _yaml_triggers(inv)}
     rows = []
     for r in _db_schedules(history):
@@ -187,7 +187,7 @@ def settings_drift(history, inv=None, mage_env: str | None = None) -> pd.DataFra
         if key in skip or key not in yaml_by_key:
             continue
         for field, db_value, code_value in _differences(yaml_by_key[key], r):
-            rows.append({"pipeline_uuid": key[0], "name": key[1], "schedule_id": r.get("schedule_id"),
+            rows.append({"pipeline": key[0], "name": key[1], "trigger_id": r.get("schedule_id"),
                          "field": field, "db": db_value, "code": code_value})
     return pd.DataFrame(rows, columns=SETTINGS_COLUMNS, dtype=object)
 

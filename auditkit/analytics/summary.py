@@ -28,13 +28,13 @@ def history_summary(history) -> dict:
         "pipeline_runs": nested(history.pipeline_run_counts(), "runs"),
         "block_runs": nested(block_counts, "block_runs") if not blocks.empty else {},
         "backfills": [
-            {"id": int(r.id), "name": r.name, "pipeline_uuid": r.pipeline_uuid,
+            {"id": int(r.backfill_id), "name": r.name, "pipeline_uuid": r.pipeline,
              "status": r.status if isinstance(r.status, str) else None,
              "runs": int(r.runs), "failed_runs": int(r.failed_runs)}
             for r in fills.itertuples(index=False)],
         "retry_attempts": {f"{r.pipeline_uuid}/{r.block_uuid}": int(r.retries)
                            for r in retries.itertuples(index=False) if r.retries > 0},
-        "max_concurrent_pipeline_runs": {str(r.pipeline_uuid): int(r.peak)
+        "max_concurrent_pipeline_runs": {str(r.pipeline): int(r.peak)
                                          for r in peaks.itertuples(index=False)},
     }
 

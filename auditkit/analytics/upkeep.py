@@ -14,7 +14,7 @@ from ._common import as_dict, inventory_frame
 from .runs import PRESET_CRON, _reference_now, run_health
 from .schedule_sync import is_backfill_schedule
 
-HUNG_COLUMNS = ["pipeline_uuid", "run_id", "status", "since", "open_s", "limit_s", "p95_s", "backfill_id"]
+HUNG_COLUMNS = ["pipeline", "run_id", "status", "since", "open_s", "limit_s", "p95_s", "backfill_id"]
 STALL_COLUMNS = ["start", "end", "duration_s", "due_ticks", "schedules"]
 MAX_TICKS_PER_GAP = 10_000
 EPOCH = datetime(1970, 1, 1)
@@ -33,10 +33,10 @@ def hung_runs(history, inv=None, *, factor: float = 5.0, floor_s: float = 6 * 36
     end = _reference_now(history)
     if runs.empty or end is None:
         return pd.DataFrame(columns=HUNG_COLUMNS)
-    pipelines = inventory_frame(inv, "pipelines", ["pipeline", "type"])
-    streaming = set(pipelines.loc[pipelines["type"].astype(str) == "streaming", "pipeline"].astype(str))
+    pipelines = inventory_frame(inv, "pipelines", ["pipeline", "pipeline_type"])
+    streaming = set(pipelines.loc[pipelines["pipeline_type"].astype(str) == "streaming", "pipeline"].astype(str))
     health = run_health(history)
-    p95 = dict(zip(health["pipeline_uuid"].astype(str), health["duration_p95_s"])) if len(health) else {}
+    p95 = dict(zip(health["pipeline"].astype(str), health["duration_p95_s"])) if len(health) else {}
     rows = []
     for r in runs.itertuples(index=False):
         pipeline, status = str(r.pipeline_uuid), str(r.status).upper()
@@ -51,7 +51,7 @@ def hung_runs(history, inv=None, *, factor: float = 5.0, floor_s: float = 6 * 36
         limit = max(factor * float(typical), min_open_s) if typical is not None and pd.notna(typical) else floor_s
         open_s = (pd.Timestamp(end) - pd.Timestamp(since)).total_seconds()
         if open_s > limit:
-            rows.append({"pipeline_uuid": pipeline, "run_id": int(r.run_id), "status": status, "since": since,
+            rows.append({"pipeline": pipeline, "run_id": int(r.run_id), "status": status, "since": since,
                          "open_s": open_s, "limit_s": limit, "p95_s": typical, "backfill_id": r.backfill_id})
     return pd.DataFrame(rows, columns=HUNG_COLUMNS).sort_values("open_s", ascending=False, ignore_index=True)
 

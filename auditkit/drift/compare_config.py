@@ -114,7 +114,7 @@ def _files_named(snap: EnvSnapshot, file_names: frozenset) -> list[str]:
 
 
 def project_setting_diffs(snaps: list[EnvSnapshot]) -> pd.DataFrame:
-    """``project, file, key, env, value``: project ``metadata.yaml`` settings (queue, retry,
+    """``project, path, key, env, value``: project ``metadata.yaml`` settings (queue, retry,
     notification, retention, logging, ...) and ``settings.yaml`` entries that differ."""
     names = [s.name for s in snaps]
     rows = []
@@ -127,8 +127,8 @@ def project_setting_diffs(snaps: list[EnvSnapshot]) -> pd.DataFrame:
         for rel, data in snap.tree.read(paths).items():
             for item in cf.setting_rows(cf.yaml_document(data, rel)):
                 rows.append(("(repository)", rel, item["key"], snap.name, item["value"]))
-    long = pd.DataFrame(rows, columns=["project", "file", "key", "env", "value"])
-    return differing(long, ["project", "file", "key"], "value", names)
+    long = pd.DataFrame(rows, columns=["project", "path", "key", "env", "value"])
+    return differing(long, ["project", "path", "key"], "value", names)
 
 
 def requirement_diffs(snaps: list[EnvSnapshot]) -> pd.DataFrame:

@@ -16,10 +16,10 @@ from auditkit.drift.configfiles import render
 from auditkit.drift.frames import column_rows, differing, empty
 from auditkit.drift.snapshot import EnvSnapshot
 
-PIPELINE_FIELDS = ("name", "type", "executor_type", "executor_count", "run_pipeline_in_one_process",
+PIPELINE_FIELDS = ("name", "pipeline_type", "executor_type", "executor_count", "run_pipeline_in_one_process",
                    "concurrency_config", "retry_config", "notification_config", "cache_block_output_in_memory",
                    "settings", "tags", "description")
-BLOCK_FIELDS = ("type", "language", "executor_type", "retry_config", "timeout", "configuration")
+BLOCK_FIELDS = ("block_type", "language", "executor_type", "retry_config", "timeout", "configuration")
 PRESENCE_COLUMNS = ["project", "pipeline", "env", "present", "state", "differs_in", "path", "n_blocks"]
 RENAME_COLUMNS = ["project", "from_env", "from_pipeline", "to_env", "to_pipeline", "similarity"]
 MIN_RENAME_SIMILARITY = 0.5

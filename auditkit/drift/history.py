@@ -32,7 +32,7 @@ def history_side_by_side(envs: list[EnvSpec], since=None, until=None) -> tuple[p
         health = run_health(history)
         if health.empty:
             continue
-        frame = health.rename(columns={"pipeline_uuid": "pipeline"}).assign(env=env.name)
+        frame = health.assign(env=env.name)
         for column in HISTORY_COLUMNS:
             if column not in frame:
                 frame[column] = None

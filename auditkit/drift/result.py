@@ -12,7 +12,7 @@ Frames (environments in promotion order; every frame has its columns even when e
   lines_added, lines_removed, pipelines.
 * ``triggers``: project, pipeline, trigger, field, env, value; ``trigger_reach``: one row per
   trigger and environment holding it (fires, reason, never_fires).
-* ``io_config``: project, profile, key, env, value_kind; ``project_settings``: project, file,
+* ``io_config``: project, profile, key, env, value_kind; ``project_settings``: project, path,
   key, env, value; ``requirements``: path, package, env, spec; ``dbt_profiles``: path, profile,
   target, key, env, value_kind.
 * ``promotion``: from_env, to_env, status, waiting, oldest_waiting_at, bypassed, commits and
@@ -112,7 +112,7 @@ DIFFERENCE_KEYS = {
     "renames": None, "pipeline_settings": ["project", "pipeline", "field"],
     "blocks": ["project", "pipeline", "kind", "item"], "code": None,
     "triggers": ["project", "pipeline", "trigger", "field"], "io_config": ["project", "path", "profile", "key"],
-    "project_settings": ["project", "file", "key"], "requirements": ["path", "package"],
+    "project_settings": ["project", "path", "key"], "requirements": ["path", "package"],
     "dbt_profiles": ["path", "profile", "target", "key"],
 }
 

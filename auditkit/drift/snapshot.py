@@ -27,7 +27,7 @@ from auditkit.readers.paths import is_within
 from auditkit.readers.repo import FRAME_COLUMNS, NotAMageRepo, RepoInventory, read_repo
 
 PARSED_NAMES = frozenset({"metadata.yaml", "io_config.yaml", "settings.yaml", "triggers.yaml"})
-BLOCK_FILE_COLUMNS = ["project", "path", "block_type", "uuid", "language", "referenced", "n_pipelines", "blob"]
+BLOCK_FILE_COLUMNS = ["project", "path", "block_type", "block", "language", "referenced", "n_pipelines", "blob"]
 
 
 class DriftSetupError(DriftInputError):

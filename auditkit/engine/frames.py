@@ -227,7 +227,7 @@ def _pipeline_condition(inventory: Any, blocks: pd.DataFrame, pipelines: pd.Data
     out: dict[tuple[str, str], str] = {}
     for p in records(pipelines):
         key = (p["project"], p["pipeline"])
-        entries = [b for b in members.get(key, []) if b.get("type") not in ("markdown", "chart", "scratchpad")]
+        entries = [b for b in members.get(key, []) if b.get("block_type") not in ("markdown", "chart", "scratchpad")]
         with_file = [b for b in entries if b.get("path_source") != "none" and b.get("path")]
         if not entries:
             out[key] = "empty"
@@ -251,4 +251,4 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 def file_place(row: dict) -> dict:
     """Where a finding about a ``block_files`` row points: its project, block uuid and path."""
-    return {"project": row["project"], "block": row.get("uuid"), "path": row["path"]}
+    return {"project": row["project"], "block": row.get("block"), "path": row["path"]}

@@ -107,8 +107,8 @@ def blocks_per_pipeline(pipelines: pd.DataFrame, band: tuple[int, int] | None = 
     (``band``, else auditkit.yaml's limits, else the guide's)."""
     band = band or (limits or Limits()).pipeline_blocks
     data = B.blocks_per_pipeline(pipelines).head(top).iloc[::-1]
-    fig = px.bar(data, x="n_blocks", y="pipeline", color="type", orientation="h",
-                 color_discrete_map=color_map(data["type"], PIPELINE_TYPE_COLORS),
+    fig = px.bar(data, x="n_blocks", y="pipeline", color="pipeline_type", orientation="h",
+                 color_discrete_map=color_map(data["pipeline_type"], PIPELINE_TYPE_COLORS),
                  labels={"n_blocks": "executable blocks", "pipeline": ""},
                  title="Blocks per pipeline" + (f" (top {top})" if len(pipelines) > top else ""))
     fig.add_vrect(x0=band[0], x1=band[1], fillcolor=IDEAL_FILL, line_width=0,

@@ -127,8 +127,8 @@ def commit_types_chart(git) -> go.Figure:
     frame = commit_conventions(git)
     if frame.empty:
         return _empty("Commit message types", "no commits")
-    colors = [BAD if t == "non-conventional" else "#0969da" for t in frame["type"]]
-    fig = go.Figure(go.Bar(x=frame["type"], y=frame["commits"], marker_color=colors,
+    colors = [BAD if t == "non-conventional" else "#0969da" for t in frame["commit_type"]]
+    fig = go.Figure(go.Bar(x=frame["commit_type"], y=frame["commits"], marker_color=colors,
                            text=[f"{s:.0%}" for s in frame["share"]], textposition="outside"))
     fig.update_layout(title="Commit messages by type (Conventional Commits)", xaxis_title="type",
                       yaxis_title="commits")

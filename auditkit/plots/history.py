@@ -32,13 +32,13 @@ def concurrency_timeline(timeline: pd.DataFrame, overview: pd.DataFrame | None =
     title = "Concurrent pipeline runs over time"
     if timeline is None or timeline.empty:
         return _empty(title)
-    keep = _top(timeline, "pipeline_uuid", "running", top_n)
-    data = timeline[timeline["pipeline_uuid"].isin(keep)]
-    fig = px.line(data, x="bucket", y="running", color="pipeline_uuid", line_shape="hv",
-                  labels={"bucket": "time (UTC)", "running": "runs in flight", "pipeline_uuid": "pipeline"},
+    keep = _top(timeline, "pipeline", "running", top_n)
+    data = timeline[timeline["pipeline"].isin(keep)]
+    fig = px.line(data, x="bucket", y="running", color="pipeline", line_shape="hv",
+                  labels={"bucket": "time (UTC)", "running": "runs in flight"},
                   title=f"{title} (top {len(keep)} pipelines)")
     if overview is not None and not overview.empty and "effective_run_limit" in overview:
-        limits = overview.set_index("pipeline_uuid")["effective_run_limit"].dropna()
+        limits = overview.set_index("pipeline")["effective_run_limit"].dropna()
         for pipeline in keep:
             if pipeline in limits.index:
                 fig.add_hline(y=float(limits[pipeline]), line_dash="dash", line_color=LIMIT_COLOR,
@@ -54,10 +54,10 @@ def peaks_vs_limits(overview: pd.DataFrame) -> go.Figure:
         return _empty(title)
     data = overview.dropna(subset=["peak_pipeline_runs"]).sort_values("peak_pipeline_runs")
     fig = go.Figure()
-    fig.add_bar(y=data["pipeline_uuid"], x=data["peak_pipeline_runs"], orientation="h",
+    fig.add_bar(y=data["pipeline"], x=data["peak_pipeline_runs"], orientation="h",
                 name="observed peak", marker_color="#0969da")
     limited = data.dropna(subset=["effective_run_limit"])
-    fig.add_scatter(y=limited["pipeline_uuid"], x=limited["effective_run_limit"], mode="markers",
+    fig.add_scatter(y=limited["pipeline"], x=limited["effective_run_limit"], mode="markers",
                     marker=dict(symbol="line-ns-open", size=24, color=LIMIT_COLOR, line_width=3),
                     name="configured limit")
     fig.update_layout(title=title, xaxis_title="concurrent pipeline runs", yaxis_title="")
@@ -70,7 +70,7 @@ def retry_attempts(retries: pd.DataFrame, top_n: int = 15) -> go.Figure:
     title = "Retries per block"
     if retries is None or retries.empty:
         return _empty(title)
-    data = retries.assign(label=retries["pipeline_uuid"] + " / " + retries["block"],
+    data = retries.assign(label=retries["pipeline"] + " / " + retries["block"],
                           total=retries["log_retries"] + retries["retried_block_runs"] + retries["failed"])
     data = data[data["total"] > 0].sort_values("total", ascending=False).head(top_n).iloc[::-1]
     if data.empty:
@@ -90,7 +90,7 @@ def backfill_progress(inventory: pd.DataFrame) -> go.Figure:
     title = "Backfill progress"
     if inventory is None or inventory.empty:
         return _empty(title, "no backfills")
-    data = inventory.assign(label=inventory["name"].astype(str) + " (" + inventory["pipeline_uuid"].astype(str) + ")")
+    data = inventory.assign(label=inventory["name"].astype(str) + " (" + inventory["pipeline"].astype(str) + ")")
     fig = go.Figure()
     for column, name, status in (("completed_runs", "completed", "COMPLETED"), ("failed_runs", "failed", "FAILED"),
                                  ("running_runs", "running", "RUNNING"), ("pending_runs", "pending", "INITIAL"),
@@ -109,10 +109,10 @@ def duration_trend(trend: pd.DataFrame, top_n: int = 8) -> go.Figure:
     title = "Run duration trend (p50)"
     if trend is None or trend.empty:
         return _empty(title)
-    keep = _top(trend, "pipeline_uuid", "n", top_n)
-    data = trend[trend["pipeline_uuid"].isin(keep)].assign(p50_min=lambda f: f["p50_s"] / 60)
-    fig = px.line(data, x="period", y="p50_min", color="pipeline_uuid", markers=True,
-                  labels={"period": "period start", "p50_min": "p50 duration (minutes)", "pipeline_uuid": "pipeline"},
+    keep = _top(trend, "pipeline", "n", top_n)
+    data = trend[trend["pipeline"].isin(keep)].assign(p50_min=lambda f: f["p50_s"] / 60)
+    fig = px.line(data, x="period", y="p50_min", color="pipeline", markers=True,
+                  labels={"period": "period start", "p50_min": "p50 duration (minutes)"},
                   title=f"{title}, top {len(keep)} pipelines by runs")
     fig.update_yaxes(type="log")
     return fig
@@ -136,8 +136,8 @@ def success_rate(health: pd.DataFrame) -> go.Figure:
     if health is None or health.empty or health["success_rate"].dropna().empty:
         return _empty(title)
     data = health.dropna(subset=["success_rate"]).sort_values("success_rate", ascending=False)
-    fig = px.bar(data, x="success_rate", y="pipeline_uuid", orientation="h", range_x=[0, 1],
-                 labels={"success_rate": "completed / (completed + failed)", "pipeline_uuid": ""},
+    fig = px.bar(data, x="success_rate", y="pipeline", orientation="h", range_x=[0, 1],
+                 labels={"success_rate": "completed / (completed + failed)", "pipeline": ""},
                  title=title, text_auto=".0%")
     return fig
 

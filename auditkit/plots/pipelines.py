@@ -11,7 +11,7 @@ from auditkit.plots.style import BLOCK_TYPE_COLORS, LIMIT_COLOR, PIPELINE_TYPE_C
 
 DEFAULT_EXECUTOR = "local_python (default)"
 
-STRUCTURE_COLUMNS = ["project", "pipeline", "type", "n_blocks", "depth", "max_width", "n_edges", "has_cycle",
+STRUCTURE_COLUMNS = ["project", "pipeline", "pipeline_type", "n_blocks", "depth", "max_width", "n_edges", "has_cycle",
                      "n_dangling", "executor_type", "run_pipeline_in_one_process", "tags", "within_limits",
                      "naming_ok", "tags_ok", "findings"]
 
@@ -55,8 +55,8 @@ def depth_width(pipelines: pd.DataFrame, limits: Limits | None = None) -> go.Fig
     depth_limit, width_limit = limits.pipeline_max_depth, limits.pipeline_max_width
     data = pipelines.dropna(subset=["depth", "max_width"]).copy()
     data["blocks"] = pd.to_numeric(data["n_blocks"], errors="coerce").fillna(0).clip(lower=1)
-    fig = px.scatter(data, x="max_width", y="depth", size="blocks", color="type", hover_name="pipeline",
-                     color_discrete_map=color_map(data["type"], PIPELINE_TYPE_COLORS),
+    fig = px.scatter(data, x="max_width", y="depth", size="blocks", color="pipeline_type", hover_name="pipeline",
+                     color_discrete_map=color_map(data["pipeline_type"], PIPELINE_TYPE_COLORS),
                      labels={"max_width": "parallel branches (widest level)", "depth": "dependency depth (levels)"},
                      title="Pipeline shape: depth and parallel branches")
     fig.add_hline(y=depth_limit, line_dash="dash", line_color=LIMIT_COLOR, annotation_text=f"max depth {depth_limit}")
@@ -66,15 +66,15 @@ def depth_width(pipelines: pd.DataFrame, limits: Limits | None = None) -> go.Fig
 
 def type_counts(pipelines: pd.DataFrame) -> pd.DataFrame:
     """Pipelines per type (python = batch, integration, streaming, ...)."""
-    counts = pipelines["type"].fillna("unknown").value_counts()
-    return counts.rename_axis("type").reset_index(name="pipelines")
+    counts = pipelines["pipeline_type"].fillna("unknown").value_counts()
+    return counts.rename_axis("pipeline_type").reset_index(name="pipelines")
 
 
 def types_figure(pipelines: pd.DataFrame) -> go.Figure:
     """Pipelines per type (python, streaming, integration...)."""
     counts = type_counts(pipelines)
-    return px.bar(counts, x="type", y="pipelines", text="pipelines", title="Pipelines by type", color="type",
-                  color_discrete_map=color_map(counts["type"], PIPELINE_TYPE_COLORS))
+    return px.bar(counts, x="pipeline_type", y="pipelines", text="pipelines", title="Pipelines by type",
+                  color="pipeline_type", color_discrete_map=color_map(counts["pipeline_type"], PIPELINE_TYPE_COLORS))
 
 
 def executor_counts(pipelines: pd.DataFrame) -> pd.DataFrame:
@@ -97,8 +97,8 @@ def executors_figure(pipelines: pd.DataFrame) -> go.Figure:
 def block_types_by_pipeline(blocks: pd.DataFrame) -> pd.DataFrame:
     """Block entries per pipeline and block type (all sections: blocks, callbacks, conditionals...)."""
     if blocks.empty:
-        return pd.DataFrame(columns=["pipeline", "type", "blocks"])
-    return blocks.groupby(["pipeline", "type"]).size().reset_index(name="blocks")
+        return pd.DataFrame(columns=["pipeline", "block_type", "blocks"])
+    return blocks.groupby(["pipeline", "block_type"]).size().reset_index(name="blocks")
 
 
 def block_types_figure(blocks: pd.DataFrame, top: int = 30) -> go.Figure:
@@ -107,8 +107,8 @@ def block_types_figure(blocks: pd.DataFrame, top: int = 30) -> go.Figure:
     biggest = data.groupby("pipeline")["blocks"].sum().nlargest(top).index
     shown = data[data["pipeline"].isin(biggest)]
     title = "Block types per pipeline" + (f" (top {top} by block count)" if data["pipeline"].nunique() > top else "")
-    fig = px.bar(shown, x="blocks", y="pipeline", color="type", orientation="h",
-                 color_discrete_map=color_map(shown["type"], BLOCK_TYPE_COLORS),
+    fig = px.bar(shown, x="blocks", y="pipeline", color="block_type", orientation="h",
+                 color_discrete_map=color_map(shown["block_type"], BLOCK_TYPE_COLORS),
                  title=title, labels={"pipeline": ""})
     fig.update_layout(barmode="stack", height=max(300, 26 * shown["pipeline"].nunique() + 140))
     return fig

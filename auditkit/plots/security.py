@@ -115,5 +115,5 @@ def settings_table(server_settings: pd.DataFrame) -> pd.DataFrame:
     if server_settings.empty:
         return server_settings
     frame = server_settings.assign(_rank=server_settings["risk"].map(order).fillna(9))
-    keep = ["file", "service", "setting", "value_summary", "mage_version", "risk", "line"]
-    return frame.sort_values(["_rank", "file", "setting"])[keep].reset_index(drop=True)
+    keep = ["path", "service", "setting", "value_summary", "mage_version", "risk", "line"]
+    return frame.sort_values(["_rank", "path", "setting"])[keep].reset_index(drop=True)

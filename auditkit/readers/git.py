@@ -26,7 +26,7 @@ _FIELD = "\x1f"
 _RECORD = "\x1e"
 
 BRANCH_COLUMNS = ["name", "kind", "last_commit_at", "is_remote", "is_local", "remotes", "sha"]
-COMMIT_COLUMNS = ["sha", "date", "author", "subject", "conventional", "type", "scope", "breaking",
+COMMIT_COLUMNS = ["sha", "date", "author", "subject", "conventional", "commit_type", "scope", "breaking",
                   "is_merge", "on_main", "n_parents", "files_changed", "lines_changed"]
 SHORTSTAT_RE = re.compile(r"(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?")
 TAG_COLUMNS = ["name", "created_at", "annotated", "is_semver", "sha"]
@@ -102,11 +102,11 @@ def branch_kind(name: str) -> str:
 
 
 def parse_subject(subject: str) -> dict:
-    """Conventional-commit parts of a subject line: conventional, type, scope, breaking."""
+    """Conventional-commit parts of a subject line: conventional, commit_type, scope, breaking."""
     match = CONVENTIONAL_RE.match(subject or "")
     if not match:
-        return {"conventional": False, "type": None, "scope": None, "breaking": False}
-    return {"conventional": True, "type": match.group("type").lower(), "scope": match.group("scope"),
+        return {"conventional": False, "commit_type": None, "scope": None, "breaking": False}
+    return {"conventional": True, "commit_type": match.group("type").lower(), "scope": match.group("scope"),
             "breaking": bool(match.group("breaking"))}
 
 

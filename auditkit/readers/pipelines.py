@@ -121,7 +121,7 @@ def resolve_configured_path(ctx: ProjectContext, configured: str) -> tuple[str |
 
 def resolve_block_path(ctx: ProjectContext, entry: dict[str, Any]) -> tuple[str | None, str, bool, bool]:
     """Where an entry's code lives: (path, path_source, file_exists, left_repo)."""
-    block_type = entry.get("type")
+    block_type = entry.get("block_type")
     configuration = entry.get("configuration") if isinstance(entry.get("configuration"), dict) else {}
     uuid = entry["block"]
     language = entry.get("language") or ("sql" if block_type == "dbt" else "python")
@@ -169,7 +169,8 @@ def _entry_row(ctx: ProjectContext, pipeline: str, section: str, extension: str 
     dynamic = configuration.get("dynamic")
     row = {
         "project": ctx.name, "pipeline": pipeline, "block": str(raw_uuid) if item.get("uuid") else clean_name(raw_uuid),
-        "name": item.get("name"), **{k: item.get(k) if isinstance(item.get(k), str) else None for k in ("type", "language")},
+        "name": item.get("name"), **{column: item.get(k) if isinstance(item.get(k), str) else None
+           for column, k in (("block_type", "type"), ("language", "language"))},
         "section": section, "extension": extension or item.get("extension_uuid"),
         "upstream": _as_list(item.get("upstream_blocks")), "downstream": _as_list(item.get("downstream_blocks")),
         "retry_config": _dict_or_none(item.get("retry_config")), "executor_type": item.get("executor_type"),
@@ -217,14 +218,14 @@ def read_pipeline(ctx: ProjectContext, folder: str, problems: ProblemLog) -> Pip
     row.update(graph_measures(executable, edges))
     row["n_entries"] = len(result.blocks)
     row["n_blocks"] = sum(1 for b in result.blocks
-                          if b["section"] == "blocks" and b["type"] not in NON_EXECUTABLE_TYPES)
+                          if b["section"] == "blocks" and b["block_type"] not in NON_EXECUTABLE_TYPES)
     return result
 
 
 def _unread_pipeline_row(ctx: ProjectContext, folder: str, rel: str, has_triggers_yaml: bool) -> dict[str, Any]:
     """The pipeline's row before its metadata.yaml is read (what stays when it cannot be)."""
     return {
-        "project": ctx.name, "pipeline": folder, "uuid_in_yaml": None, "name": None, "type": None,
+        "project": ctx.name, "pipeline": folder, "uuid_in_yaml": None, "name": None, "pipeline_type": None,
         "path": rel, "description": None, "tags": [], "n_blocks": 0, "n_entries": 0,
         "executor_type": None, "executor_count": None, "run_pipeline_in_one_process": None,
         "concurrency_config": None, "retry_config": None, "notification_config": None,
@@ -240,7 +241,7 @@ def _pipeline_settings(config: dict) -> dict[str, Any]:
     one_process = config.get("run_pipeline_in_one_process")
     return dict(
         readable=True, uuid_in_yaml=config.get("uuid"), name=config.get("name"),
-        type=config.get("type") or "python", description=config.get("description"),
+        pipeline_type=config.get("type") or "python", description=config.get("description"),
         tags=_as_list(config.get("tags")), executor_type=config.get("executor_type"),
         executor_count=config.get("executor_count"),
         run_pipeline_in_one_process=one_process if isinstance(one_process, bool) else None,

@@ -40,14 +40,14 @@ FRAME_COLUMNS: dict[str, list[str]] = {
                  "metadata", "retry_config", "queue_config", "notification_config", "variables_dir",
                  "n_pipelines", "metadata_text", "python_tags", "sub_projects", "global_data_products"],
     "io_config": ["project", "path", "profile", "key", "value_kind", "fingerprint", "target_scope", "line"],
-    "pipelines": ["project", "pipeline", "uuid_in_yaml", "name", "type", "path", "description", "tags",
+    "pipelines": ["project", "pipeline", "uuid_in_yaml", "name", "pipeline_type", "path", "description", "tags",
                   "n_blocks", "n_entries", "executor_type", "executor_count", "run_pipeline_in_one_process",
                   "concurrency_config", "retry_config", "notification_config", "cache_block_output_in_memory",
                   "settings", "has_triggers_yaml", *GRAPH_COLUMNS, "readable", "python_tags"],
-    "blocks": ["project", "pipeline", "block", "name", "type", "language", "section", "extension", "upstream",
+    "blocks": ["project", "pipeline", "block", "name", "block_type", "language", "section", "extension", "upstream",
                "downstream", "path", "path_source", "file_exists", "retry_config", "executor_type", "timeout",
                "configuration", "is_dynamic", "reduce_output", "replicated_block", "has_callback"],
-    "block_files": ["project", "path", "block_type", "uuid", "language", "subfolder_depth", "size_bytes",
+    "block_files": ["project", "path", "block_type", "block", "language", "subfolder_depth", "size_bytes",
                     "lines_total", "lines_code", "n_functions", "functions", "decorators", "n_tests",
                     "has_docstring", "complexity_max", "complexity_avg", "referenced", "n_pipelines",
                     "skipped", "facts", "template", "clones", "complex_functions", "cues"],
@@ -80,13 +80,21 @@ class RepoInventory:
                                         "input_problems") for n in [len(getattr(self, name))])
         return f"<RepoInventory of {self.root}: {counts}>"
 
+    @property
+    def code_facts(self) -> pd.DataFrame:
+        """Code facts as a tidy frame: one row per block file and fact found in it (HTTP calls,
+        connections, prints, environment reads, ...): ``project, path, block, block_type, fact,
+        count, first_line, details``. The facts and columns are listed in docs/columns.md."""
+        from auditkit.readers.code_facts.table import facts_table
+        return facts_table(self.block_files)
+
     def summary(self) -> dict[str, Any]:
         """The ``inventory`` object of summary.json (plain ints and a type -> count dict)."""
         blocks = self.blocks
         has_file = blocks["path_source"] != "none" if len(blocks) else pd.Series(dtype=bool)
         missing = int((has_file & ~blocks["file_exists"].astype(bool)).sum()) if len(blocks) else 0
         orphans = int((~self.block_files["referenced"].astype(bool)).sum()) if len(self.block_files) else 0
-        by_type = {str(k): int(v) for k, v in Counter(self.pipelines["type"].fillna("unknown")).items()}
+        by_type = {str(k): int(v) for k, v in Counter(self.pipelines["pipeline_type"].fillna("unknown")).items()}
         return {
             "projects": len(self.projects), "pipelines": len(self.pipelines),
             "pipelines_by_type": dict(sorted(by_type.items())), "block_entries": len(blocks),
@@ -256,7 +264,7 @@ def _without_suffix(rel: str) -> str:
 
 def _file_row(project: str, repo_file: RepoFile, block_type: str, uuid_path: str) -> dict[str, Any]:
     uuid = _without_suffix(uuid_path)
-    row = {"project": project, "path": repo_file.rel, "block_type": block_type, "uuid": uuid,
+    row = {"project": project, "path": repo_file.rel, "block_type": block_type, "block": uuid,
            "language": language_for(repo_file.rel), "subfolder_depth": uuid.count("/")}
     row.update(empty_metrics(repo_file.size))
     return row
@@ -365,6 +373,6 @@ def _read_projects(root: Path, locations: list[ProjectLocation], problems: Probl
                     used_by[rel].add((loc.name, folder))
                 for block in result.blocks:
                     if block["path"] and block["file_exists"]:
-                        entry_types.setdefault(block["path"], (loc.name, block["type"]))
+                        entry_types.setdefault(block["path"], (loc.name, block["block_type"]))
                 rows["triggers"].extend(triggers)
     return rows, used_by, entry_types

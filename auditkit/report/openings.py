@@ -99,11 +99,11 @@ def concurrency(audit: Any) -> list[str]:
         gap = over["peak_pipeline_runs"] - over["effective_run_limit"]
         worst = over.loc[gap.idxmax()]
         out.append(f"{len(over)} of {_n(len(overview), 'pipeline')} ran more runs at once than their limit; worst: "
-                   f"{worst['pipeline_uuid']}, {int(worst['peak_pipeline_runs'])} against {int(worst['effective_run_limit'])}.")
+                   f"{worst['pipeline']}, {int(worst['peak_pipeline_runs'])} against {int(worst['effective_run_limit'])}.")
     else:
         out.append(f"No pipeline ran more runs at once than its limit ({_n(len(overview), 'pipeline')} checked).")
     peak = overview.loc[overview["peak_pipeline_runs"].fillna(0).idxmax()]
-    out.append(f"The highest peak was {int(peak['peak_pipeline_runs'] or 0)} runs at once ({peak['pipeline_uuid']}); "
+    out.append(f"The highest peak was {int(peak['peak_pipeline_runs'] or 0)} runs at once ({peak['pipeline']}); "
                f"{unlimited} {'pipeline sets' if unlimited == 1 else 'pipelines set'} no run limit.")
     return out
 
@@ -126,7 +126,7 @@ def retries(audit: Any) -> list[str]:
             flaky = int(overview["flaky"].fillna(False).astype(bool).sum())
             bare = int(overview["failed_without_retry"].fillna(False).astype(bool).sum())
             out.append(f"In the history {flaky} {'block was' if flaky == 1 else 'blocks were'} flaky; the most retried is "
-                       f"{top['block']} in {top['pipeline_uuid']} ({int(events.max()):,} retries).")
+                       f"{top['block']} in {top['pipeline']} ({int(events.max()):,} retries).")
             out.append(f"{bare} {'block' if bare == 1 else 'blocks'} failed with no retry configured.")
     return out
 
@@ -164,7 +164,7 @@ def runs(audit: Any) -> list[str]:
     ranked = health[health["completed"] + health["failed"] > 0].sort_values("failure_rate", ascending=False)
     if len(ranked):
         worst = ranked.iloc[0]
-        out.append(f"Worst: {worst['pipeline_uuid']}, {_pct(float(worst['failure_rate']))} of its runs failed "
+        out.append(f"Worst: {worst['pipeline']}, {_pct(float(worst['failure_rate']))} of its runs failed "
                    f"({int(worst['failed'])} of {int(worst['completed'] + worst['failed'])}).")
     misses = int(health["sla_misses"].fillna(0).sum())
     if misses:

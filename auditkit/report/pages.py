@@ -83,17 +83,17 @@ def _pipeline_runs(audit: Any) -> dict[str, dict]:
 
     out: dict[str, dict] = {}
     for r in RH.run_health(hist).to_dict("records"):
-        out.setdefault(r["pipeline_uuid"], {}).update(
+        out.setdefault(r["pipeline"], {}).update(
             runs=int(r["runs"]), completed=int(r["completed"]), failed=int(r["failed"]),
             failure_rate=_num(r.get("failure_rate")), p50_s=_num(r.get("duration_p50_s")),
             p95_s=_num(r.get("duration_p95_s")), sla_misses=_num(r.get("sla_misses")))
     retries = R.observed_retries(hist)
     if len(retries):
-        per = retries.groupby("pipeline_uuid")[["log_retries", "retried_block_runs"]].sum()
+        per = retries.groupby("pipeline")[["log_retries", "retried_block_runs"]].sum()
         for uuid, r in per.iterrows():
             out.setdefault(uuid, {}).update(retries=int(r["log_retries"]), reruns=int(r["retried_block_runs"]))
     for r in C.concurrency_overview(hist, audit.inventory).to_dict("records"):
-        out.setdefault(r["pipeline_uuid"], {}).update(
+        out.setdefault(r["pipeline"], {}).update(
             peak=_num(r.get("peak_pipeline_runs")), limit=_num(r.get("effective_run_limit")),
             over_limit=bool(r.get("over_limit")) if r.get("over_limit") is not None else None)
     return out
@@ -131,13 +131,13 @@ def pipelines_data(audit: Any) -> dict:
                     continue
                 names[b["block"]] = len(rows)
                 lines = sizes.get(b.get("path")) if b.get("path") else None
-                rows.append([b["block"], _text(b.get("type")), _num(lines), _text(b.get("path"))])
+                rows.append([b["block"], _text(b.get("block_type")), _num(lines), _text(b.get("path"))])
         pairs = []
         if key in edges:
             for e in edges[key].itertuples(index=False):
                 if e.upstream in names and e.downstream in names:
                     pairs.append([names[e.upstream], names[e.downstream]])
-        records.append({"project": p["project"], "pipeline": p["pipeline"], "type": _text(p.get("type")),
+        records.append({"project": p["project"], "pipeline": p["pipeline"], "type": _text(p.get("pipeline_type")),
                         "path": _text(p.get("path")), "depth": _num(p.get("depth")), "width": _num(p.get("max_width")),
                         "blocks": rows, "edges": pairs, "runs": runs.get(p["pipeline"])})
     limits = audit_limits(audit)

@@ -83,7 +83,7 @@ def pipelines_appendix(audit: Any, limit: int = 300) -> str:
 
     pipes = audit.inventory.pipelines
     counts = audit.findings.groupby("pipeline").size() if len(audit.findings) else {}
-    frame = pipes[["project", "pipeline", "type", "n_blocks", "depth", "max_width"]].copy()
+    frame = pipes[["project", "pipeline", "pipeline_type", "n_blocks", "depth", "max_width"]].copy()
     frame["findings"] = [int(counts.get(p, 0)) if len(counts) else 0 for p in frame["pipeline"]]
     more = f"<p class='ak-muted'>The first {limit} of {len(frame):,} pipelines.</p>" if len(frame) > limit else ""
     return ("<h1>Pipelines</h1><p>Each pipeline's graph, block sizes, findings and runs are on its page in the "

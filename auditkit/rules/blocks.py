@@ -312,7 +312,7 @@ class BlockNaming(Rule):
         }
         for row in logic_files(self.ctx.inventory):
             wanted = prefixes.get(row.get("block_type"))
-            name = leaf(row.get("uuid") or "")
+            name = leaf(row.get("block") or "")
             if wanted and name and not name.startswith(wanted):
                 yield self.finding(
                     f"{row['block_type']} '{name}' does not start with {' or '.join(wanted)}",
@@ -394,7 +394,7 @@ class BlockFileMissing(Rule):
 
     def check(self):
         for row in rows(frame_of(self.ctx.inventory, "blocks")):
-            if row.get("path_source") == "none" or not row.get("path") or row.get("type") in NEVER_PIPELINE_MEMBERS:
+            if row.get("path_source") == "none" or not row.get("path") or row.get("block_type") in NEVER_PIPELINE_MEMBERS:
                 continue   # markdown notes and charts never run: a missing one breaks nothing
             if row.get("file_exists") is False:
                 yield self.finding(

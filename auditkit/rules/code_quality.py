@@ -68,7 +68,7 @@ class CopyPastedCode(Rule):
         first_row, first = members[0]
         places = [f"{row['path']} ({_ranges_text(member.ranges)})" for row, member in members]
         copied = max(member.lines for _, member in members)
-        names = short_list([row.get("uuid") for row, _ in members])
+        names = short_list([row.get("block") for row, _ in members])
         return self.finding(
             f"{plural(len(members), 'block file')} share copied code (up to {copied} lines each): {names}",
             key="|".join(sorted(row["path"] for row, _ in members)), line=first.first_line,
@@ -128,6 +128,6 @@ class ComplexFunction(Rule):
             named = [f for f in (row.get("complex_functions") or []) if f[2] > limit]
             names = short_list(f"{name} ({score})" for name, _, score in named) or f"complexity {int(worst)}"
             yield self.finding(
-                f"{row['block_type']} '{row.get('uuid')}' has {plural(max(1, len(named)), 'function')} "
+                f"{row['block_type']} '{row.get('block')}' has {plural(max(1, len(named)), 'function')} "
                 f"above complexity {limit}: {names}",
                 line=named[0][1] if named else None, evidence=names, **file_place(row))

@@ -285,7 +285,7 @@ def _deployment_files(security) -> list[str]:
     if frame is None or not len(frame):
         return []
     real = frame[frame["kind"].isin(["terraform", "kubernetes"]) | frame["production"].fillna(False).astype(bool)]
-    return sorted(set(real["file"]))
+    return sorted(set(real["path"]))
 
 
 class _GitRule(Rule):

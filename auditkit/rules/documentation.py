@@ -54,7 +54,7 @@ class MissingDocstring(Rule):
                 continue   # straight-line code reads top to bottom
             if row.get("has_docstring") is False and lines is not None and lines >= minimum:
                 yield self.finding(
-                    f"{row['block_type']} '{row.get('uuid')}' ({int(lines)} lines of code) has no docstring",
+                    f"{row['block_type']} '{row.get('block')}' ({int(lines)} lines of code) has no docstring",
                     **file_place(row))
 
 

@@ -171,7 +171,7 @@ class UntestedProductionSettings(_DriftRule):
     def _project_settings(self, pre, prod, known, bypassed):
         changes: dict[tuple, list[str]] = defaultdict(list)
         for project, file, key, old, new in _values(self.drift.project_settings, pre, prod,
-                                                    ["project", "file", "key"], "value"):
+                                                    ["project", "path", "key"], "value"):
             if old != new and file.endswith("metadata.yaml") and key.split(".")[0] in RISK_PROJECT_KEYS:
                 changes[(project, file)].append(f"{key}: {pre} {old} -> {prod} {new}")
         for (project, file), items in sorted(changes.items()):

@@ -78,7 +78,7 @@ class TriggerSettingsDrift(_HistoryRule):
         by_trigger: dict[tuple, list] = {}
         for r in rows(frame):
             if r["field"] not in ignored:
-                by_trigger.setdefault((r["pipeline_uuid"], r["name"], r["schedule_id"]), []).append(r)
+                by_trigger.setdefault((r["pipeline"], r["name"], r["trigger_id"]), []).append(r)
         for (pipeline, name, schedule_id), diffs in by_trigger.items():
             shown = "; ".join(f"{d['field']}: DB {d['db']!r}, code {d['code']!r}" for d in diffs[:4])
             more = f" (+{len(diffs) - 4} more)" if len(diffs) > 4 else ""
@@ -128,7 +128,7 @@ class HungRuns(_HistoryRule):
             return
         hung = hung_runs(self.history, self.ctx.inventory, factor=self.option("factor"),
                          floor_s=self.option("floor_s"), min_open_s=self.option("min_open_s"))
-        for pipeline, group in hung.groupby("pipeline_uuid", sort=True):
+        for pipeline, group in hung.groupby("pipeline", sort=True):
             worst = group.iloc[0]
             statuses = ", ".join(f"{n} {s}" for s, n in group["status"].value_counts().sort_index().items())
             yield self.finding(

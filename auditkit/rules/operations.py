@@ -95,7 +95,7 @@ class ScheduleShorterThanRun(_HistoryRule):
         health = run_health(self.history)
         if health.empty or "duration_p95_s" not in health:
             return
-        p95 = {str(r["pipeline_uuid"]): number(r.get("duration_p95_s")) for r in rows(health)}
+        p95 = {str(r["pipeline"]): number(r.get("duration_p95_s")) for r in rows(health)}
         for t in repeating_triggers(self.ctx.inventory):
             duration = p95.get(str(t["pipeline"]))
             if duration and t["interval_s"] < duration * self.option("min_ratio"):
@@ -144,7 +144,7 @@ class HighFailureRate(_HistoryRule):
             rate = number(r.get("success_rate"))
             if rate is not None and finished >= self.option("min_runs") and rate < self.option("min_success_rate"):
                 yield self.finding(f"{rate:.0%} of {int(finished)} finished runs succeeded",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]),
+                                   **place(self.ctx.inventory, r["pipeline"]),
                                    evidence=f"completed={int(r['completed'])}, failed={int(r['failed'])}")
 
 
@@ -185,7 +185,7 @@ class SkippedRuns(_HistoryRule):
             skipped, runs = number(r.get("skipped_runs")) or 0, number(r.get("runs")) or 0
             if skipped and runs and skipped / runs > self.option("max_share"):
                 yield self.finding(f"{int(skipped)} of {int(runs)} runs were skipped",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]),
+                                   **place(self.ctx.inventory, r["pipeline"]),
                                    evidence=f"skipped_runs={int(skipped)}, runs={int(runs)}")
 
 
@@ -226,7 +226,7 @@ class MissingScheduledRuns(_HistoryRule):
             expected, missing = number(r.get("expected_runs")) or 0, number(r.get("missing_runs")) or 0
             if expected and missing >= 2 and missing / expected > self.option("max_missing_share"):
                 yield self.finding(f"trigger '{r['name']}' ran {int(r['actual_runs'])} of {int(expected)} scheduled times",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]), key=r["name"],
+                                   **place(self.ctx.inventory, r["pipeline"]), key=r["name"],
                                    evidence=f"missing_runs={int(missing)}")
 
 
@@ -267,7 +267,7 @@ class LateRuns(_HistoryRule):
             late = number(r.get("p95_late_s"))
             if late is not None and late > self.option("max_late_s"):
                 yield self.finding(f"trigger '{r['name']}' starts {late / 60:.0f} min late (p95)",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]), key=r["name"],
+                                   **place(self.ctx.inventory, r["pipeline"]), key=r["name"],
                                    evidence=f"p95_late_s={late:.0f}")
 
 
@@ -308,7 +308,7 @@ class SlaMisses(_HistoryRule):
             misses, total = number(r.get("sla_misses")) or 0, number(r.get("runs_with_sla")) or 0
             if misses and total and misses / total > self.option("max_share"):
                 yield self.finding(f"{int(misses)} of {int(total)} runs passed their SLA",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]),
+                                   **place(self.ctx.inventory, r["pipeline"]),
                                    evidence=f"sla_misses={int(misses)}, runs_with_sla={int(total)}")
 
 
@@ -354,10 +354,10 @@ class OrphanDbTrigger(_DriftRule):
     def check(self):
         for r in rows(self.drift()):
             active = str(r.get("status") or "").upper() == "ACTIVE"
-            yield self.finding(f"DB trigger '{r['name']}' ({r.get('status')}) points at missing pipeline '{r['pipeline_uuid']}'"
+            yield self.finding(f"DB trigger '{r['name']}' ({r.get('status')}) points at missing pipeline '{r['pipeline']}'"
                                + ("; it keeps firing" if active else ""),
-                               pipeline=str(r["pipeline_uuid"]), key=r["name"],
-                               evidence=f"schedule_id={r.get('schedule_id')}", severity=None if active else "info")
+                               pipeline=str(r["pipeline"]), key=r["name"],
+                               evidence=f"schedule_id={r.get('trigger_id')}", severity=None if active else "info")
 
 
 @register
@@ -398,7 +398,7 @@ class YamlTriggerNotInDb(_DriftRule):
         for r in rows(self.drift()):
             scope = f" (envs {', '.join(r['envs'])})" if r.get("envs") else ""
             yield self.finding(f"trigger '{r['name']}'{scope} from triggers.yaml is not in the run-history DB",
-                               **place(self.ctx.inventory, r["pipeline_uuid"]), key=r["name"],
+                               **place(self.ctx.inventory, r["pipeline"]), key=r["name"],
                                evidence=f"status in code: {r.get('status') or 'inactive'}")
 
 
@@ -445,11 +445,11 @@ class DbTriggerNotInCode(_DriftRule):
             if r["issue"] == "env_excluded":
                 yield self.finding(f"active DB trigger '{r['name']}' is defined in triggers.yaml only for "
                                    f"envs {', '.join(r['envs'])}; it keeps firing here",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]), key=r["name"],
-                                   evidence=f"schedule_id={number(r.get('schedule_id')):.0f}", severity="medium")
+                                   **place(self.ctx.inventory, r["pipeline"]), key=r["name"],
+                                   evidence=f"schedule_id={number(r.get('trigger_id')):.0f}", severity="medium")
             else:
                 yield self.finding(f"active DB trigger '{r['name']}' is not in triggers.yaml",
-                                   **place(self.ctx.inventory, r["pipeline_uuid"]), key=r["name"])
+                                   **place(self.ctx.inventory, r["pipeline"]), key=r["name"])
 
 
 @register
@@ -485,11 +485,11 @@ class BackfillFailed(_HistoryRule):
         missing = gaps.groupby("backfill_id")["missing_intervals"].sum() if not gaps.empty else pd.Series(dtype=int)
         for b in rows(backfill_inventory(self.history)):
             failed = number(b.get("failed_runs")) or 0
-            holes = int(missing.get(b["id"], 0))
+            holes = int(missing.get(b["backfill_id"], 0))
             if str(b.get("status") or "").upper() == "FAILED" or failed or holes:
                 yield self.finding(
                     f"backfill '{b['name']}' ({b.get('status')}): {int(failed)} failed runs, {holes} intervals never run",
-                    **place(self.ctx.inventory, b["pipeline_uuid"]), key=f"backfill:{b['name']}",
+                    **place(self.ctx.inventory, b["pipeline"]), key=f"backfill:{b['name']}",
                     evidence=f"runs={b.get('runs')}, expected_runs={b.get('expected_runs')}")
 
 
@@ -529,7 +529,7 @@ class BackfillWithoutRunLimit(_HistoryRule):
             size = number(b.get("expected_runs")) or number(b.get("runs")) or 0
             if size >= self.option("min_intervals") and b.get("run_limit") is None:
                 yield self.finding(f"backfill '{b['name']}' of {int(size)} intervals has no run limit",
-                                   **place(self.ctx.inventory, b["pipeline_uuid"]), key=f"backfill:{b['name']}",
+                                   **place(self.ctx.inventory, b["pipeline"]), key=f"backfill:{b['name']}",
                                    evidence=f"interval={b.get('interval_units')} {b.get('interval_type')}")
 
 

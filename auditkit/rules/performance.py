@@ -84,7 +84,7 @@ class ConnectionNotClosed(Rule):
         for row in logic_files(self.ctx.inventory):
             opened = fact(row, "connections_opened") or []
             if opened and fact(row, "closes_connections") is False:
-                yield self.finding(f"'{row.get('uuid')}' opens {plural(len(opened), 'connection')} and closes none",
+                yield self.finding(f"'{row.get('block')}' opens {plural(len(opened), 'connection')} and closes none",
                                    **file_place(row),
                                    line=first_line(opened), evidence=f"opened at line(s) {short_list(opened)}")
 
@@ -170,7 +170,7 @@ class ExecutorMismatch(Rule):
         small, large = self.option("small_pipeline_blocks"), self.option("large_pipeline_blocks")
         for p in rows(frame_of(self.ctx.inventory, "pipelines")):
             n = number(p.get("n_blocks"))
-            if n is None or p.get("type") not in BATCH_TYPES:
+            if n is None or p.get("pipeline_type") not in BATCH_TYPES:
                 continue
             executor = _executor(p)
             where = dict(project=p["project"], pipeline=p["pipeline"], path=p.get("path"))
@@ -227,7 +227,7 @@ class OneProcessNotSet(Rule):
                 sizes.setdefault(str(b["pipeline"]), []).append(lines)
         for p in rows(frame_of(inv, "pipelines")):
             n = number(p.get("n_blocks"))
-            if n is None or n < self.option("min_blocks") or p.get("type") not in BATCH_TYPES:
+            if n is None or n < self.option("min_blocks") or p.get("pipeline_type") not in BATCH_TYPES:
                 continue
             if p.get("run_pipeline_in_one_process") is True or not _executor(p).startswith("local_python"):
                 continue
@@ -324,7 +324,7 @@ class ConcurrencyOverLimit(Rule):
             return
         frame = concurrency_overview(history, self.ctx.inventory)
         for r in rows(frame):
-            where = place(self.ctx.inventory, r["pipeline_uuid"])
+            where = place(self.ctx.inventory, r["pipeline"])
             if r.get("over_limit"):
                 yield self.finding(
                     f"{int(r['peak_pipeline_runs'])} concurrent runs against a limit of {int(r['effective_run_limit'])}",

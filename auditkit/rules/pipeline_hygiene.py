@@ -178,7 +178,7 @@ class BrokenReference(Rule):
         inv = self.ctx.inventory
         defined = {str(p["project"]): p.get("global_data_products") for p in rows(frame_of(inv, "projects"))}
         for block in rows(frame_of(inv, "blocks")):
-            if block.get("type") != "global_data_product":
+            if block.get("block_type") != "global_data_product":
                 continue
             configured = block.get("configuration")
             product = configured.get("global_data_product") if isinstance(configured, dict) else None

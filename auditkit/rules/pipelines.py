@@ -273,7 +273,7 @@ class PipelineTooFewBlocks(Rule):
         limit = self.option("min_blocks")
         for row in rows(frame_of(self.ctx.inventory, "pipelines")):
             count = number(row.get("n_blocks"))
-            if row.get("type") in FIXED_SHAPE_TYPES or count is None:
+            if row.get("pipeline_type") in FIXED_SHAPE_TYPES or count is None:
                 continue
             if 0 < count < limit:
                 yield _pipeline_finding(self, row, f"pipeline '{row['pipeline']}' has {int(count)} blocks (fewer than {limit})")
@@ -366,7 +366,7 @@ def _depth_without_dbt(inv, project: str, pipeline: str, depth: int) -> int:
     mine = blocks[(blocks["project"] == project) & (blocks["pipeline"] == pipeline)]
     if not len(mine):
         return depth
-    weight = {b: 0 if kind == "dbt" else 1 for b, kind in zip(mine["block"], mine["type"])}
+    weight = {b: 0 if kind == "dbt" else 1 for b, kind in zip(mine["block"], mine["block_type"])}
     graph = nx.DiGraph()
     graph.add_nodes_from(weight)
     links = edges[(edges["project"] == project) & (edges["pipeline"] == pipeline) & ~edges["dangling"].fillna(False).astype(bool)]

@@ -58,7 +58,7 @@ class SwallowedException(Rule):
             lines = fact(row, "swallowed_exceptions") or []
             if lines:
                 yield self.finding(
-                    f"{plural(len(lines), 'broad exception handler')} in '{row.get('uuid')}' "
+                    f"{plural(len(lines), 'broad exception handler')} in '{row.get('block')}' "
                     f"{'hides' if len(lines) == 1 else 'hide'} the error (no raise, no logger, error not passed on)",
                     **file_place(row), line=min(lines),
                     evidence=f"except at line(s) {short_list(lines)}")
@@ -120,7 +120,7 @@ class NoRetryForExternalIO(Rule):
         for r in rows(config):
             if (r["project"], r["pipeline"], r["block"]) not in remote:
                 continue
-            if pipelines.get(str(r["pipeline"]), {}).get("type") not in BATCH_TYPES \
+            if pipelines.get(str(r["pipeline"]), {}).get("pipeline_type") not in BATCH_TYPES \
                     or (r["project"], r["pipeline"]) in not_live or str(r["pipeline"]) not in unattended:
                 continue
             if (number(r.get("retries")) or 0) < minimum:
@@ -149,7 +149,7 @@ def _remote_blocks(inv) -> set[tuple[str, str, str]]:
     facts_by_path = {(r["project"], r["path"]): r for r in rows(frame_of(inv, "block_files"))}
     out = set()
     for b in rows(frame_of(inv, "blocks")):
-        if b.get("type") not in REMOTE_BLOCK_TYPES:
+        if b.get("block_type") not in REMOTE_BLOCK_TYPES:
             continue
         row = facts_by_path.get((b["project"], b.get("path")))
         if row is not None and row.get("template"):
@@ -249,7 +249,7 @@ class NonIdempotentExport(Rule):
                     evidence=f"export modes: {short_list(sorted(kinds))}")
         selects = {(r["project"], r["path"]): fact(r, "loads_data") for r in rows(frame_of(inv, "block_files"))}
         for b in rows(frame_of(inv, "blocks")):
-            if b.get("type") == "dbt" or b.get("language") != "sql":
+            if b.get("block_type") == "dbt" or b.get("language") != "sql":
                 continue   # dbt builds its own models; Mage reads the policy of SQL blocks only
             if selects.get((b["project"], b.get("path"))) is False:
                 continue   # no SELECT (a DROP, a GRANT): the block exports no result
@@ -352,7 +352,7 @@ class LongRunningWithoutTimeout(Rule):
         with_timeout |= {str(b["pipeline"]) for b in rows(frame_of(inv, "blocks")) if number(b.get("timeout"))}
         known = pipelines_by_uuid(inv)
         for r in rows(run_health(history)):
-            pipeline, p95 = str(r["pipeline_uuid"]), number(r.get("duration_p95_s"))
+            pipeline, p95 = str(r["pipeline"]), number(r.get("duration_p95_s"))
             if pipeline in known and pipeline not in with_timeout and p95 and p95 >= self.option("min_duration_s"):
                 yield self.finding(f"runs take {p95 / 60:.0f} min (p95) and no block or trigger timeout is set",
                                    **place(inv, pipeline), evidence=f"duration_p95_s={p95:.0f}")
@@ -402,7 +402,7 @@ class FailuresWithoutRetry(_RetryHistoryRule):
         for r in rows(frame[frame["failed_without_retry"].fillna(False).astype(bool)]):
             failed, total = int(number(r.get("failed")) or 0), int(number(r.get("block_runs")) or 0)
             yield self.finding(f"{failed} failed block runs and no retry configured",
-                               **place(self.ctx.inventory, r["pipeline_uuid"]), block=str(r["block"]),
+                               **place(self.ctx.inventory, r["pipeline"]), block=str(r["block"]),
                                evidence=f"failed={failed}, block_runs={total}")
 
 
@@ -451,7 +451,7 @@ class FlakyBlock(_RetryHistoryRule):
         for r in rows(chosen):
             count = {k: int(number(r.get(k)) or 0) for k in ("events", "block_runs", "log_retries", "retried_block_runs")}
             yield self.finding(f"block needed {count['events']} retries over {count['block_runs']} block runs",
-                               **place(self.ctx.inventory, r["pipeline_uuid"]), block=str(r["block"]),
+                               **place(self.ctx.inventory, r["pipeline"]), block=str(r["block"]),
                                evidence=f"log_retries={count['log_retries']}, "
                                         f"retried_block_runs={count['retried_block_runs']}")
 
@@ -485,7 +485,7 @@ class PipelineRetryConfigIgnored(Rule):
     def check(self):
         for p in rows(frame_of(self.ctx.inventory, "pipelines")):
             cfg = p.get("retry_config")
-            if isinstance(cfg, dict) and cfg and p.get("type") in ("python", None):
+            if isinstance(cfg, dict) and cfg and p.get("pipeline_type") in ("python", None):
                 yield self.finding("pipeline-level retry_config is ignored for batch pipelines in OSS Mage",
                                    project=p["project"], pipeline=p["pipeline"], path=p.get("path"),
                                    evidence=f"retry_config keys: {short_list(sorted(cfg))}")

@@ -62,7 +62,7 @@ class StubBlock(Rule):
             if stubs and pipelines:
                 names = short_list(name for _, name in stubs)
                 yield self.finding(
-                    f"{row['block_type']} '{row.get('uuid')}' does nothing ({names}) but runs in "
+                    f"{row['block_type']} '{row.get('block')}' does nothing ({names}) but runs in "
                     f"{short_list(sorted(set(pipelines)), 3)}", line=stubs[0][0], **file_place(row))
 
 
@@ -109,7 +109,7 @@ class WallClockWindow(Rule):
             if windows and pipelines and _cue(row, "uses_execution_date") is False:
                 calls = short_list(sorted({call for _, call in windows}))
                 yield self.finding(
-                    f"{row['block_type']} '{row.get('uuid')}' takes its time window from {calls} in "
+                    f"{row['block_type']} '{row.get('block')}' takes its time window from {calls} in "
                     f"scheduled {short_list(sorted(set(pipelines)), 3)}, not from execution_date",
                     line=windows[0][0], evidence=f"lines {short_list([line for line, _ in windows])}",
                     **file_place(row))
@@ -154,6 +154,6 @@ class HardcodedEnvironment(Rule):
             if not pins:
                 continue
             kinds = short_list(sorted({kind for _, kind in pins}))
-            yield self.finding(f"{row['block_type']} '{row.get('uuid')}' pins its environment in code: {kinds}",
+            yield self.finding(f"{row['block_type']} '{row.get('block')}' pins its environment in code: {kinds}",
                                line=pins[0][0], evidence=f"lines {short_list(sorted({line for line, _ in pins}), 8)}",
                                **file_place(row))

@@ -54,7 +54,7 @@ class IneffectiveRunLimit(Rule):
         pipelines = pipelines_by_uuid(inv)
         peaks = self._peaks()
         for limits in rows(configured_limits(inv)):
-            pipeline = str(limits["pipeline_uuid"])
+            pipeline = str(limits["pipeline"])
             where = place(inv, pipeline)
             n_blocks = number(pipelines.get(pipeline, {}).get("n_blocks"))
             block_limit = limits.get("block_run_limit")
@@ -81,7 +81,7 @@ class IneffectiveRunLimit(Rule):
         if history is None:
             return {}
         frame = concurrency_overview(history, self.ctx.inventory)
-        return {str(r["pipeline_uuid"]): r.get("peak_pipeline_runs") for r in rows(frame)
+        return {str(r["pipeline"]): r.get("peak_pipeline_runs") for r in rows(frame)
                 if number(r.get("peak_pipeline_runs"))}
 
 
@@ -165,6 +165,6 @@ class QueueAboveHostCapacity(Rule):
         queue = f"queue concurrency {concurrency}" + (" (Mage's default)" if default else "")
         service = f" service {deployment['service']}" if deployment.get("service") else ""
         yield self.finding(f"{queue} while the Mage container{service} is limited to {' and '.join(reasons)}",
-                           key=f"{deployment.get('file')}:{deployment.get('service')}", project=project,
-                           path=deployment.get("file"), line=deployment.get("line"),
+                           key=f"{deployment.get('path')}:{deployment.get('service')}", project=project,
+                           path=deployment.get("path"), line=deployment.get("line"),
                            evidence=f"concurrency={concurrency}; cpu_limit={cores}; memory_limit_mib={memory}")

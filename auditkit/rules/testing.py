@@ -61,7 +61,7 @@ class BlockWithoutTests(Rule):
             tests = number(row.get("n_tests"))
             if tests is not None and tests == 0:
                 yield self.finding(
-                    f"{row['block_type']} '{row.get('uuid')}' has no @test function",
+                    f"{row['block_type']} '{row.get('block')}' has no @test function",
                     **file_place(row))
 
 
@@ -83,7 +83,7 @@ def _untestable_pipelines(inv) -> set[tuple[str, str]]:
     """Pipelines whose blocks' tests Mage never runs: streaming (transformers only) and
     integration (source/destination blocks)."""
     return {(p["project"], p["pipeline"]) for p in rows(frame_of(inv, "pipelines"))
-            if p.get("type") in UNTESTED_PIPELINE_TYPES}
+            if p.get("pipeline_type") in UNTESTED_PIPELINE_TYPES}
 
 
 @register
@@ -193,15 +193,15 @@ class NoDataQualityChecks(Rule):
             if fact(row, "exports_data") is True and not row.get("template"):
                 writers.add(row["path"])
         writes = {(b["project"], b["pipeline"]) for b in rows(frame_of(inv, "blocks"))
-                  if b.get("path") in writers or (b.get("type") == "data_exporter" and b.get("language") == "sql")}
+                  if b.get("path") in writers or (b.get("block_type") == "data_exporter" and b.get("language") == "sql")}
         known: dict[tuple, list[bool]] = defaultdict(list)
         with_python: set[tuple] = set()
         for row in rows(frame_of(inv, "blocks")):
-            if row.get("path") in dq_by_path and row.get("type") in DATA_BLOCK_TYPES:
+            if row.get("path") in dq_by_path and row.get("block_type") in DATA_BLOCK_TYPES:
                 known[(row["project"], row["pipeline"])].append(dq_by_path[row["path"]])
                 if row["path"] in python_files:
                     with_python.add((row["project"], row["pipeline"]))
-        with_dbt = {(r["project"], r["pipeline"]) for r in rows(frame_of(inv, "blocks")) if r.get("type") == "dbt"}
+        with_dbt = {(r["project"], r["pipeline"]) for r in rows(frame_of(inv, "blocks")) if r.get("block_type") == "dbt"}
         with_dbt |= _handing_off_to(inv, with_dbt)
         not_live = pipeline_condition(inv)
         unattended = unattended_pipelines(inv, self.ctx.history)
@@ -210,7 +210,7 @@ class NoDataQualityChecks(Rule):
             if (project, pipeline) in not_live or (project, pipeline) in with_dbt \
                     or (project, pipeline) not in writes or (project, pipeline) not in with_python:
                 continue   # not live team work, dbt tests guard it, its data reaches nobody, or no block can hold tests
-            if pipelines.get((project, pipeline), {}).get("type") in UNTESTED_PIPELINE_TYPES:
+            if pipelines.get((project, pipeline), {}).get("pipeline_type") in UNTESTED_PIPELINE_TYPES:
                 continue   # Mage does not run these pipelines' tests
             if flags and not any(flags):
                 # The pipeline's block count is stated by other rules; this one says what it read.

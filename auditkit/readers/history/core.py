@@ -217,7 +217,7 @@ class History:
 
     def block_runs(self, pipeline: str | None = None) -> pd.DataFrame:
         """One row per block run of the window's pipeline runs, of ``pipeline`` only when given:
-        ``block_run_id, run_id, pipeline, block_run, status, created_at, started_at,
+        ``block_run_id, run_id, pipeline, block, status, created_at, started_at,
         completed_at`` (UTC) and ``duration``."""
         return tidy.block_runs_view(self, pipeline)
 

@@ -17,7 +17,7 @@ from .frames import with_names
 
 RUN_VIEW_COLUMNS = ["run_id", "pipeline", "status", "trigger", "trigger_type", "backfill_id", "execution_date",
                     "created_at", "started_at", "completed_at", "duration", "queue_wait", "passed_sla"]
-BLOCK_RUN_VIEW_COLUMNS = ["block_run_id", "run_id", "pipeline", "block_run", "status", "created_at",
+BLOCK_RUN_VIEW_COLUMNS = ["block_run_id", "run_id", "pipeline", "block", "status", "created_at",
                           "started_at", "completed_at", "duration"]
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -61,7 +61,7 @@ def block_runs_view(h, pipeline: str | None = None) -> pd.DataFrame:
     c = h.col
     only = "AND pr.pipeline_uuid = :pipeline" if pipeline else ""
     sql = (f"SELECT br.id AS block_run_id, br.pipeline_run_id AS run_id, pr.pipeline_uuid AS pipeline, "
-           f"br.block_uuid AS block_run, {h.d.text(c('block_run', 'status', 'br'))} AS status, "
+           f"br.block_uuid AS block, {h.d.text(c('block_run', 'status', 'br'))} AS status, "
            f"{c('block_run', 'created_at', 'br')} AS created_at, {c('block_run', 'started_at', 'br')} AS started_at, "
            f"{c('block_run', 'completed_at', 'br')} AS completed_at "
            f"FROM block_run br JOIN pipeline_run pr ON pr.id = br.pipeline_run_id "
@@ -73,7 +73,7 @@ def block_runs_view(h, pipeline: str | None = None) -> pd.DataFrame:
     for column in ("created_at", "started_at", "completed_at"):
         frame[column] = pd.to_datetime(frame[column], errors="coerce", utc=True, format="mixed")
     frame["duration"] = frame["completed_at"] - frame["started_at"]
-    for column in ("pipeline", "block_run", "status"):
+    for column in ("pipeline", "block", "status"):
         frame[column] = frame[column].astype("string")
     frame[["block_run_id", "run_id"]] = frame[["block_run_id", "run_id"]].astype("Int64")
     return frame[BLOCK_RUN_VIEW_COLUMNS]

@@ -19,7 +19,7 @@ from auditkit.model import InputProblem, short_hash
 
 ACCOUNT_COLUMNS = ["user_key", "email_domain", "is_owner", "is_admin", "roles", "legacy_roles",
                    "uses_default_password", "has_token", "is_default_owner"]
-API_TRIGGER_COLUMNS = ["schedule_id", "pipeline_uuid", "name", "status", "active", "has_token",
+API_TRIGGER_COLUMNS = ["trigger_id", "pipeline", "name", "status", "active", "has_token",
                        "token_fingerprint"]
 STORED_SECRET_COLUMNS = ["n_secrets", "n_legacy", "n_scopes"]
 
@@ -127,7 +127,7 @@ def read_api_triggers(history, problems: list[InputProblem]) -> pd.DataFrame:
     rows = []
     for schedule_id, pipeline, name, status, token in _rows(history, sql, problems, "API triggers"):
         fingerprint = (token[len(mirrored):] if token.startswith(mirrored) else short_hash(token)) if token else None
-        rows.append({"schedule_id": schedule_id, "pipeline_uuid": pipeline, "name": name,
+        rows.append({"trigger_id": schedule_id, "pipeline": pipeline, "name": name,
                      "status": str(status or "").upper() or None,
                      "active": str(status or "").upper() == "ACTIVE", "has_token": bool(token),
                      "token_fingerprint": fingerprint})

@@ -19,10 +19,10 @@ from typing import Any
 
 from auditkit.readers.security.interpolate import interpolate
 
-SERVER_SETTING_COLUMNS = ["file", "setting", "value_summary", "mage_version", "risk",
+SERVER_SETTING_COLUMNS = ["path", "setting", "value_summary", "mage_version", "risk",
                           "service", "line", "project"]
 DEPLOYMENT_COLUMNS = [
-    "file", "service", "kind", "project", "image", "mage_version", "image_pinned", "auth_enabled",
+    "path", "service", "kind", "project", "image", "mage_version", "image_pinned", "auth_enabled",
     "auth_source", "ports_all_interfaces", "published_ports", "jwt_secret", "owner_password",
     "notebook_edit", "env", "production", "token_expiry_s", "authentication_mode",
     "production_evidence", "role", "image_file", "image_line", "line", "public", "image_from_default",

@@ -104,9 +104,9 @@ class DeploymentReader:
         deployments = pd.DataFrame(self.deployments, columns=DEPLOYMENT_COLUMNS)
         settings = pd.DataFrame(self.settings, columns=SERVER_SETTING_COLUMNS)
         if not settings.empty:
-            by_file = {(d["file"], d["service"]): d for d in self.deployments}
-            server_files = {d["file"] for d in self.deployments if d["production"]}
-            settings["risk"] = [setting_risk(r, by_file.get((r["file"], r["service"])), r["file"] in server_files)
+            by_file = {(d["path"], d["service"]): d for d in self.deployments}
+            server_files = {d["path"] for d in self.deployments if d["production"]}
+            settings["risk"] = [setting_risk(r, by_file.get((r["path"], r["service"])), r["path"] in server_files)
                                 for r in settings.to_dict("records")]
             settings["line"] = settings["line"].astype("Int64")
         return deployments, settings
@@ -174,7 +174,7 @@ class DeploymentReader:
     def _credential_row(self, rel: str, service: str | None, how: str, kind: str, line: int | None) -> None:
         """A credential on a command line (the risk column is set in :meth:`frames` from the
         file's deployments: a server deployment or a development set-up)."""
-        self.settings.append({"file": rel, "setting": "command_line_credential",
+        self.settings.append({"path": rel, "setting": "command_line_credential",
                               "value_summary": f"{'literal (redacted)' if how == 'literal' else 'reference'}: {kind}",
                               "mage_version": None, "risk": None,
                               "service": service, "line": line, "project": self.project_of(rel)})
@@ -227,7 +227,7 @@ class DeploymentReader:
         for name in SETTINGS:
             if name in values:
                 value, how = resolve(values[name][0], {})
-                self.settings.append({"file": rel, "setting": name, "value_summary": summarize(name, value, how),
+                self.settings.append({"path": rel, "setting": name, "value_summary": summarize(name, value, how),
                                       "mage_version": None, "risk": None, "service": None,
                                       "line": values[name][1], "project": self.project_of(rel)})
 
@@ -238,7 +238,7 @@ class DeploymentReader:
              limits: tuple[float | None, float | None] = (None, None)) -> None:
         resolved = {k: resolve(v, dotenv) for k, (v, _) in raw.items() if k in SETTINGS}
         all_interfaces = any(all_if for _, all_if in ports)
-        row = {"file": rel, "service": service, "kind": kind, "project": self.project_of(rel),
+        row = {"path": rel, "service": service, "kind": kind, "project": self.project_of(rel),
                **evaluate(resolved, image),
                "ports_all_interfaces": all_interfaces, "published_ports": [summary for summary, _ in ports],
                "production": evidence is not None, "production_evidence": evidence, "role": role,
@@ -248,14 +248,14 @@ class DeploymentReader:
         self.deployments.append(row)
         for name in SETTINGS:
             value, how = resolved.get(name, (None, "unset"))
-            self.settings.append({"file": rel, "setting": name, "value_summary": summarize(name, value, how),
+            self.settings.append({"path": rel, "setting": name, "value_summary": summarize(name, value, how),
                                   "mage_version": row["mage_version"], "risk": None, "service": service,
                                   "line": raw.get(name, (None, None))[1], "project": row["project"]})
         pinned = row["image_pinned"]
-        self.settings.append({"file": image_file, "setting": "image", "mage_version": row["mage_version"],
+        self.settings.append({"path": image_file, "setting": "image", "mage_version": row["mage_version"],
                               "value_summary": "pinned" if pinned else ("unpinned" if pinned is False else "unknown"),
                               "risk": None, "service": service, "line": image_line, "project": row["project"]})
-        self.settings.append({"file": rel, "setting": "ports", "mage_version": row["mage_version"],
+        self.settings.append({"path": rel, "setting": "ports", "mage_version": row["mage_version"],
                               "value_summary": "all interfaces" if all_interfaces
                               else ("localhost only" if ports else "not published"),
                               "risk": None, "service": service, "line": None, "project": row["project"]})

@@ -141,7 +141,7 @@ class ActiveApiTrigger(_AccountRule):
             yield self.finding(
                 "active API trigger whose token is committed in triggers.yaml" if leaked
                 else "active API trigger is reachable with its token alone",
-                key=(row.get("pipeline_uuid"), row.get("name")), pipeline=row.get("pipeline_uuid"),
+                key=(row.get("pipeline"), row.get("name")), pipeline=row.get("pipeline"),
                 evidence=f"trigger={row.get('name')} token_committed={leaked}",
                 severity="high" if leaked else None)
 
@@ -217,11 +217,11 @@ class TriggerTokenInRunLists(_AccountRule):
         from auditkit.analytics.schedule_sync import runs_per_schedule
         runs = runs_per_schedule(self.ctx.history)
         for row in self.frame_rows("api_triggers"):
-            sid = row.get("schedule_id")
+            sid = row.get("trigger_id")
             n = runs.get(int(sid), 0) if sid is not None else 0
             if row.get("active") and row.get("has_token") and n:
                 yield self.finding(
                     f"the token of active API trigger '{row.get('name')}' is returned with each of its {n:,} runs "
                     f"to {len(readers)} non-admin user(s) who can list runs",
-                    key=(row.get("pipeline_uuid"), row.get("name")), pipeline=row.get("pipeline_uuid"),
+                    key=(row.get("pipeline"), row.get("name")), pipeline=row.get("pipeline"),
                     evidence=f"trigger={row.get('name')} token_fingerprint={row.get('token_fingerprint')}")

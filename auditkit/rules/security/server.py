@@ -28,7 +28,7 @@ class _DeploymentRule(SecurityRule):
         groups: dict[tuple, list] = {}
         for hit in hits:
             row = hit[0]
-            path = path_of(row) if path_of else row["file"]
+            path = path_of(row) if path_of else row["path"]
             groups.setdefault((path, hit[1], hit[4]), []).append(hit)
         for (path, message, severity), items in groups.items():
             row, _, key, evidence, _ = items[0]
@@ -38,7 +38,7 @@ class _DeploymentRule(SecurityRule):
             line = row.get("image_line") if path_of else row.get("line")
             # Reported in the file that defines the image (a Dockerfile a service builds, a
             # Terraform variables file): keyed by that file alone, as a deployment of its own is.
-            owner = row.get("service") if path == row["file"] else None
+            owner = row.get("service") if path == row["path"] else None
             yield self.finding(message, key=(owner, key), project=row.get("project"), path=path,
                                line=None if line is None else int(line),
                                evidence=evidence + _where(row), severity=severity)
@@ -298,7 +298,7 @@ class UnpinnedMageImage(_DeploymentRule):
     def check(self):
         hits = [(row, "Mage image is not pinned to a version", "image", f"tag={row.get('mage_version') or 'none'}", None)
                 for row in self.deployments() if row.get("image") and row.get("image_pinned") is False]
-        yield from self.grouped(hits, path_of=lambda row: row.get("image_file") or row["file"])
+        yield from self.grouped(hits, path_of=lambda row: row.get("image_file") or row["path"])
 
 
 @register
@@ -338,7 +338,7 @@ class CredentialOnCommandLine(SecurityRule):
             kind = str(row["value_summary"]).split(": ", 1)[-1]
             yield self.finding(
                 f"{'a literal' if literal else 'a variable'} credential ({kind}) is passed on a command line",
-                key=(row.get("service"), kind, row.get("line")), project=row.get("project"), path=row["file"],
+                key=(row.get("service"), kind, row.get("line")), project=row.get("project"), path=row["path"],
                 line=None if row.get("line") is None else int(row["line"]),
                 evidence=f"service={row.get('service')} value={'literal (redacted)' if literal else 'reference'}",
                 severity=risk if risk in ("low", "medium", "high") else None)
