@@ -125,6 +125,8 @@ CASES = [
                   trigger(name="weekly", envs=["prod"]))), 1),
     # --- MAGE-OPS-014: settings drift ---
     ("MAGE-OPS-014", "SLA edited in the UI", run_rule("MAGE-OPS-014", [schedule(sla=7200)]), 1),
+    ("MAGE-OPS-014", "a timeout set only in the DB", run_rule("MAGE-OPS-014", [schedule(settings={"timeout": 10800})]),
+     1),
     ("MAGE-OPS-014", "a variable key added in the UI (keys only)", run_rule(
         "MAGE-OPS-014", [schedule(variables={"io_profile": "prod", "api_key": CANARY_VALUE})],
         triggers=(trigger(variable_keys=["io_profile"]),)), 1),

@@ -31,6 +31,13 @@ def test_settings_drift_names_variable_keys_never_values(tmp_path):
     assert "api_key" in finding.message and CANARY_VALUE not in finding.message
 
 
+def test_settings_drift_says_not_set_for_a_setting_absent_from_one_side(tmp_path):
+    run = next(c for c in CASES if c[1] == "a timeout set only in the DB")[2]
+    (finding,) = run(tmp_path)
+    assert "settings.timeout: DB 10800, code not set" in finding.message
+    assert "None" not in finding.message
+
+
 def _history(tmp_path, rows):
     conn = empty_history_db(tmp_path / "h.db")
     for table, row in rows:

@@ -80,11 +80,16 @@ class TriggerSettingsDrift(_HistoryRule):
             if r["field"] not in ignored:
                 by_trigger.setdefault((r["pipeline"], r["name"], r["trigger_id"]), []).append(r)
         for (pipeline, name, schedule_id), diffs in by_trigger.items():
-            shown = "; ".join(f"{d['field']}: DB {d['db']!r}, code {d['code']!r}" for d in diffs[:4])
+            shown = "; ".join(f"{d['field']}: DB {_setting(d['db'])}, code {_setting(d['code'])}" for d in diffs[:4])
             more = f" (+{len(diffs) - 4} more)" if len(diffs) > 4 else ""
             yield self.finding(f"trigger '{name}' runs with other settings than triggers.yaml: {shown}{more}",
                                **place(self.ctx.inventory, pipeline), key=name,
                                evidence=f"schedule_id={schedule_id}, fields={','.join(d['field'] for d in diffs)}")
+
+
+def _setting(value) -> str:
+    """A compared setting as the message shows it: absent values read 'not set', not 'None'."""
+    return "not set" if value is None else repr(value)
 
 
 @register
