@@ -97,6 +97,16 @@ def test_trend_counts_new_fixed_and_unchanged_findings(tmp_path):
     assert "1 fixed" in trend.html or f"{int(totals['fixed'])} fixed" in trend.html
 
 
+def _write_section_notebook(folder, name: str, source: str) -> None:
+    """A section notebook: the report's parameters cell, then ``source``."""
+    nb = new_notebook()
+    params = new_code_cell('audit_cache: str = ""  # folder with a cached audit')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(folder / f"{name}.ipynb"))
+
+
 def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypatch, capfd):
     """With one worker the notebooks run one after the other, each in a kernel of its own: names,
     pandas options, plotly's default template and module attributes set by one section are
@@ -105,12 +115,7 @@ def test_a_section_never_sees_what_an_earlier_section_changed(tmp_path, monkeypa
     folder.mkdir()
 
     def notebook(name: str, source: str) -> None:
-        nb = new_notebook()
-        params = new_code_cell('audit_cache: str = ""  # folder with a cached audit')
-        params.metadata["tags"] = ["parameters"]
-        nb.cells = [params, new_code_cell(source)]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+        _write_section_notebook(folder, name, source)
 
     notebook("10_first", "left_behind = 41\nimport os\nprint('pid', os.getpid())\n"
                          "import pandas, plotly.io, auditkit.plots.style\n"
@@ -180,12 +185,7 @@ def test_a_section_that_kills_its_kernel_leaves_the_next_section_untouched(tmp_p
     folder.mkdir()
 
     def notebook(name: str, source: str) -> None:
-        nb = new_notebook()
-        params = new_code_cell('audit_cache: str = ""  # folder with a cached audit')
-        params.metadata["tags"] = ["parameters"]
-        nb.cells = [params, new_code_cell(source)]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+        _write_section_notebook(folder, name, source)
 
     pids = tmp_path / "pids"
     pids.mkdir()

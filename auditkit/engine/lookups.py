@@ -78,6 +78,11 @@ def _interval_seconds(interval: str) -> float | None:
     return min(gaps) if gaps else None
 
 
+def executor_of(pipeline: dict) -> str:
+    """A pipeline's executor type, lower-case; Mage's default ``local_python`` when unset."""
+    return str(pipeline.get("executor_type") or "local_python").lower()
+
+
 def is_active(trigger: dict) -> bool:
     return str(trigger.get("status") or "").lower() == "active"
 

@@ -7,7 +7,7 @@ from statistics import median
 from auditkit.analytics.concurrency import concurrency_overview
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.lookups import (
-    BATCH_TYPES, as_dict, block_rows_with_files, history_of, place, repeating_triggers,
+    BATCH_TYPES, as_dict, block_rows_with_files, executor_of, history_of, place, repeating_triggers,
 )
 from auditkit.engine.frames import (
     fact, file_place, first_line, frame_of, logic_files, number, plural, rows, short_list,
@@ -128,10 +128,6 @@ class ConnectionNotPooled(Rule):
                                    line=first_line(raw), evidence=f"calls: {short_list(calls)}")
 
 
-def _executor(pipeline: dict) -> str:
-    return str(pipeline.get("executor_type") or "local_python").lower()
-
-
 @register
 class ExecutorMismatch(Rule):
     """The executor does not fit the pipeline's size.
@@ -172,7 +168,7 @@ class ExecutorMismatch(Rule):
             n = number(p.get("n_blocks"))
             if n is None or p.get("pipeline_type") not in BATCH_TYPES:
                 continue
-            executor = _executor(p)
+            executor = executor_of(p)
             where = dict(project=p["project"], pipeline=p["pipeline"], path=p.get("path"))
             if executor == "k8s" and n <= small:
                 yield self.finding(f"k8s executor for a pipeline of {int(n)} blocks", key="k8s-small",
@@ -229,7 +225,7 @@ class OneProcessNotSet(Rule):
             n = number(p.get("n_blocks"))
             if n is None or n < self.option("min_blocks") or p.get("pipeline_type") not in BATCH_TYPES:
                 continue
-            if p.get("run_pipeline_in_one_process") is True or not _executor(p).startswith("local_python"):
+            if p.get("run_pipeline_in_one_process") is True or not executor_of(p).startswith("local_python"):
                 continue
             block_sizes = sizes.get(str(p["pipeline"]))
             if block_sizes and median(block_sizes) <= self.option("small_block_lines"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from auditkit.analytics.concurrency import DEFAULT_QUEUE_CONCURRENCY, concurrency_overview, configured_limits
 from auditkit.engine.base import Rule, Threshold, register
 from auditkit.engine.frames import frame_of, number, rows
-from auditkit.engine.lookups import as_dict, history_of, pipelines_by_uuid, place
+from auditkit.engine.lookups import as_dict, executor_of, history_of, pipelines_by_uuid, place
 
 
 @register
@@ -149,8 +149,8 @@ class QueueAboveHostCapacity(Rule):
                     yield from self._over(name, concurrency, queue.get("concurrency") is None, deployment)
 
     def _remote_only(self, project: str) -> bool:
-        executors = [str(p.get("executor_type") or "local_python").lower()
-                     for p in rows(frame_of(self.ctx.inventory, "pipelines")) if str(p.get("project")) == project]
+        executors = [executor_of(p) for p in rows(frame_of(self.ctx.inventory, "pipelines"))
+                     if str(p.get("project")) == project]
         return bool(executors) and all(e in REMOTE_EXECUTORS for e in executors)
 
     def _over(self, project: str, concurrency: int, default: bool, deployment: dict):
